@@ -1,0 +1,121 @@
+"""The demonstration fleet: replication groups and KMS keys that hit every row of the decision table.
+
+Seeded through the ordinary AWS APIs (so it works against moto in-process or moto's server), plus the few backend
+adjustments from :mod:`cmk_rule_cli.mock_aws` for what moto cannot model. Each group carries the row it must hit,
+so the demo can show it and the tests can assert it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmk_rule_cli import mock_aws
+
+RULE_NAME = "elasticache-replication-group-cmk"
+EXEMPTION_TAG = "cmk-rule-exempt"
+DEMO_REGIONS = ("us-east-1", "eu-west-1")
+VANISHED_GROUP = "retired-sessions"
+
+
+@dataclass(frozen=True)
+class SeededGroup:
+    """One seeded group and the decision-table row it must hit."""
+
+    group_id: str
+    region: str
+    engine: str
+    expected_row: int
+    expected_compliance: str
+
+
+@dataclass
+class SeededFleet:
+    """Everything seeded in one Region: the groups, the keys by role, and the rule parameters to use."""
+
+    region: str
+    groups: list[SeededGroup] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)  # role -> key ARN
+    parameters: dict[str, str] = field(default_factory=dict)
+
+    def expected(self) -> dict[str, tuple[str, int]]:
+        """Group id -> (compliance, row)."""
+        return {g.group_id: (g.expected_compliance, g.expected_row) for g in self.groups}
+
+
+def _key(kms: Any, description: str, *, rotation: bool = True) -> str:
+    metadata = kms.create_key(Description=description, KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+    if rotation:
+        kms.enable_key_rotation(KeyId=metadata["KeyId"])
+    return str(metadata["Arn"])
+
+
+def _key_id(arn: str) -> str:
+    return arn.rsplit("/", 1)[1]
+
+
+def seed_region(make_client: Callable[[str, str], Any], region: str, *, full: bool = True) -> SeededFleet:
+    """Create the demo keys and groups in ``region``; ``full`` adds every row, else a small second-Region set."""
+    kms, elasticache = make_client("kms", region), make_client("elasticache", region)
+    fleet = SeededFleet(region=region)
+    keys = fleet.keys
+    keys["approved"] = _key(kms, "demo: approved CMK with rotation")
+    keys["approved-no-rotation"] = _key(kms, "demo: approved CMK, rotation off", rotation=False)
+    keys["unapproved"] = _key(kms, "demo: CMK not on the approved list")
+    if full:
+        keys["disabled"] = _key(kms, "demo: disabled CMK")
+        kms.disable_key(KeyId=_key_id(keys["disabled"]))
+        keys["pending-deletion"] = _key(kms, "demo: CMK pending deletion")
+        kms.schedule_key_deletion(KeyId=_key_id(keys["pending-deletion"]), PendingWindowInDays=7)
+        keys["aws-managed"] = _key(kms, "demo: stands in for an AWS-managed key", rotation=False)
+        mock_aws.make_aws_managed(_key_id(keys["aws-managed"]), region=region)
+        keys["denied"] = _key(kms, "demo: key whose policy denies this rule")
+        mock_aws.deny_describe_key(_key_id(keys["denied"]), region=region)
+        keys["missing"] = f"arn:aws:kms:{region}:{mock_aws.ACCOUNT_ID}:key/00000000-0000-4000-8000-000000000000"
+        kms.create_alias(AliasName="alias/demo-approved", TargetKeyId=_key_id(keys["approved"]))
+    fleet.parameters = {
+        "approvedKmsKeyArns": ",".join([keys["approved"], keys["approved-no-rotation"]]),
+        "requireKeyRotation": "true",
+        "exemptionTagKey": EXEMPTION_TAG,
+    }
+
+    def group(group_id: str, engine: str, row: int, compliance: str, **settings: Any) -> None:
+        elasticache.create_replication_group(
+            ReplicationGroupId=group_id,
+            ReplicationGroupDescription=f"demo: decision-table row {row}",
+            Engine=engine,
+            CacheNodeType="cache.t4g.micro",
+            NumCacheClusters=2,
+            **settings,
+        )
+        fleet.groups.append(SeededGroup(group_id, region, engine, row, compliance))
+
+    suffix = "" if region == DEMO_REGIONS[0] else f"-{region.split('-')[1]}"
+    encrypted = {"AtRestEncryptionEnabled": True}
+    group(f"orders{suffix}", "valkey", 11, "COMPLIANT", KmsKeyId=keys["approved"], **encrypted)
+    group(f"sessions-default-key{suffix}", "valkey", 3, "NON_COMPLIANT", **encrypted)
+    group(f"analytics-unapproved{suffix}", "redis", 9, "NON_COMPLIANT", KmsKeyId=keys["unapproved"], **encrypted)
+    if not full:
+        return fleet
+    group("legacy-unencrypted", "redis", 2, "NON_COMPLIANT", AtRestEncryptionEnabled=False)
+    group("reports-aws-alias", "redis", 4, "NON_COMPLIANT", KmsKeyId="alias/aws/elasticache", **encrypted)
+    group("catalog-missing-key", "redis", 5, "NON_COMPLIANT", KmsKeyId=keys["missing"], **encrypted)
+    group("billing-denied-key", "valkey", 6, "NON_COMPLIANT", KmsKeyId=keys["denied"], **encrypted)
+    group("search-aws-managed", "redis", 7, "NON_COMPLIANT", KmsKeyId=keys["aws-managed"], **encrypted)
+    group("ledger-disabled-key", "valkey", 8, "NON_COMPLIANT", KmsKeyId=keys["disabled"], **encrypted)
+    group("audit-pending-deletion", "redis", 8, "NON_COMPLIANT", KmsKeyId=keys["pending-deletion"], **encrypted)
+    group("tokens-no-rotation", "valkey", 10, "NON_COMPLIANT", KmsKeyId=keys["approved-no-rotation"], **encrypted)
+    group("carts-by-alias", "valkey", 11, "COMPLIANT", KmsKeyId="alias/demo-approved", **encrypted)
+    group(
+        "scratch-exempt",
+        "redis",
+        1,
+        "NOT_APPLICABLE",
+        Tags=[{"Key": EXEMPTION_TAG, "Value": "load-test cache, no customer data (ticket SEC-1234)"}],
+    )
+    group("broken-create", "valkey", 1, "NOT_APPLICABLE", KmsKeyId=keys["approved"], **encrypted)
+    mock_aws.set_group_status("broken-create", "create-failed", region=region)
+    group("old-cache-deleting", "redis", 1, "NOT_APPLICABLE", AtRestEncryptionEnabled=False)
+    elasticache.delete_replication_group(ReplicationGroupId="old-cache-deleting")
+    return fleet

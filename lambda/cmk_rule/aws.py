@@ -1,0 +1,195 @@
+"""Building AWS clients, assuming member-account roles, and classifying AWS errors.
+
+Clients are built once per container (per account/Region) with explicit retries and timeouts: the standard retry
+mode backs off on throttling and 5xx, and a bounded read timeout keeps one stuck call from eating the Lambda's budget.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
+
+from cmk_rule import __version__
+from cmk_rule.errors import AwsCallError, InvalidSettingError, TransientAwsError
+
+# Retries and timeouts for every client. "standard" retries throttling and transient errors with exponential backoff
+# and jitter (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html).
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=30,
+    user_agent_extra=f"elasticache-cmk-rule/{__version__}",
+)
+
+ROLE_SESSION_NAME = "elasticache-cmk-rule"
+ASSUMED_ROLE_SECONDS = 3600
+# Re-assume this long before the credentials expire, so no call runs on nearly-expired credentials.
+CREDENTIAL_REFRESH_MARGIN_SECONDS = 600
+
+_TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+        "LimitExceededException",
+        "SlowDown",
+        "InternalFailure",
+        "InternalError",
+        "InternalServerError",
+        "InternalException",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "KMSInternalException",
+        "DependencyTimeoutException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+    }
+)
+_TRANSIENT_EXCEPTIONS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+
+
+def error_code(error: ClientError) -> str:
+    """The AWS error code of a ClientError ('' when the response carries none)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def is_transient(error: BaseException) -> bool:
+    """True when an error (after botocore's own retries) is worth retrying in a later run rather than judging on."""
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error_code(error) in _TRANSIENT_CODES or status == 429 or status >= 500
+    return isinstance(error, _TRANSIENT_EXCEPTIONS)
+
+
+def describe_error(error: BaseException) -> str:
+    """A short, log-safe description of an AWS error: its code and message, no request data."""
+    if isinstance(error, ClientError):
+        message = str(error.response.get("Error", {}).get("Message", ""))[:200]
+        return f"{error_code(error)}: {message}" if message else error_code(error)
+    if isinstance(error, BotoCoreError):
+        return type(error).__name__
+    return f"{type(error).__name__}: {error}"[:200]
+
+
+def call_error(operation: str, error: BaseException) -> AwsCallError:
+    """Wrap an AWS failure in the rule's own error type, transient or not."""
+    kind = TransientAwsError if is_transient(error) else AwsCallError
+    return kind(operation, describe_error(error))
+
+
+def partition_of(region: str) -> str:
+    """The partition ('aws', 'aws-cn', 'aws-us-gov', ...) a Region belongs to, from botocore's endpoint data."""
+    return boto3.session.Session().get_partition_for_region(region)
+
+
+def member_role_arn(partition: str, account_id: str, role_name: str) -> str:
+    """The ARN of the member-account role, built only from validated parts (no event text flows into it unchecked)."""
+    if not _ACCOUNT_ID.match(account_id):
+        raise InvalidSettingError("accountId", f"'{account_id}' is not a 12-digit AWS account id")
+    if not _ROLE_NAME.match(role_name):
+        raise InvalidSettingError("executionRoleName", f"'{role_name}' is not a valid IAM role name")
+    return f"arn:{partition}:iam::{account_id}:role/{role_name}"
+
+
+@dataclass
+class AwsClients:
+    """The clients one evaluation needs, created lazily from one session (the function's own, or an assumed role)."""
+
+    session: boto3.session.Session
+    region: str
+    _clients: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def client(self, service: str) -> Any:
+        """A client for ``service`` in this Region, built once with the shared retry/timeout config."""
+        with self._lock:
+            if service not in self._clients:
+                self._clients[service] = self.session.client(  # type: ignore[call-overload]
+                    service, region_name=self.region, config=CLIENT_CONFIG
+                )
+            return self._clients[service]
+
+
+@dataclass
+class _Assumed:
+    clients: AwsClients
+    expires_at: float
+
+
+class ClientFactory:
+    """Hands out :class:`AwsClients`, cached for the life of the Lambda container.
+
+    The function's own clients are built once. Clients for a member account (organization mode) are built from an
+    assumed role and rebuilt shortly before the role's credentials expire.
+    """
+
+    def __init__(self, session: boto3.session.Session | None = None, clock: Any = time.time) -> None:
+        self._session = session or boto3.session.Session()
+        self._own: dict[str, AwsClients] = {}
+        self._assumed: dict[tuple[str, str], _Assumed] = {}
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def own(self, region: str) -> AwsClients:
+        """Clients with the function's own credentials in ``region``."""
+        with self._lock:
+            if region not in self._own:
+                self._own[region] = AwsClients(self._session, region)
+            return self._own[region]
+
+    def assumed(self, role_arn: str, region: str) -> AwsClients:
+        """Clients with the credentials of ``role_arn`` (assumed in ``region``), cached until near expiry."""
+        key = (role_arn, region)
+        with self._lock:
+            cached = self._assumed.get(key)
+            if cached and cached.expires_at - CREDENTIAL_REFRESH_MARGIN_SECONDS > self._clock():
+                return cached.clients
+        sts = self.own(region).client("sts")
+        credentials = sts.assume_role(
+            RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME, DurationSeconds=ASSUMED_ROLE_SECONDS
+        )["Credentials"]
+        session = boto3.session.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=region,
+        )
+        expiration = credentials["Expiration"]
+        expires_at = (
+            expiration.timestamp() if hasattr(expiration, "timestamp") else self._clock() + ASSUMED_ROLE_SECONDS
+        )
+        clients = AwsClients(session, region)
+        with self._lock:
+            self._assumed[key] = _Assumed(clients, expires_at)
+        return clients
+
+
+def lambda_region() -> str:
+    """The Region the function runs in (AWS_REGION is always set in Lambda)."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not region:
+        raise InvalidSettingError("AWS_REGION", "not set; the rule cannot tell which Region it runs in")
+    return region

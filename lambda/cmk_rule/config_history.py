@@ -1,0 +1,107 @@
+"""What AWS Config already knows: the rule's previous results, and configuration items too large for the event.
+
+Both reads are paginated. ``GetComplianceDetailsByConfigRule`` is how a periodic run finds groups that no longer
+exist (Config keeps a periodic rule's last result forever unless the rule reports NOT_APPLICABLE).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cmk_rule.aws import call_error
+from cmk_rule.request import RESOURCE_TYPE, OversizedItem
+
+RESULTS_PAGE_SIZE = 100  # GetComplianceDetailsByConfigRule Limit maximum
+
+
+@dataclass(frozen=True)
+class PreviousResult:
+    """The last result Config recorded for one group under this rule."""
+
+    resource_id: str
+    compliance_type: str
+    annotation: str | None
+    recorded_at: datetime | None
+
+
+def previous_results(config: Any, rule_name: str, compliance_types: Iterable[str]) -> dict[str, PreviousResult]:
+    """The rule's recorded results for replication groups, by group id. Raises AwsCallError if a page fails."""
+    results: dict[str, PreviousResult] = {}
+    paginator = config.get_paginator("get_compliance_details_by_config_rule")
+    try:
+        pages = paginator.paginate(
+            ConfigRuleName=rule_name,
+            ComplianceTypes=list(compliance_types),
+            PaginationConfig={"PageSize": RESULTS_PAGE_SIZE},
+        )
+        for page in pages:
+            for result in page.get("EvaluationResults", []):
+                qualifier = result.get("EvaluationResultIdentifier", {}).get("EvaluationResultQualifier", {})
+                if qualifier.get("ResourceType") != RESOURCE_TYPE or not qualifier.get("ResourceId"):
+                    continue
+                results[qualifier["ResourceId"]] = PreviousResult(
+                    resource_id=qualifier["ResourceId"],
+                    compliance_type=result.get("ComplianceType", ""),
+                    annotation=result.get("Annotation"),
+                    recorded_at=result.get("ResultRecordedTime"),
+                )
+    except (ClientError, BotoCoreError) as error:
+        raise call_error("config:GetComplianceDetailsByConfigRule", error) from error
+    return results
+
+
+def fetch_configuration_item(config: Any, item: OversizedItem) -> dict[str, Any]:
+    """The configuration item an oversized notification refers to, in the invoking-event shape.
+
+    ``laterTime`` is the capture time and ``limit`` 1, so the newest item at or before the notification is returned.
+    GetResourceConfigHistory may answer an empty page with a ``nextToken``; those are followed.
+    """
+    kwargs: dict[str, Any] = {
+        "resourceType": item.resource_type,
+        "resourceId": item.resource_id,
+        "laterTime": item.capture_time,
+        "limit": 1,
+    }
+    try:
+        while True:
+            response = config.get_resource_config_history(**kwargs)
+            items = response.get("configurationItems", [])
+            if items:
+                return _as_event_item(items[0])
+            token = response.get("nextToken")
+            if not token:
+                break
+            kwargs["nextToken"] = token
+    except (ClientError, BotoCoreError) as error:
+        raise call_error("config:GetResourceConfigHistory", error) from error
+    raise call_error(
+        "config:GetResourceConfigHistory",
+        ClientError(
+            {"Error": {"Code": "ResourceNotDiscoveredException", "Message": f"no item for {item.resource_id}"}},
+            "GetResourceConfigHistory",
+        ),
+    )
+
+
+def _as_event_item(api_item: dict[str, Any]) -> dict[str, Any]:
+    """GetResourceConfigHistory returns ``configuration`` as a JSON string and ``arn`` in lower case."""
+    configuration = api_item.get("configuration")
+    if isinstance(configuration, str):
+        configuration = json.loads(configuration) if configuration.strip() else None
+    capture = api_item.get("configurationItemCaptureTime")
+    return {
+        "resourceType": api_item.get("resourceType"),
+        "resourceId": api_item.get("resourceId"),
+        "resourceName": api_item.get("resourceName"),
+        "ARN": api_item.get("arn"),
+        "configurationItemStatus": api_item.get("configurationItemStatus"),
+        "configurationItemCaptureTime": capture.isoformat() if isinstance(capture, datetime) else capture,
+        "configuration": configuration,
+        "tags": api_item.get("tags") or {},
+    }

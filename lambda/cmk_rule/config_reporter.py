@@ -1,0 +1,105 @@
+"""Reporting verdicts to AWS Config with PutEvaluations.
+
+PutEvaluations takes at most 100 evaluations a call and answers with ``FailedEvaluations`` for those it did not
+accept (https://docs.aws.amazon.com/config/latest/APIReference/API_PutEvaluations.html). Failed evaluations are
+retried a few times; whatever still fails is returned by name, after every other batch was sent, so one bad batch
+never costs the others their verdicts.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cmk_rule.aws import describe_error
+from cmk_rule.request import RESOURCE_TYPE
+
+BATCH_SIZE = 100
+FAILED_EVALUATION_ATTEMPTS = 3
+RETRY_DELAY_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One evaluation as Config records it."""
+
+    resource_id: str
+    compliance_type: str
+    annotation: str
+    ordering_timestamp: datetime
+    resource_type: str = RESOURCE_TYPE
+
+    def to_api(self) -> dict[str, Any]:
+        """The PutEvaluations shape."""
+        return {
+            "ComplianceResourceType": self.resource_type,
+            "ComplianceResourceId": self.resource_id,
+            "ComplianceType": self.compliance_type,
+            "Annotation": self.annotation,
+            "OrderingTimestamp": self.ordering_timestamp,
+        }
+
+
+@dataclass
+class ReportOutcome:
+    """What reached Config: the ids accepted, and the ids that did not with the reason."""
+
+    sent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    calls: int = 0
+
+
+class ConfigReporter:
+    """Sends evaluations for one invocation (its result token and test mode)."""
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        result_token: str,
+        test_mode: bool,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._config = config
+        self._result_token = result_token
+        self._test_mode = test_mode
+        self._sleep = sleep
+
+    def put(self, evaluations: Sequence[Evaluation]) -> ReportOutcome:
+        """Send ``evaluations`` in batches of 100; never raises for an AWS failure, it reports it in the outcome."""
+        outcome = ReportOutcome()
+        for start in range(0, len(evaluations), BATCH_SIZE):
+            self._send_batch(list(evaluations[start : start + BATCH_SIZE]), outcome)
+        return outcome
+
+    def _send_batch(self, batch: list[Evaluation], outcome: ReportOutcome) -> None:
+        pending = batch
+        for attempt in range(1, FAILED_EVALUATION_ATTEMPTS + 1):
+            try:
+                outcome.calls += 1
+                response = self._config.put_evaluations(
+                    Evaluations=[evaluation.to_api() for evaluation in pending],
+                    ResultToken=self._result_token,
+                    TestMode=self._test_mode,
+                )
+            except (ClientError, BotoCoreError) as error:
+                # botocore already retried throttling and 5xx; what is left is named, not lost silently.
+                for evaluation in pending:
+                    outcome.failed[evaluation.resource_id] = f"config:PutEvaluations {describe_error(error)}"
+                return
+            failed_ids = {item.get("ComplianceResourceId") for item in response.get("FailedEvaluations", [])}
+            outcome.sent.extend(e.resource_id for e in pending if e.resource_id not in failed_ids)
+            pending = [e for e in pending if e.resource_id in failed_ids]
+            if not pending:
+                return
+            if attempt < FAILED_EVALUATION_ATTEMPTS:
+                self._sleep(RETRY_DELAY_SECONDS * attempt)
+        for evaluation in pending:
+            outcome.failed[evaluation.resource_id] = (
+                f"config:PutEvaluations returned it in FailedEvaluations {FAILED_EVALUATION_ATTEMPTS} times"
+            )

@@ -1,0 +1,191 @@
+"""One evaluation run: gather the facts, judge every group, and hand the verdicts to the reporters.
+
+The engine never reports a verdict it did not compute. A group whose facts could not be read (throttling, 5xx,
+timeouts after retries, or the Lambda running out of time) is *skipped* and named; every other group is still
+reported; the handler then fails the invocation naming what was skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from cmk_rule.config_history import PreviousResult, fetch_configuration_item, previous_results
+from cmk_rule.config_reporter import Evaluation
+from cmk_rule.errors import AwsCallError
+from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory, group_from_configuration_item
+from cmk_rule.keys import KeyFacts, KeyResolver
+from cmk_rule.request import DELETED_STATUSES, RESOURCE_TYPE, MessageType, RuleInvocation, parse_timestamp
+from cmk_rule.verdict import Compliance, Verdict, decide_with_key, decide_without_key, fit_annotation
+
+VANISHED_ANNOTATION = "The replication group no longer exists; its previous result is retired."
+LISTING = "(replication group listing)"
+PREVIOUS_RESULTS = "(previous results)"
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """One group's facts and verdict, kept together for the reporters and for evidence."""
+
+    group: ReplicationGroup
+    key: KeyFacts | None
+    verdict: Verdict
+
+
+@dataclass
+class RunResult:
+    """Everything one run decided, and everything it could not."""
+
+    ordering_timestamp: datetime
+    judgements: list[Judgement] = field(default_factory=list)
+    # Groups that no longer exist (or left the rule's scope) -> the NOT_APPLICABLE annotation that retires them.
+    vanished: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)  # group id (or a step in brackets) -> why
+    previous: dict[str, PreviousResult] | None = None
+    other_evaluations: list[Evaluation] = field(default_factory=list)  # e.g. N/A for a resource that left scope
+    key_lookups: int = 0
+
+    def evaluations(self) -> list[Evaluation]:
+        """The evaluations to send to Config for this run, one per group."""
+        evaluations = [
+            Evaluation(j.group.group_id, j.verdict.compliance.value, j.verdict.annotation, self.ordering_timestamp)
+            for j in self.judgements
+        ]
+        evaluations += [
+            Evaluation(group_id, Compliance.NOT_APPLICABLE.value, annotation, self.ordering_timestamp)
+            for group_id, annotation in sorted(self.vanished.items())
+        ]
+        return evaluations + self.other_evaluations
+
+
+class Deadline:
+    """Stops a run from starting work it cannot finish: judging stops when less than ``reserve`` seconds remain."""
+
+    def __init__(self, remaining_seconds: Callable[[], float] | None, reserve_seconds: float = 60.0) -> None:
+        self._remaining = remaining_seconds
+        self._reserve = reserve_seconds
+
+    def near(self) -> bool:
+        """True when the time left is no longer enough to judge and still report safely."""
+        return self._remaining is not None and self._remaining() < self._reserve
+
+
+class Engine:
+    """Runs the decision table over the groups of one account and Region, with clients for that account."""
+
+    def __init__(
+        self,
+        invocation: RuleInvocation,
+        *,
+        inventory: ReplicationGroupInventory,
+        keys: KeyResolver,
+        config: object,
+        deadline: Deadline | None = None,
+    ) -> None:
+        self._invocation = invocation
+        self._inventory = inventory
+        self._keys = keys
+        self._config = config
+        self._deadline = deadline or Deadline(None)
+
+    def run(self) -> RunResult:
+        """Evaluate according to the message type of the invocation."""
+        if self._invocation.message_type is MessageType.SCHEDULED:
+            return self.run_periodic()
+        return self.run_change()
+
+    def run_periodic(self) -> RunResult:
+        """List every group, judge each, and retire the results of groups that no longer exist."""
+        invocation = self._invocation
+        result = RunResult(ordering_timestamp=invocation.notification_time)
+        groups: list[ReplicationGroup] = []
+        listing_complete = True
+        try:
+            for page in self._inventory.pages():
+                groups.extend(page)
+        except AwsCallError as error:
+            listing_complete = False
+            result.skipped[LISTING] = f"{error} (after {len(groups)} groups; stale results were not retired)"
+        for index, group in enumerate(groups):
+            if self._deadline.near():
+                for late in groups[index:]:
+                    result.skipped[late.group_id] = "not judged: the Lambda's remaining time ran out"
+                listing_complete = False  # unjudged groups must not look vanished
+                break
+            self._judge_into(group, result)
+        if listing_complete:
+            self._retire_vanished({g.group_id for g in groups}, result)
+        result.key_lookups = self._keys.describe_calls
+        return result
+
+    def run_change(self) -> RunResult:
+        """Judge the one configuration item a change notification is about."""
+        invocation = self._invocation
+        oversized = invocation.oversized_item
+        if oversized is not None:
+            timestamp = oversized.capture_time
+            if invocation.event_left_scope or oversized.status in DELETED_STATUSES:
+                return self._not_applicable(oversized.resource_id, oversized.resource_type, timestamp, oversized.status)
+            result = RunResult(ordering_timestamp=timestamp)
+            try:
+                item = fetch_configuration_item(self._config, oversized)
+            except AwsCallError as error:
+                result.skipped[oversized.resource_id] = str(error)
+                return result
+        else:
+            item = dict(invocation.configuration_item or {})
+            timestamp = parse_timestamp(
+                "invokingEvent.configurationItem.configurationItemCaptureTime", item.get("configurationItemCaptureTime")
+            )
+            result = RunResult(ordering_timestamp=timestamp)
+        resource_type = str(item.get("resourceType") or RESOURCE_TYPE)
+        status = item.get("configurationItemStatus")
+        group = group_from_configuration_item(item)
+        if invocation.event_left_scope or status in DELETED_STATUSES or resource_type != RESOURCE_TYPE:
+            return self._not_applicable(group.group_id, resource_type, timestamp, status)
+        self._judge_into(group, result)
+        result.key_lookups = self._keys.describe_calls
+        return result
+
+    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> None:
+        parameters = self._invocation.parameters
+        try:
+            if parameters.exemption_tag_key is not None and group.tags is None:
+                group = replace(group, tags=self._inventory.tags(group))
+            verdict = decide_without_key(group, parameters)
+            key = None
+            if verdict is None:
+                key = self._keys.resolve(group.kms_key_id or "")
+                verdict = decide_with_key(group, key, parameters)
+        except AwsCallError as error:
+            result.skipped[group.group_id] = str(error)
+            return
+        result.judgements.append(Judgement(group, key, verdict))
+
+    def _retire_vanished(self, listed: set[str], result: RunResult) -> None:
+        try:
+            previous = previous_results(
+                self._config, self._invocation.rule_name, (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value)
+            )
+        except AwsCallError as error:
+            result.skipped[PREVIOUS_RESULTS] = f"{error} (stale results were not retired)"
+            return
+        result.previous = previous
+        result.vanished = {group_id: VANISHED_ANNOTATION for group_id in sorted(set(previous) - listed)}
+
+    def _not_applicable(self, resource_id: str, resource_type: str, timestamp: datetime, status: object) -> RunResult:
+        if resource_type != RESOURCE_TYPE:
+            why = f"Not evaluated: {resource_type} is not a replication group."
+        elif self._invocation.event_left_scope:
+            why = "Not evaluated: the resource left the rule's scope."
+        else:
+            why = f"Not evaluated: the configuration item status is '{status}'."
+        result = RunResult(ordering_timestamp=timestamp)
+        if resource_type == RESOURCE_TYPE:
+            result.vanished[resource_id] = fit_annotation(why)
+        else:
+            result.other_evaluations.append(
+                Evaluation(resource_id, Compliance.NOT_APPLICABLE.value, fit_annotation(why), timestamp, resource_type)
+            )
+        return result

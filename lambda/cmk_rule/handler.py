@@ -1,0 +1,153 @@
+"""The Lambda entry point: ``cmk_rule.handler.lambda_handler``.
+
+Two kinds of events arrive here:
+
+* AWS Config rule events (periodic and change-triggered): judge and report.
+* EventBridge events for CloudTrail API calls that can change a verdict (a key disabled, a group created, ...):
+  ask Config to re-run the rule now, instead of waiting for the next periodic run.
+
+Clients, settings and Powertools utilities live at module level: they are built once per container.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cmk_rule.aws import AwsClients, ClientFactory, call_error, error_code, lambda_region, member_role_arn, partition_of
+from cmk_rule.engine import Deadline
+from cmk_rule.errors import ForbiddenAccountError, IncompleteRunError, InvalidSettingError
+from cmk_rule.request import RuleInvocation, is_reevaluation_trigger, parse_config_event
+from cmk_rule.runner import InvocationReport, run_invocation
+from cmk_rule.settings import Settings
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "elasticache-cmk-rule")
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ElastiCacheCmkRule"), service=SERVICE)
+tracer = Tracer(service=SERVICE)
+clients = ClientFactory()
+
+# Leave this much of the Lambda's time for reporting what was judged (capped at a quarter of the time available).
+REPORTING_RESERVE_SECONDS = 90.0
+# StartConfigRulesEvaluation answers these when an evaluation is already running or was just requested
+# (https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigRulesEvaluation.html): not an error here.
+EVALUATION_ALREADY_REQUESTED = frozenset({"LimitExceededException", "ResourceInUseException"})
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Judge and report (Config rule events) or request a re-evaluation (EventBridge events)."""
+    settings = Settings.from_env()
+    if is_reevaluation_trigger(event):
+        return request_reevaluation(event, settings)
+    invocation = parse_config_event(event)
+    logger.append_keys(
+        rule_name=invocation.rule_name,
+        account_id=invocation.account_id,
+        region=invocation.region,
+        message_type=invocation.message_type.value,
+        test_mode=invocation.test_mode,
+    )
+    report = run_invocation(invocation, clients_for(invocation, settings, context), settings, _deadline(context))
+    _observe(report)
+    if report.problems:
+        raise IncompleteRunError(report.problems)
+    return report.summary()
+
+
+def clients_for(invocation: RuleInvocation, settings: Settings, context: LambdaContext | None) -> AwsClients:
+    """The clients for this event's account: the function's own, or (organization mode) the member-account role.
+
+    The account is checked before any role is assumed, so an event from an account outside the deployment can
+    never make this function act on it (confused-deputy guard).
+    """
+    own_account = _function_account(context)
+    role_name = invocation.parameters.execution_role_name
+    if role_name is None:
+        if own_account and invocation.account_id != own_account:
+            raise ForbiddenAccountError(
+                f"event for account {invocation.account_id} rejected: this function serves account {own_account} only "
+                "(set executionRoleName for organization mode)"
+            )
+        return clients.own(invocation.region)
+    if invocation.account_id not in settings.allowed_account_ids:
+        raise ForbiddenAccountError(
+            f"event for account {invocation.account_id} rejected: not in ALLOWED_ACCOUNT_IDS; no role was assumed"
+        )
+    partition = partition_of(lambda_region())
+    if invocation.partition != partition:
+        raise ForbiddenAccountError(
+            f"event for partition {invocation.partition} rejected: this function runs in {partition}"
+        )
+    return clients.assumed(member_role_arn(partition, invocation.account_id, role_name), invocation.region)
+
+
+def request_reevaluation(event: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
+    """Ask Config to re-run this deployment's rule after an API call that can change a verdict."""
+    if settings.config_rule_name is None:
+        raise InvalidSettingError("CONFIG_RULE_NAME", "must be set to re-evaluate the rule on EventBridge events")
+    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
+    trigger = f"{event.get('source', '?')}:{detail.get('eventName', '?') if detail else '?'}"
+    logger.info("re-evaluation requested", extra={"trigger": trigger, "rule_name": settings.config_rule_name})
+    config = clients.own(lambda_region()).client("config")
+    try:
+        config.start_config_rules_evaluation(ConfigRuleNames=[settings.config_rule_name])
+    except ClientError as error:
+        if error_code(error) not in EVALUATION_ALREADY_REQUESTED:
+            raise call_error("config:StartConfigRulesEvaluation", error) from error
+        logger.info("an evaluation is already in progress or was just requested", extra={"code": error_code(error)})
+        return {"reevaluation": "already-in-progress", "trigger": trigger}
+    except BotoCoreError as error:
+        raise call_error("config:StartConfigRulesEvaluation", error) from error
+    metrics.add_metric(name="ReevaluationsRequested", unit=MetricUnit.Count, value=1)
+    return {"reevaluation": "started", "trigger": trigger}
+
+
+def _function_account(context: LambdaContext | None) -> str | None:
+    arn = getattr(context, "invoked_function_arn", None)
+    parts = arn.split(":") if isinstance(arn, str) else []
+    return parts[4] if len(parts) > 4 and parts[4] else None
+
+
+def _deadline(context: LambdaContext | None) -> Deadline:
+    remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining_ms):
+        return Deadline(None)
+    reserve = min(REPORTING_RESERVE_SECONDS, remaining_ms() / 1000 / 4)
+    return Deadline(lambda: remaining_ms() / 1000, reserve_seconds=reserve)
+
+
+def _observe(report: InvocationReport) -> None:
+    """Structured log line and EMF metrics for one invocation."""
+    summary = report.summary()
+    for compliance, count in summary["evaluations"].items():
+        metrics.add_metric(name=f"Evaluations{_camel(compliance)}", unit=MetricUnit.Count, value=count)
+    metrics.add_metric(name="GroupsSkipped", unit=MetricUnit.Count, value=len(report.result.skipped))
+    metrics.add_metric(name="AwsErrors", unit=MetricUnit.Count, value=len(report.problems))
+    metrics.add_metric(name="KeyLookups", unit=MetricUnit.Count, value=report.result.key_lookups)
+    findings = report.findings
+    if findings is not None:
+        metrics.add_metric(name="FindingsImported", unit=MetricUnit.Count, value=len(findings.imported))
+        metrics.add_metric(
+            name="FindingsFailed", unit=MetricUnit.Count, value=len(findings.failed) + len(findings.invalid)
+        )
+        if findings.not_enabled:
+            metrics.add_metric(name="SecurityHubNotEnabled", unit=MetricUnit.Count, value=1)
+            logger.warning("Security Hub is not enabled in this account and Region: no findings were imported")
+        for finding_id, why in sorted({**findings.failed, **findings.invalid}.items()):
+            logger.warning("finding not imported", extra={"finding_id": finding_id, "reason": why})
+    for name, why in sorted(report.problems.items()):
+        logger.warning("not evaluated or not reported", extra={"item": name, "reason": why})
+    logger.info("evaluation complete", extra={"summary": summary})
+
+
+def _camel(compliance: str) -> str:
+    return "".join(part.capitalize() for part in compliance.split("_"))

@@ -1,0 +1,139 @@
+"""The replication groups to judge: listed from ElastiCache (periodic runs) or read from a configuration item.
+
+AWS Config does not record ``AWS::ElastiCache::ReplicationGroup`` today, so periodic runs list the groups themselves
+with the ``DescribeReplicationGroups`` paginator (100 a page, the API's maximum). Configuration items are still
+accepted in both key casings, for forward compatibility.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cmk_rule.aws import call_error, error_code
+from cmk_rule.errors import InvalidEventError
+
+PAGE_SIZE = 100  # DescribeReplicationGroups MaxRecords maximum
+
+
+@dataclass(frozen=True)
+class ReplicationGroup:
+    """The facts about one replication group that the verdict needs, as plain data."""
+
+    group_id: str
+    arn: str | None = None
+    engine: str | None = None
+    status: str | None = None
+    at_rest_encryption_enabled: bool | None = None
+    kms_key_id: str | None = None
+    global_datastore_role: str | None = None
+    # None means "not read" (the exemption tag is not configured); a mapping means the tags were read.
+    tags: Mapping[str, str] | None = None
+
+
+def group_from_api(item: Mapping[str, Any]) -> ReplicationGroup:
+    """Build a group from one ``DescribeReplicationGroups`` entry."""
+    global_info = item.get("GlobalReplicationGroupInfo") or {}
+    return ReplicationGroup(
+        group_id=str(item["ReplicationGroupId"]),
+        arn=item.get("ARN"),
+        engine=item.get("Engine"),
+        status=item.get("Status"),
+        at_rest_encryption_enabled=item.get("AtRestEncryptionEnabled"),
+        kms_key_id=item.get("KmsKeyId") or None,
+        global_datastore_role=global_info.get("GlobalReplicationGroupMemberRole"),
+    )
+
+
+def _pick(configuration: Mapping[str, Any], camel: str) -> Any:
+    """A configuration value under its camelCase or PascalCase key (Config has used both for ElastiCache)."""
+    if camel in configuration:
+        return configuration[camel]
+    return configuration.get(camel[0].upper() + camel[1:])
+
+
+def _optional_bool(field: str, value: Any) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise InvalidEventError(field, f"expected a boolean, got {type(value).__name__}")
+
+
+def _optional_str(field: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidEventError(field, f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def group_from_configuration_item(item: Mapping[str, Any]) -> ReplicationGroup:
+    """Build a group from a configuration item; ``configuration`` may be camelCase, PascalCase or null."""
+    resource_id = item.get("resourceId") or item.get("resourceName")
+    if not isinstance(resource_id, str) or not resource_id:
+        raise InvalidEventError("configurationItem.resourceId", "missing or not a string")
+    configuration = item.get("configuration")
+    if configuration is None:
+        configuration = {}
+    if not isinstance(configuration, Mapping):
+        raise InvalidEventError(
+            "configurationItem.configuration", f"expected an object, got {type(configuration).__name__}"
+        )
+    tags = item.get("tags")
+    if tags is not None and not (isinstance(tags, Mapping) and all(isinstance(v, str) for v in tags.values())):
+        raise InvalidEventError("configurationItem.tags", "expected an object of string values")
+    global_info = _pick(configuration, "globalReplicationGroupInfo") or {}
+    if not isinstance(global_info, Mapping):
+        raise InvalidEventError("configurationItem.configuration.globalReplicationGroupInfo", "expected an object")
+    return ReplicationGroup(
+        group_id=resource_id,
+        arn=_optional_str("configurationItem.ARN", item.get("ARN")),
+        engine=_optional_str("configurationItem.configuration.engine", _pick(configuration, "engine")),
+        status=_optional_str("configurationItem.configuration.status", _pick(configuration, "status")),
+        at_rest_encryption_enabled=_optional_bool(
+            "configurationItem.configuration.atRestEncryptionEnabled", _pick(configuration, "atRestEncryptionEnabled")
+        ),
+        kms_key_id=_optional_str("configurationItem.configuration.kmsKeyId", _pick(configuration, "kmsKeyId")),
+        global_datastore_role=_optional_str(
+            "configurationItem.configuration.globalReplicationGroupInfo.globalReplicationGroupMemberRole",
+            _pick(global_info, "globalReplicationGroupMemberRole"),
+        ),
+        tags=dict(tags) if tags is not None else {},
+    )
+
+
+class ReplicationGroupInventory:
+    """Lists replication groups and reads their tags through one ElastiCache client."""
+
+    def __init__(self, elasticache: Any) -> None:
+        self._elasticache = elasticache
+
+    def pages(self) -> Iterator[list[ReplicationGroup]]:
+        """Yield the groups a page at a time; raises :class:`TransientAwsError` if a page cannot be read.
+
+        Yielding pages lets the caller keep what it already has when a later page fails.
+        """
+        paginator = self._elasticache.get_paginator("describe_replication_groups")
+        try:
+            for page in paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}):
+                yield [group_from_api(item) for item in page.get("ReplicationGroups", [])]
+        except (ClientError, BotoCoreError) as error:
+            raise call_error("elasticache:DescribeReplicationGroups", error) from error
+
+    def tags(self, group: ReplicationGroup) -> dict[str, str]:
+        """The group's tags. Only called when the exemption tag is configured (one call per group)."""
+        if not group.arn:
+            return {}
+        try:
+            response = self._elasticache.list_tags_for_resource(ResourceName=group.arn)
+        except ClientError as error:
+            if error_code(error) == "ReplicationGroupNotFoundFault":
+                return {}  # deleted since it was listed: nothing to exempt
+            raise call_error("elasticache:ListTagsForResource", error) from error
+        except BotoCoreError as error:
+            raise call_error("elasticache:ListTagsForResource", error) from error
+        return {tag["Key"]: tag.get("Value", "") for tag in response.get("TagList", [])}

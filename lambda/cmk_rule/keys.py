@@ -1,0 +1,160 @@
+"""What KMS says about the key protecting a replication group: the facts none of the peer tools ask for.
+
+One ``DescribeKey`` per distinct key reference per invocation (cached), one ``GetKeyRotationStatus`` per distinct key
+only when rotation is required and the key could otherwise pass. ``alias/aws/...`` references are never resolved:
+``DescribeKey`` on an AWS-managed alias can *create* that key, and such a reference is AWS-managed by definition.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cmk_rule.aws import call_error, describe_error, error_code, is_transient
+
+_KEY_ID = re.compile(
+    r"^(mrk-[0-9a-f]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
+_AWS_MANAGED_ALIAS = re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias/aws/")
+
+
+class KeyLookup(Enum):
+    """How the lookup of a key reference ended."""
+
+    FOUND = "found"
+    AWS_MANAGED_ALIAS = "aws-managed-alias"
+    NOT_FOUND = "not-found"
+    UNVERIFIABLE = "unverifiable"  # KMS refused to tell us (AccessDenied or another non-transient error)
+
+
+@dataclass(frozen=True)
+class KeyFacts:
+    """Plain facts about one key reference, with the time they were read (for audit evidence)."""
+
+    reference: str
+    lookup: KeyLookup
+    arn: str | None = None
+    key_manager: str | None = None
+    key_state: str | None = None
+    rotation_enabled: bool | None = None
+    rotation_note: str | None = None
+    error: str | None = None
+    read_at: datetime | None = None
+
+    @property
+    def display_arn(self) -> str:
+        """The resolved key ARN when known, else the reference as the group gave it."""
+        return self.arn or self.reference
+
+
+def normalize_reference(reference: str, *, partition: str, region: str, account_id: str) -> str:
+    """Turn a key id or alias name into an ARN in the group's account and Region; ARNs pass through unchanged."""
+    if reference.startswith("arn:"):
+        return reference
+    if _KEY_ID.match(reference):
+        return f"arn:{partition}:kms:{region}:{account_id}:key/{reference}"
+    if reference.startswith("alias/"):
+        return f"arn:{partition}:kms:{region}:{account_id}:{reference}"
+    return reference
+
+
+def is_aws_managed_alias(reference: str) -> bool:
+    """True for ``alias/aws/...`` in any form: AWS-managed by definition, and never to be resolved."""
+    return bool(_AWS_MANAGED_ALIAS.match(reference))
+
+
+class KeyResolver:
+    """Resolves key references through one KMS client, caching per invocation.
+
+    Raises :class:`~cmk_rule.errors.TransientAwsError` when KMS throttles or fails after retries: a transient failure
+    must never become a verdict.
+    """
+
+    def __init__(
+        self,
+        kms: Any,
+        *,
+        partition: str,
+        region: str,
+        account_id: str,
+        require_rotation: bool,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._kms = kms
+        self._partition, self._region, self._account_id = partition, region, account_id
+        self._require_rotation = require_rotation
+        self._clock = clock
+        self._described: dict[str, KeyFacts] = {}
+        self._rotation: dict[str, tuple[bool | None, str | None]] = {}
+
+    def resolve(self, reference: str) -> KeyFacts:
+        """The facts for ``reference`` (a key ARN, key id, alias name or alias ARN)."""
+        if is_aws_managed_alias(reference):
+            return KeyFacts(reference=reference, lookup=KeyLookup.AWS_MANAGED_ALIAS, key_manager="AWS")
+        normalized = normalize_reference(
+            reference, partition=self._partition, region=self._region, account_id=self._account_id
+        )
+        facts = self._described.get(normalized)
+        if facts is None:
+            facts = self._describe(reference, normalized)
+            self._described[normalized] = facts
+        if self._require_rotation and self._could_pass(facts) and facts.arn:
+            enabled, note = self._rotation_status(facts.arn)
+            facts = KeyFacts(**{**facts.__dict__, "rotation_enabled": enabled, "rotation_note": note})
+        return facts
+
+    @property
+    def describe_calls(self) -> int:
+        """How many distinct references were described in this invocation (for the cost-of-a-run metric)."""
+        return len(self._described)
+
+    @staticmethod
+    def _could_pass(facts: KeyFacts) -> bool:
+        return facts.lookup is KeyLookup.FOUND and facts.key_manager == "CUSTOMER" and facts.key_state == "Enabled"
+
+    def _describe(self, reference: str, normalized: str) -> KeyFacts:
+        read_at = self._clock()
+        try:
+            metadata = self._kms.describe_key(KeyId=normalized)["KeyMetadata"]
+        except ClientError as error:
+            if is_transient(error):
+                raise call_error("kms:DescribeKey", error) from error
+            code = error_code(error)
+            lookup = (
+                KeyLookup.NOT_FOUND if code in ("NotFoundException", "InvalidArnException") else KeyLookup.UNVERIFIABLE
+            )
+            arn = normalized if normalized.startswith("arn:") else None
+            return KeyFacts(reference=reference, lookup=lookup, arn=arn, error=describe_error(error), read_at=read_at)
+        except BotoCoreError as error:
+            raise call_error("kms:DescribeKey", error) from error
+        return KeyFacts(
+            reference=reference,
+            lookup=KeyLookup.FOUND,
+            arn=metadata.get("Arn"),
+            key_manager=metadata.get("KeyManager"),
+            key_state=metadata.get("KeyState"),
+            read_at=read_at,
+        )
+
+    def _rotation_status(self, key_arn: str) -> tuple[bool | None, str | None]:
+        if key_arn not in self._rotation:
+            try:
+                enabled = bool(self._kms.get_key_rotation_status(KeyId=key_arn).get("KeyRotationEnabled", False))
+                self._rotation[key_arn] = (enabled, None)
+            except ClientError as error:
+                if is_transient(error):
+                    raise call_error("kms:GetKeyRotationStatus", error) from error
+                if error_code(error) == "UnsupportedOperationException":
+                    # Asymmetric, HMAC, imported and custom-key-store keys cannot rotate automatically.
+                    self._rotation[key_arn] = (False, "automatic rotation is not supported for this key")
+                else:
+                    self._rotation[key_arn] = (None, describe_error(error))
+            except BotoCoreError as error:
+                raise call_error("kms:GetKeyRotationStatus", error) from error
+        return self._rotation[key_arn]

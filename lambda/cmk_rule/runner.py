@@ -1,0 +1,99 @@
+"""One invocation, end to end: judge (engine), then report to Config, then to Security Hub.
+
+The order matters. Config gets every computed verdict first; Security Hub comes second and its failures never
+touch the Config side. Only then are skipped groups turned into an error, so nothing evaluated is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from cmk_rule.aws import AwsClients
+from cmk_rule.config_reporter import ConfigReporter, ReportOutcome
+from cmk_rule.engine import Deadline, Engine, RunResult
+from cmk_rule.findings import FindingScope
+from cmk_rule.inventory import ReplicationGroupInventory
+from cmk_rule.keys import KeyResolver
+from cmk_rule.request import MessageType, RuleInvocation
+from cmk_rule.securityhub_reporter import FindingsOutcome, SecurityHubReporter
+from cmk_rule.settings import SecurityHubMode, Settings
+
+
+@dataclass
+class InvocationReport:
+    """What one invocation judged and what reached Config and Security Hub."""
+
+    result: RunResult
+    config: ReportOutcome
+    findings: FindingsOutcome | None = None
+    findings_skipped_reason: str | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """Counts for logs, metrics and the handler's return value (no secrets, no result token)."""
+        counts: dict[str, int] = {"COMPLIANT": 0, "NON_COMPLIANT": 0, "NOT_APPLICABLE": 0}
+        for evaluation in self.result.evaluations():
+            counts[evaluation.compliance_type] = counts.get(evaluation.compliance_type, 0) + 1
+        summary: dict[str, Any] = {
+            "evaluations": counts,
+            "reported": len(self.config.sent),
+            "vanished": len(self.result.vanished),
+            "skipped": sorted(self.result.skipped),
+            "config_failed": sorted(self.config.failed),
+            "key_lookups": self.result.key_lookups,
+            "put_evaluations_calls": self.config.calls,
+        }
+        if self.findings is not None:
+            summary["findings"] = {
+                "imported": len(self.findings.imported),
+                "archived": len(self.findings.archived),
+                "failed": len(self.findings.failed),
+                "invalid": len(self.findings.invalid),
+                "security_hub_enabled": not self.findings.not_enabled,
+            }
+        elif self.findings_skipped_reason:
+            summary["findings"] = {"skipped": self.findings_skipped_reason}
+        return summary
+
+
+def run_invocation(
+    invocation: RuleInvocation,
+    clients: AwsClients,
+    settings: Settings,
+    deadline: Deadline | None = None,
+) -> InvocationReport:
+    """Judge and report one invocation; never raises for a group-level AWS failure (see ``problems``)."""
+    parameters = invocation.parameters
+    config = clients.client("config")
+    engine = Engine(
+        invocation,
+        inventory=ReplicationGroupInventory(clients.client("elasticache")),
+        keys=KeyResolver(
+            clients.client("kms"),
+            partition=invocation.partition,
+            region=invocation.region,
+            account_id=invocation.account_id,
+            require_rotation=parameters.require_key_rotation,
+        ),
+        config=config,
+        deadline=deadline,
+    )
+    result = engine.run()
+    reporter = ConfigReporter(config, result_token=invocation.result_token, test_mode=invocation.test_mode)
+    outcome = reporter.put(result.evaluations())
+    report = InvocationReport(result=result, config=outcome)
+    report.problems.update(result.skipped)
+    report.problems.update(outcome.failed)
+    if settings.security_hub_mode is SecurityHubMode.OFF:
+        report.findings_skipped_reason = "SECURITY_HUB_MODE is off"
+    elif invocation.test_mode:
+        report.findings_skipped_reason = "test mode (TESTMODE result token): nothing is recorded"
+    elif result.judgements or result.vanished:
+        scope = FindingScope(invocation.partition, invocation.region, invocation.account_id, invocation.rule_name)
+        periodic_and_complete = invocation.message_type is MessageType.SCHEDULED and result.previous is not None
+        listed = [j.group.group_id for j in result.judgements] + [k for k in result.skipped if not k.startswith("(")]
+        report.findings = SecurityHubReporter(clients.client("securityhub"), scope).report(
+            result.judgements, vanished=result.vanished, listed=listed if periodic_and_complete else None
+        )
+    return report

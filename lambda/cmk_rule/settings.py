@@ -1,0 +1,75 @@
+"""Deployment settings read from the Lambda's environment, validated once per container.
+
+A bad value is an error naming the variable: a typo must not silently turn Security Hub reporting off or widen the
+organization allow-list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from typing import TypeVar
+
+from cmk_rule.errors import InvalidSettingError
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_RULE_NAME = re.compile(r"^[\w.-]{1,128}$")
+_E = TypeVar("_E", bound=Enum)
+
+
+class SecurityHubMode(StrEnum):
+    """Whether verdicts are also sent to Security Hub as findings."""
+
+    DIRECT = "direct"
+    OFF = "off"
+
+
+class ReportingMode(StrEnum):
+    """``all`` re-reports every group each periodic run; ``changes`` reports only what changed."""
+
+    ALL = "all"
+    CHANGES = "changes"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The function's environment, validated."""
+
+    security_hub_mode: SecurityHubMode = SecurityHubMode.DIRECT
+    reporting_mode: ReportingMode = ReportingMode.ALL
+    config_rule_name: str | None = None
+    allowed_account_ids: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read and validate the settings from ``environ`` (default: ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        rule_name = env.get("CONFIG_RULE_NAME", "").strip() or None
+        if rule_name is not None and not _RULE_NAME.match(rule_name):
+            raise InvalidSettingError("CONFIG_RULE_NAME", f"'{rule_name[:80]}' is not a valid Config rule name")
+        return cls(
+            security_hub_mode=_enum(SecurityHubMode, "SECURITY_HUB_MODE", env.get("SECURITY_HUB_MODE", "direct")),
+            reporting_mode=_enum(ReportingMode, "REPORTING_MODE", env.get("REPORTING_MODE", "all")),
+            config_rule_name=rule_name,
+            allowed_account_ids=_accounts(env.get("ALLOWED_ACCOUNT_IDS", "")),
+        )
+
+
+def _enum(kind: type[_E], variable: str, value: str) -> _E:
+    text = value.strip().lower() or next(iter(kind)).value
+    try:
+        return kind(text)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidSettingError(variable, f"'{value[:40]}' is not one of {allowed}") from None
+
+
+def _accounts(text: str) -> frozenset[str]:
+    accounts = {part.strip() for part in text.split(",") if part.strip()}
+    bad = sorted(a for a in accounts if not _ACCOUNT_ID.match(a))
+    if bad:
+        raise InvalidSettingError("ALLOWED_ACCOUNT_IDS", f"'{bad[0][:40]}' is not a 12-digit account id")
+    return frozenset(accounts)

@@ -7,6 +7,7 @@ server over HTTP like it would to AWS), then prints the verdicts Config recorded
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
@@ -155,7 +156,22 @@ def print_demo(run: DemoRun, out: TextIO = sys.stdout) -> None:
     out.write("\nThe mock server is stopped; nothing was left behind.\n")
 
 
-def main() -> int:
+NAME = "demo"
+HELP = "run the rule end to end on a local mock AWS account (no AWS account needed)"
+DESCRIPTION = """Run the real Lambda handler end to end against a local mock AWS account (moto's server on a free
+loopback port), seeded with a fleet that hits every row of the decision table in two Regions, and print the
+verdicts Config recorded and the Security Hub findings sent. Needs no AWS account and leaves nothing behind.
+
+example:
+  cmk-rule demo
+"""
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    """``demo`` takes no options."""
+
+
+def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule demo``."""
     print_demo(run_demo())
     return 0

@@ -1,20 +1,32 @@
-"""``cmk-rule``: the command line (see ``cmk-rule --help``)."""
+"""``cmk-rule``: the command line (see ``cmk-rule --help``).
+
+Each subcommand lives in its own module exposing ``NAME``, ``HELP``, ``DESCRIPTION`` (with an example),
+``register(parser)`` and ``run(args) -> int``; this module only wires them together.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from cmk_rule_cli import __version__
 
-DEMO_HELP = """Run the real Lambda handler end to end against a local mock AWS account (moto's server on a free
-loopback port), seeded with a fleet that hits every row of the decision table in two Regions, and print the
-verdicts Config recorded and the Security Hub findings sent. Needs no AWS account and leaves nothing behind.
+# Subcommand modules, in the order --help lists them.
+COMMAND_MODULES = ("demo", "scan", "evidence", "check")
 
-example:
-  cmk-rule demo
-"""
+
+def _commands() -> list[ModuleType]:
+    modules = []
+    for name in COMMAND_MODULES:
+        try:
+            modules.append(importlib.import_module(f"cmk_rule_cli.{name}"))
+        except ModuleNotFoundError as error:
+            if error.name != f"cmk_rule_cli.{name}":
+                raise
+    return modules
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,24 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="example:\n  cmk-rule demo",
     )
     parser.add_argument("--version", action="version", version=f"cmk-rule {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser(
-        "demo",
-        help="run the rule end to end on a local mock AWS account",
-        description=DEMO_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in _commands():
+        sub = subparsers.add_parser(
+            module.NAME,
+            help=module.HELP,
+            description=module.DESCRIPTION,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.register(sub)
+        sub.set_defaults(run=module.run)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the subcommand; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    if args.command == "demo":
-        from cmk_rule_cli import demo
-
-        return demo.main()
-    return 2
+    return int(args.run(args))
 
 
 if __name__ == "__main__":

@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from cmk_rule.config_history import PreviousResult, fetch_configuration_item, previous_results
 from cmk_rule.config_reporter import Evaluation
 from cmk_rule.errors import AwsCallError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory, group_from_configuration_item
 from cmk_rule.keys import KeyFacts, KeyResolver
+from cmk_rule.parameters import RuleParameters
 from cmk_rule.request import DELETED_STATUSES, RESOURCE_TYPE, MessageType, RuleInvocation, parse_timestamp
 from cmk_rule.verdict import Compliance, Verdict, decide_with_key, decide_without_key, fit_annotation
 
@@ -72,33 +74,37 @@ class Deadline:
 
 
 class Engine:
-    """Runs the decision table over the groups of one account and Region, with clients for that account."""
+    """Runs the decision table over the groups of one account and Region, with clients for that account.
+
+    The engine only gathers facts and judges; it never reports. That makes it the shared core of the Lambda (which
+    reports through :mod:`cmk_rule.runner`) and of the read-only ``cmk-rule scan`` and ``evidence`` commands.
+    """
 
     def __init__(
         self,
-        invocation: RuleInvocation,
+        parameters: RuleParameters,
         *,
         inventory: ReplicationGroupInventory,
         keys: KeyResolver,
-        config: object,
+        config: Any | None = None,
         deadline: Deadline | None = None,
     ) -> None:
-        self._invocation = invocation
+        self._parameters = parameters
         self._inventory = inventory
         self._keys = keys
         self._config = config
         self._deadline = deadline or Deadline(None)
 
-    def run(self) -> RunResult:
-        """Evaluate according to the message type of the invocation."""
-        if self._invocation.message_type is MessageType.SCHEDULED:
-            return self.run_periodic()
-        return self.run_change()
+    def run(self, invocation: RuleInvocation) -> RunResult:
+        """Evaluate a Config invocation according to its message type."""
+        if invocation.message_type is MessageType.SCHEDULED:
+            return self.run_periodic(invocation.notification_time, rule_name=invocation.rule_name)
+        return self.run_change(invocation)
 
-    def run_periodic(self) -> RunResult:
-        """List every group, judge each, and retire the results of groups that no longer exist."""
-        invocation = self._invocation
-        result = RunResult(ordering_timestamp=invocation.notification_time)
+    def run_periodic(self, ordering_timestamp: datetime, *, rule_name: str | None) -> RunResult:
+        """List every group and judge each. With a ``rule_name`` (and a Config client), also retire the results of
+        groups that no longer exist; without one (read-only scans), Config is never called."""
+        result = RunResult(ordering_timestamp=ordering_timestamp)
         groups: list[ReplicationGroup] = []
         listing_complete = True
         try:
@@ -114,19 +120,20 @@ class Engine:
                 listing_complete = False  # unjudged groups must not look vanished
                 break
             self._judge_into(group, result)
-        if listing_complete:
-            self._retire_vanished({g.group_id for g in groups}, result)
+        if listing_complete and rule_name is not None and self._config is not None:
+            self._retire_vanished(rule_name, {g.group_id for g in groups}, result)
         result.key_lookups = self._keys.describe_calls
         return result
 
-    def run_change(self) -> RunResult:
+    def run_change(self, invocation: RuleInvocation) -> RunResult:
         """Judge the one configuration item a change notification is about."""
-        invocation = self._invocation
         oversized = invocation.oversized_item
         if oversized is not None:
             timestamp = oversized.capture_time
             if invocation.event_left_scope or oversized.status in DELETED_STATUSES:
-                return self._not_applicable(oversized.resource_id, oversized.resource_type, timestamp, oversized.status)
+                return _not_applicable(
+                    invocation, oversized.resource_id, oversized.resource_type, timestamp, oversized.status
+                )
             result = RunResult(ordering_timestamp=timestamp)
             try:
                 item = fetch_configuration_item(self._config, oversized)
@@ -143,13 +150,13 @@ class Engine:
         status = item.get("configurationItemStatus")
         group = group_from_configuration_item(item)
         if invocation.event_left_scope or status in DELETED_STATUSES or resource_type != RESOURCE_TYPE:
-            return self._not_applicable(group.group_id, resource_type, timestamp, status)
+            return _not_applicable(invocation, group.group_id, resource_type, timestamp, status)
         self._judge_into(group, result)
         result.key_lookups = self._keys.describe_calls
         return result
 
     def _judge_into(self, group: ReplicationGroup, result: RunResult) -> None:
-        parameters = self._invocation.parameters
+        parameters = self._parameters
         try:
             if parameters.exemption_tag_key is not None and group.tags is None:
                 group = replace(group, tags=self._inventory.tags(group))
@@ -163,10 +170,10 @@ class Engine:
             return
         result.judgements.append(Judgement(group, key, verdict))
 
-    def _retire_vanished(self, listed: set[str], result: RunResult) -> None:
+    def _retire_vanished(self, rule_name: str, listed: set[str], result: RunResult) -> None:
         try:
             previous = previous_results(
-                self._config, self._invocation.rule_name, (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value)
+                self._config, rule_name, (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value)
             )
         except AwsCallError as error:
             result.skipped[PREVIOUS_RESULTS] = f"{error} (stale results were not retired)"
@@ -174,18 +181,22 @@ class Engine:
         result.previous = previous
         result.vanished = {group_id: VANISHED_ANNOTATION for group_id in sorted(set(previous) - listed)}
 
-    def _not_applicable(self, resource_id: str, resource_type: str, timestamp: datetime, status: object) -> RunResult:
-        if resource_type != RESOURCE_TYPE:
-            why = f"Not evaluated: {resource_type} is not a replication group."
-        elif self._invocation.event_left_scope:
-            why = "Not evaluated: the resource left the rule's scope."
-        else:
-            why = f"Not evaluated: the configuration item status is '{status}'."
-        result = RunResult(ordering_timestamp=timestamp)
-        if resource_type == RESOURCE_TYPE:
-            result.vanished[resource_id] = fit_annotation(why)
-        else:
-            result.other_evaluations.append(
-                Evaluation(resource_id, Compliance.NOT_APPLICABLE.value, fit_annotation(why), timestamp, resource_type)
-            )
-        return result
+
+def _not_applicable(
+    invocation: RuleInvocation, resource_id: str, resource_type: str, timestamp: datetime, status: object
+) -> RunResult:
+    """The result for an item that is gone, out of scope, or not a replication group: NOT_APPLICABLE, never judged."""
+    if resource_type != RESOURCE_TYPE:
+        why = f"Not evaluated: {resource_type} is not a replication group."
+    elif invocation.event_left_scope:
+        why = "Not evaluated: the resource left the rule's scope."
+    else:
+        why = f"Not evaluated: the configuration item status is '{status}'."
+    result = RunResult(ordering_timestamp=timestamp)
+    if resource_type == RESOURCE_TYPE:
+        result.vanished[resource_id] = fit_annotation(why)
+    else:
+        result.other_evaluations.append(
+            Evaluation(resource_id, Compliance.NOT_APPLICABLE.value, fit_annotation(why), timestamp, resource_type)
+        )
+    return result

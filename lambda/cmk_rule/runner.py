@@ -67,7 +67,7 @@ def run_invocation(
     parameters = invocation.parameters
     config = clients.client("config")
     engine = Engine(
-        invocation,
+        parameters,
         inventory=ReplicationGroupInventory(clients.client("elasticache")),
         keys=KeyResolver(
             clients.client("kms"),
@@ -79,7 +79,7 @@ def run_invocation(
         config=config,
         deadline=deadline,
     )
-    result = engine.run()
+    result = engine.run(invocation)
     reporter = ConfigReporter(config, result_token=invocation.result_token, test_mode=invocation.test_mode)
     outcome = reporter.put(result.evaluations())
     report = InvocationReport(result=result, config=outcome)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import boto3
+from moto.server import ThreadedMotoServer
 
 from cmk_rule_cli import events, fleet, mock_aws
 
@@ -46,8 +47,6 @@ class DemoRun:
 @contextlib.contextmanager
 def moto_server() -> Iterator[str]:
     """moto's server on a free loopback port, stopped on exit; yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -86,7 +85,8 @@ def run_demo(*, quiet_logs: bool = True) -> DemoRun:
             def client(service: str, region: str) -> Any:
                 return session.client(service, region_name=region, endpoint_url=endpoint)
 
-            from cmk_rule import handler  # imported here: its clients must see the mock endpoint
+            # Imported only now: Powertools reads its log level and metrics settings from the environment at import.
+            from cmk_rule import handler  # noqa: PLC0415
 
             for region in fleet.DEMO_REGIONS:
                 seeded = fleet.seed_region(client, region, full=region == fleet.DEMO_REGIONS[0])

@@ -67,8 +67,8 @@ _TRANSIENT_CODES = frozenset(
     }
 )
 _TRANSIENT_EXCEPTIONS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+_ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
 
 
 def error_code(error: ClientError) -> str:
@@ -107,9 +107,9 @@ def partition_of(region: str) -> str:
 
 def member_role_arn(partition: str, account_id: str, role_name: str) -> str:
     """The ARN of the member-account role, built only from validated parts (no event text flows into it unchecked)."""
-    if not _ACCOUNT_ID.match(account_id):
+    if not _ACCOUNT_ID.fullmatch(account_id):
         raise InvalidSettingError("accountId", f"'{account_id}' is not a 12-digit AWS account id")
-    if not _ROLE_NAME.match(role_name):
+    if not _ROLE_NAME.fullmatch(role_name):
         raise InvalidSettingError("executionRoleName", f"'{role_name}' is not a valid IAM role name")
     return f"arn:{partition}:iam::{account_id}:role/{role_name}"
 

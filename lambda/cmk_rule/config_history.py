@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import call_error
+from cmk_rule.errors import AwsCallError
 from cmk_rule.request import RESOURCE_TYPE, OversizedItem
 
 RESULTS_PAGE_SIZE = 100  # GetComplianceDetailsByConfigRule Limit maximum
@@ -73,7 +74,7 @@ def fetch_configuration_item(config: Any, item: OversizedItem) -> dict[str, Any]
             response = config.get_resource_config_history(**kwargs)
             items = response.get("configurationItems", [])
             if items:
-                return _as_event_item(items[0])
+                return _as_event_item(item.resource_id, items[0])
             token = response.get("nextToken")
             if not token:
                 break
@@ -89,11 +90,16 @@ def fetch_configuration_item(config: Any, item: OversizedItem) -> dict[str, Any]
     )
 
 
-def _as_event_item(api_item: dict[str, Any]) -> dict[str, Any]:
+def _as_event_item(resource_id: str, api_item: dict[str, Any]) -> dict[str, Any]:
     """GetResourceConfigHistory returns ``configuration`` as a JSON string and ``arn`` in lower case."""
     configuration = api_item.get("configuration")
     if isinstance(configuration, str):
-        configuration = json.loads(configuration) if configuration.strip() else None
+        try:
+            configuration = json.loads(configuration) if configuration.strip() else None
+        except json.JSONDecodeError as error:
+            raise AwsCallError(
+                "config:GetResourceConfigHistory", f"the configuration of {resource_id} is not valid JSON ({error.msg})"
+            ) from None
     capture = api_item.get("configurationItemCaptureTime")
     return {
         "resourceType": api_item.get("resourceType"),

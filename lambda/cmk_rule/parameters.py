@@ -29,11 +29,11 @@ KNOWN_PARAMETERS = (
     EXECUTION_ROLE_NAME,
 )
 
-_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-fA-F-]{36})$")
+_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-fA-F-]{36})$", re.ASCII)
 _KEY_ID = re.compile(
     r"^(mrk-[0-9a-f]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
 )
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 _MAX_TAG_KEY = 128
 
 
@@ -105,9 +105,9 @@ def _approved_keys(strings: Mapping[str, str], *, partition: str, region: str, a
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
             continue
-        if _KEY_ARN.match(entry):
+        if _KEY_ARN.fullmatch(entry):
             arns.add(entry)
-        elif _KEY_ID.match(entry):
+        elif _KEY_ID.fullmatch(entry):
             arns.add(f"arn:{partition}:kms:{region}:{account_id}:key/{entry}")
         else:
             raise InvalidParameterError(
@@ -139,6 +139,6 @@ def _tag_key(text: str) -> str | None:
 def _role_name(text: str) -> str | None:
     if not text:
         return None
-    if not _ROLE_NAME.match(text):
+    if not _ROLE_NAME.fullmatch(text):
         raise InvalidParameterError(EXECUTION_ROLE_NAME, f"'{text[:80]}' is not a valid IAM role name")
     return text

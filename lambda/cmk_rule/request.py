@@ -22,8 +22,8 @@ from cmk_rule.parameters import RuleParameters, parse_rule_parameters
 
 TEST_MODE_TOKEN = "TESTMODE"  # noqa: S105 - not a secret: Config's documented token for rules invoked outside Config (PutEvaluations TestMode)
 RESOURCE_TYPE = "AWS::ElastiCache::ReplicationGroup"
-_RULE_ARN = re.compile(r"^arn:(aws[a-z-]*):config:([a-z0-9-]+):(\d{12}):config-rule/[\w/+=,.@-]+$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_RULE_ARN = re.compile(r"^arn:(aws[a-z-]*):config:([a-z0-9-]+):(\d{12}):config-rule/[\w/+=,.@-]+$", re.ASCII)
+_ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
 DELETED_STATUSES = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
 
 
@@ -121,12 +121,12 @@ def parse_config_event(raw_event: Mapping[str, Any]) -> RuleInvocation:
     event = AWSConfigRuleEvent(dict(raw_event))
     _evaluation_mode(event)
     rule_arn = _string(event, "configRuleArn")
-    match = _RULE_ARN.match(rule_arn)
+    match = _RULE_ARN.fullmatch(rule_arn)
     if not match:
         raise InvalidEventError("configRuleArn", f"'{rule_arn[:120]}' is not a Config rule ARN")
     partition, region, rule_account = match.groups()
     account_id = _string(event, "accountId")
-    if not _ACCOUNT_ID.match(account_id):
+    if not _ACCOUNT_ID.fullmatch(account_id):
         raise InvalidEventError("accountId", f"'{account_id[:40]}' is not a 12-digit account id")
     if account_id != rule_account:
         raise InvalidEventError("accountId", "does not match the account of configRuleArn")

@@ -15,8 +15,8 @@ from typing import TypeVar
 
 from cmk_rule.errors import InvalidSettingError
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
-_RULE_NAME = re.compile(r"^[\w.-]{1,128}$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
+_RULE_NAME = re.compile(r"^[\w.-]{1,128}$", re.ASCII)
 _E = TypeVar("_E", bound=Enum)
 
 
@@ -48,7 +48,7 @@ class Settings:
         """Read and validate the settings from ``environ`` (default: ``os.environ``)."""
         env = os.environ if environ is None else environ
         rule_name = env.get("CONFIG_RULE_NAME", "").strip() or None
-        if rule_name is not None and not _RULE_NAME.match(rule_name):
+        if rule_name is not None and not _RULE_NAME.fullmatch(rule_name):
             raise InvalidSettingError("CONFIG_RULE_NAME", f"'{rule_name[:80]}' is not a valid Config rule name")
         return cls(
             security_hub_mode=_enum(SecurityHubMode, "SECURITY_HUB_MODE", env.get("SECURITY_HUB_MODE", "direct")),
@@ -69,7 +69,7 @@ def _enum(kind: type[_E], variable: str, value: str) -> _E:
 
 def _accounts(text: str) -> frozenset[str]:
     accounts = {part.strip() for part in text.split(",") if part.strip()}
-    bad = sorted(a for a in accounts if not _ACCOUNT_ID.match(a))
+    bad = sorted(a for a in accounts if not _ACCOUNT_ID.fullmatch(a))
     if bad:
         raise InvalidSettingError("ALLOWED_ACCOUNT_IDS", f"'{bad[0][:40]}' is not a 12-digit account id")
     return frozenset(accounts)

@@ -1,0 +1,113 @@
+"""Periodic runs through lambda_handler against moto: every row, stale results retired, batching and call counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmk_rule.handler import lambda_handler
+from cmk_rule_cli import fleet, mock_aws
+from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from tests.integration.fleets import ACCOUNT, REGION, RULE, client, recorded, scheduled, seed_demo_fleet, seed_groups
+from tests.support.calls import CallLog
+from tests.support.events import load_event
+
+
+def test_every_row_of_the_decision_table_end_to_end(aws: ConfigResultsStore, context: FakeLambdaContext) -> None:
+    seeded = seed_demo_fleet()
+    client("securityhub").enable_security_hub()
+    summary = lambda_handler(scheduled(aws, seeded.parameters), context)
+    results = recorded(aws)
+    for group_id, (compliance, _row) in seeded.expected().items():
+        assert results[group_id][0] == compliance, (group_id, results[group_id])
+    rows_seen = {row for _, row in seeded.expected().values()}
+    assert rows_seen == set(range(1, 12))
+    # Spot-check the annotations that carry KMS facts.
+    assert "'PendingDeletion'" in results["audit-pending-deletion"][1]
+    assert seeded.keys["pending-deletion"] in results["audit-pending-deletion"][1]
+    assert "KeyManager 'AWS'" in results["search-aws-managed"][1]
+    assert "AccessDeniedException" in results["billing-denied-key"][1]
+    assert "Valkey's default" in results["sessions-default-key"][1]
+    assert summary["skipped"] == []
+    assert summary["evaluations"] == {"COMPLIANT": 2, "NON_COMPLIANT": 10, "NOT_APPLICABLE": 3}
+
+
+def test_a_deleted_group_with_a_stale_result_is_retired(aws: ConfigResultsStore, context: FakeLambdaContext) -> None:
+    seed_groups(2, 1)
+    aws.seed(REGION, RULE, "gone-cache", "NON_COMPLIANT")
+    aws.seed(REGION, RULE, "already-retired", "NOT_APPLICABLE")
+    summary = lambda_handler(scheduled(aws), context)
+    results = recorded(aws)
+    assert results["gone-cache"] == ("NOT_APPLICABLE", "The replication group no longer exists; its previous result is retired.")
+    assert results["group-0000"][0] == "COMPLIANT"
+    assert summary["vanished"] == 1  # an already-retired group is not re-sent
+
+
+def test_250_groups_take_three_pages_and_three_put_evaluations(
+    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog
+) -> None:
+    seed_groups(250, 5)
+    summary = lambda_handler(scheduled(aws), context)
+    assert summary["evaluations"]["COMPLIANT"] == 250
+    operations = calls.operations()
+    assert operations["DescribeReplicationGroups"] == 3
+    assert operations["DescribeKey"] == 5  # one per distinct key, not per group
+    assert operations["PutEvaluations"] == 3
+    assert [c["count"] for c in aws.put_calls] == [100, 100, 50]
+    assert operations["ListTagsForResource"] == 0  # no call per group without the exemption tag
+    assert operations["GetKeyRotationStatus"] == 0  # rotation not required
+    assert operations["GetComplianceDetailsByConfigRule"] == 1
+    assert len(recorded(aws)) == 250
+
+
+def test_rotation_and_exemption_cost_one_call_per_key_and_one_per_group(
+    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog
+) -> None:
+    seed_groups(12, 3)
+    lambda_handler(scheduled(aws, {"requireKeyRotation": "true", "exemptionTagKey": "exempt"}), context)
+    assert calls.count("GetKeyRotationStatus") == 3
+    assert calls.count("ListTagsForResource") == 12
+    assert {c for c, _ in recorded(aws).values()} == {"NON_COMPLIANT"}  # moto keys start with rotation off
+
+
+def test_test_mode_records_nothing_and_sends_no_findings(
+    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog
+) -> None:
+    seed_groups(3, 1)
+    event = scheduled(aws)
+    event["resultToken"] = "TESTMODE"
+    summary = lambda_handler(event, context)
+    assert aws.put_calls == [{"count": 3, "test_mode": True, "target": None}]
+    assert recorded(aws) == {}
+    assert calls.count("BatchImportFindings") == 0
+    assert summary["findings"] == {"skipped": "test mode (TESTMODE result token): nothing is recorded"}
+
+
+def test_an_empty_account_reports_nothing_and_succeeds(aws: ConfigResultsStore, context: FakeLambdaContext) -> None:
+    summary = lambda_handler(scheduled(aws), context)
+    assert summary["reported"] == 0
+    assert aws.put_calls == []
+
+
+def test_the_sample_scheduled_event_runs(aws: ConfigResultsStore, context: FakeLambdaContext) -> None:
+    seed_groups(1, 1)
+    summary = lambda_handler(load_event("scheduled_notification"), context)
+    assert summary["evaluations"]["COMPLIANT"] == 1
+
+
+def test_an_event_for_another_account_is_rejected_in_account_mode(aws: ConfigResultsStore, calls: CallLog) -> None:
+    from cmk_rule.errors import ForbiddenAccountError
+
+    other = FakeLambdaContext(invoked_function_arn="arn:aws:lambda:us-east-1:999999999999:function:f")
+    with pytest.raises(ForbiddenAccountError, match="serves account 999999999999 only"):
+        lambda_handler(scheduled(aws), other)
+    assert calls.calls == []
+
+
+def test_a_second_region_is_judged_with_its_own_keys(aws: ConfigResultsStore) -> None:
+    seeded = fleet.seed_region(lambda s, r: client(s, r), "eu-west-1", full=False)
+    context = FakeLambdaContext(invoked_function_arn=f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f")
+    lambda_handler(scheduled(aws, seeded.parameters, region="eu-west-1"), context)
+    results = recorded(aws, "eu-west-1")
+    assert {g: c for g, (c, _) in results.items()} == {g: c for g, (c, _) in seeded.expected().items()}
+    assert recorded(aws, REGION) == {}
+    assert mock_aws.ACCOUNT_ID == ACCOUNT

@@ -1,0 +1,97 @@
+"""PutEvaluations: batches of 100, test mode, FailedEvaluations retried then named, no batch lost for another."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+from botocore.stub import ANY, Stubber
+
+from cmk_rule.config_reporter import ConfigReporter, Evaluation
+
+WHEN = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+
+
+def evaluations(count: int) -> list[Evaluation]:
+    return [Evaluation(f"group-{i:04d}", "COMPLIANT", "ok", WHEN) for i in range(count)]
+
+
+def reporter(test_mode: bool = False) -> tuple[ConfigReporter, Stubber, list[float]]:
+    # botocore Stubber: moto records nothing outside TestMode and never returns FailedEvaluations.
+    client = boto3.client("config", region_name="us-east-1")
+    slept: list[float] = []
+    return ConfigReporter(client, result_token="token", test_mode=test_mode, sleep=slept.append), Stubber(client), slept
+
+
+def test_250_evaluations_take_three_calls_of_at_most_100() -> None:
+    config, stub, _ = reporter()
+    for _batch in (100, 100, 50):
+        stub.add_response(
+            "put_evaluations",
+            {"FailedEvaluations": []},
+            {"Evaluations": ANY, "ResultToken": "token", "TestMode": False},
+        )
+    with stub:
+        outcome = config.put(evaluations(250))
+    assert outcome.calls == 3
+    assert len(outcome.sent) == 250
+    assert outcome.failed == {}
+    stub.assert_no_pending_responses()
+
+
+def test_the_evaluation_shape() -> None:
+    assert Evaluation("g", "NON_COMPLIANT", "why", WHEN).to_api() == {
+        "ComplianceResourceType": "AWS::ElastiCache::ReplicationGroup",
+        "ComplianceResourceId": "g",
+        "ComplianceType": "NON_COMPLIANT",
+        "Annotation": "why",
+        "OrderingTimestamp": WHEN,
+    }
+
+
+def test_test_mode_is_passed_through() -> None:
+    config, stub, _ = reporter(test_mode=True)
+    stub.add_response(
+        "put_evaluations", {"FailedEvaluations": []}, {"Evaluations": ANY, "ResultToken": "token", "TestMode": True}
+    )
+    with stub:
+        assert config.put(evaluations(1)).sent == ["group-0000"]
+
+
+def test_failed_evaluations_are_retried_then_named() -> None:
+    config, stub, slept = reporter()
+    failed = {"ComplianceResourceType": "AWS::ElastiCache::ReplicationGroup", "ComplianceResourceId": "group-0001",
+              "ComplianceType": "COMPLIANT", "OrderingTimestamp": WHEN}  # fmt: skip
+    stub.add_response("put_evaluations", {"FailedEvaluations": [failed]})
+    stub.add_response("put_evaluations", {"FailedEvaluations": [failed]})
+    stub.add_response("put_evaluations", {"FailedEvaluations": [failed]})
+    with stub:
+        outcome = config.put(evaluations(3))
+    assert sorted(outcome.sent) == ["group-0000", "group-0002"]
+    assert list(outcome.failed) == ["group-0001"]
+    assert "FailedEvaluations" in outcome.failed["group-0001"]
+    assert slept == [1.0, 2.0]
+
+
+def test_a_failed_evaluation_that_succeeds_on_retry_is_sent() -> None:
+    config, stub, _ = reporter()
+    failed = {"ComplianceResourceType": "AWS::ElastiCache::ReplicationGroup", "ComplianceResourceId": "group-0000",
+              "ComplianceType": "COMPLIANT", "OrderingTimestamp": WHEN}  # fmt: skip
+    stub.add_response("put_evaluations", {"FailedEvaluations": [failed]})
+    stub.add_response("put_evaluations", {"FailedEvaluations": []})
+    with stub:
+        outcome = config.put(evaluations(2))
+    assert sorted(outcome.sent) == ["group-0000", "group-0001"]
+    assert outcome.failed == {}
+
+
+def test_a_batch_that_errors_does_not_cost_the_other_batches() -> None:
+    config, stub, _ = reporter()
+    stub.add_response("put_evaluations", {"FailedEvaluations": []})
+    stub.add_client_error("put_evaluations", "ServiceUnavailable", http_status_code=503)
+    stub.add_response("put_evaluations", {"FailedEvaluations": []})
+    with stub:
+        outcome = config.put(evaluations(250))
+    assert len(outcome.sent) == 150
+    assert len(outcome.failed) == 100
+    assert all("ServiceUnavailable" in why for why in outcome.failed.values())

@@ -1,0 +1,93 @@
+"""BatchImportFindings faults: FailedFindings retried or named, InvalidAccess tolerated, batches of 100."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+from botocore.stub import ANY, Stubber
+
+from cmk_rule.engine import Judgement
+from cmk_rule.findings import FindingScope
+from cmk_rule.inventory import ReplicationGroup
+from cmk_rule.securityhub_reporter import SecurityHubReporter
+from cmk_rule.verdict import Compliance, Row, Verdict
+
+SCOPE = FindingScope("aws", "us-east-1", "123456789012", "rule")
+
+
+def judgements(count: int) -> list[Judgement]:
+    return [
+        Judgement(ReplicationGroup(f"g{i:03d}"), None, Verdict(f"g{i:03d}", Compliance.COMPLIANT, "ok", Row.COMPLIANT))
+        for i in range(count)
+    ]
+
+
+def reporter() -> tuple[SecurityHubReporter, Stubber, list[float]]:
+    # botocore Stubber: moto never returns FailedFindings nor InvalidAccessException from BatchImportFindings.
+    client = boto3.client("securityhub", region_name="us-east-1")
+    slept: list[float] = []
+    clock = lambda: datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # noqa: E731
+    return SecurityHubReporter(client, SCOPE, clock=clock, sleep=slept.append), Stubber(client), slept
+
+
+def _no_existing(stub: Stubber) -> None:
+    stub.add_response("get_findings", {"Findings": []}, {"Filters": ANY, "MaxResults": 100})
+
+
+def test_250_findings_take_three_imports() -> None:
+    hub, stub, _ = reporter()
+    _no_existing(stub)
+    for _ in range(3):
+        stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 100, "FailedFindings": []})
+    with stub:
+        outcome = hub.report(judgements(250), listed=[f"g{i:03d}" for i in range(250)])
+    assert len(outcome.imported) == 250
+    assert outcome.calls == 4  # one GetFindings page and three imports
+    stub.assert_no_pending_responses()
+
+
+def test_transient_failed_findings_are_retried_and_others_are_named() -> None:
+    hub, stub, slept = reporter()
+    _no_existing(stub)
+    g0, g1 = (SCOPE.finding_id(g) for g in ("g000", "g001"))
+    stub.add_response(
+        "batch_import_findings",
+        {
+            "FailedCount": 2,
+            "SuccessCount": 1,
+            "FailedFindings": [
+                {"Id": g0, "ErrorCode": "ThrottlingException", "ErrorMessage": "slow down"},
+                {"Id": g1, "ErrorCode": "InvalidInput", "ErrorMessage": "bad field"},
+            ],
+        },
+    )
+    stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 1, "FailedFindings": []})
+    with stub:
+        outcome = hub.report(judgements(3))
+    assert sorted(outcome.imported) == sorted([g0, SCOPE.finding_id("g002")])
+    assert outcome.failed == {g1: "InvalidInput: bad field"}
+    assert slept == [1.0]
+
+
+def test_an_account_without_security_hub_is_a_warning_not_a_failure() -> None:
+    hub, stub, _ = reporter()
+    stub.add_client_error("get_findings", "InvalidAccessException", "Account is not subscribed to AWS Security Hub")
+    with stub:
+        outcome = hub.report(judgements(2))
+    assert outcome.not_enabled is True
+    assert outcome.imported == []
+    assert outcome.failed == {}
+
+
+def test_an_invalid_finding_is_not_sent_and_is_named_and_the_valid_ones_still_go() -> None:
+    hub, stub, _ = reporter()
+    _no_existing(stub)
+    stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 1, "FailedFindings": []})
+    long_id = "x" * 600  # a finding Id over ASFF's 512 characters
+    too_long = Judgement(ReplicationGroup(long_id), None, Verdict(long_id, Compliance.COMPLIANT, "ok", Row.COMPLIANT))
+    with stub:
+        outcome = hub.report([*judgements(1), too_long])
+    assert outcome.imported == [SCOPE.finding_id("g000")]
+    assert list(outcome.invalid.values()) == ["Id is longer than 512 characters"]
+    stub.assert_no_pending_responses()

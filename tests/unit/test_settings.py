@@ -1,0 +1,45 @@
+"""Environment settings: validated, with errors that name the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmk_rule.errors import InvalidSettingError
+from cmk_rule.settings import ReportingMode, SecurityHubMode, Settings
+
+
+def test_defaults() -> None:
+    assert Settings.from_env({}) == Settings()
+    assert Settings().security_hub_mode is SecurityHubMode.DIRECT
+    assert Settings().reporting_mode is ReportingMode.ALL
+
+
+def test_every_setting_is_read() -> None:
+    settings = Settings.from_env(
+        {
+            "SECURITY_HUB_MODE": "OFF",
+            "REPORTING_MODE": "changes",
+            "CONFIG_RULE_NAME": "elasticache-replication-group-cmk",
+            "ALLOWED_ACCOUNT_IDS": "111111111111, 222222222222",
+        }
+    )
+    assert settings.security_hub_mode is SecurityHubMode.OFF
+    assert settings.reporting_mode is ReportingMode.CHANGES
+    assert settings.config_rule_name == "elasticache-replication-group-cmk"
+    assert settings.allowed_account_ids == frozenset({"111111111111", "222222222222"})
+
+
+@pytest.mark.parametrize(
+    ("environ", "variable"),
+    [
+        ({"SECURITY_HUB_MODE": "sometimes"}, "SECURITY_HUB_MODE"),
+        ({"REPORTING_MODE": "diff"}, "REPORTING_MODE"),
+        ({"ALLOWED_ACCOUNT_IDS": "111111111111,abc"}, "ALLOWED_ACCOUNT_IDS"),
+        ({"CONFIG_RULE_NAME": "bad name!"}, "CONFIG_RULE_NAME"),
+    ],
+)
+def test_bad_values_name_the_variable(environ: dict[str, str], variable: str) -> None:
+    with pytest.raises(InvalidSettingError) as caught:
+        Settings.from_env(environ)
+    assert caught.value.variable == variable
+    assert variable in str(caught.value)

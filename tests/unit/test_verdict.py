@@ -1,0 +1,200 @@
+"""The decision table, row by row: a pure function of plain data."""
+
+from __future__ import annotations
+
+import pytest
+
+from cmk_rule.inventory import ReplicationGroup
+from cmk_rule.keys import KeyFacts, KeyLookup
+from cmk_rule.parameters import RuleParameters
+from cmk_rule.verdict import ANNOTATION_MAX, Compliance, Row, decide_without_key, fit_annotation, judge
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+OTHER_KEY = "arn:aws:kms:us-east-1:123456789012:key/0000abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def group(**changes: object) -> ReplicationGroup:
+    base: dict[str, object] = {
+        "group_id": "orders",
+        "engine": "redis",
+        "status": "available",
+        "at_rest_encryption_enabled": True,
+        "kms_key_id": KEY,
+    }
+    base.update(changes)
+    return ReplicationGroup(**base)  # type: ignore[arg-type]
+
+
+def key(**changes: object) -> KeyFacts:
+    base: dict[str, object] = {
+        "reference": KEY,
+        "lookup": KeyLookup.FOUND,
+        "arn": KEY,
+        "key_manager": "CUSTOMER",
+        "key_state": "Enabled",
+        "rotation_enabled": True,
+    }
+    base.update(changes)
+    return KeyFacts(**base)  # type: ignore[arg-type]
+
+
+PLAIN = RuleParameters()
+EXEMPT = RuleParameters(exemption_tag_key="cmk-exempt")
+APPROVED = RuleParameters(approved_key_arns=frozenset({OTHER_KEY}))
+ROTATION = RuleParameters(require_key_rotation=True)
+
+# (case, group, key facts, parameters, compliance, row, words the annotation must contain)
+TABLE = [
+    ("deleting", group(status="deleting"), None, PLAIN, "NOT_APPLICABLE", 1, ["deleting"]),
+    ("create-failed", group(status="create-failed"), None, PLAIN, "NOT_APPLICABLE", 1, ["create-failed"]),
+    (
+        "exempted",
+        group(tags={"cmk-exempt": "ticket SEC-1"}),
+        None,
+        EXEMPT,
+        "NOT_APPLICABLE",
+        1,
+        ["cmk-exempt", "SEC-1"],
+    ),
+    ("exempt empty value", group(tags={"cmk-exempt": ""}), None, EXEMPT, "NOT_APPLICABLE", 1, ["empty tag value"]),
+    (
+        "encryption off",
+        group(at_rest_encryption_enabled=False),
+        None,
+        PLAIN,
+        "NON_COMPLIANT",
+        2,
+        ["disabled", "backup"],
+    ),
+    ("encryption missing", group(at_rest_encryption_enabled=None), None, PLAIN, "NON_COMPLIANT", 2, ["not reported"]),
+    ("no key (redis)", group(kms_key_id=None), None, PLAIN, "NON_COMPLIANT", 3, ["service-managed"]),
+    ("no key (valkey)", group(kms_key_id=None, engine="valkey"), None, PLAIN, "NON_COMPLIANT", 3, ["Valkey's default"]),
+    ("aws alias", group(kms_key_id="alias/aws/elasticache"), None, PLAIN, "NON_COMPLIANT", 4, ["AWS-managed"]),
+    (
+        "aws alias arn",
+        group(kms_key_id="arn:aws:kms:us-east-1:123456789012:alias/aws/elasticache"),
+        None,
+        PLAIN,
+        "NON_COMPLIANT",
+        4,
+        ["AWS-managed"],
+    ),
+    (
+        "not found",
+        group(),
+        key(lookup=KeyLookup.NOT_FOUND, key_manager=None),
+        PLAIN,
+        "NON_COMPLIANT",
+        5,
+        [KEY, "not found"],
+    ),
+    (
+        "access denied",
+        group(),
+        key(lookup=KeyLookup.UNVERIFIABLE, error="AccessDeniedException: nope"),
+        PLAIN,
+        "NON_COMPLIANT",
+        6,
+        [KEY, "could not be verified", "AccessDeniedException"],
+    ),
+    ("aws managed", group(), key(key_manager="AWS"), PLAIN, "NON_COMPLIANT", 7, [KEY, "KeyManager 'AWS'"]),
+    ("disabled", group(), key(key_state="Disabled"), PLAIN, "NON_COMPLIANT", 8, [KEY, "'Disabled'", "unrecoverable"]),
+    (
+        "pending deletion",
+        group(),
+        key(key_state="PendingDeletion"),
+        PLAIN,
+        "NON_COMPLIANT",
+        8,
+        [KEY, "'PendingDeletion'"],
+    ),
+    (
+        "pending replica deletion",
+        group(),
+        key(key_state="PendingReplicaDeletion"),
+        PLAIN,
+        "NON_COMPLIANT",
+        8,
+        ["'PendingReplicaDeletion'"],
+    ),
+    ("unavailable", group(), key(key_state="Unavailable"), PLAIN, "NON_COMPLIANT", 8, ["'Unavailable'"]),
+    ("pending import", group(), key(key_state="PendingImport"), PLAIN, "NON_COMPLIANT", 8, ["'PendingImport'"]),
+    ("not approved", group(), key(), APPROVED, "NON_COMPLIANT", 9, [KEY, "approved"]),
+    ("rotation off", group(), key(rotation_enabled=False), ROTATION, "NON_COMPLIANT", 10, [KEY, "rotation is off"]),
+    (
+        "rotation unknown",
+        group(),
+        key(rotation_enabled=None, rotation_note="AccessDeniedException"),
+        ROTATION,
+        "NON_COMPLIANT",
+        10,
+        ["could not be verified", "AccessDeniedException"],
+    ),
+    ("compliant", group(), key(), PLAIN, "COMPLIANT", 11, [KEY, "customer-managed"]),
+    ("compliant, approved", group(), key(arn=OTHER_KEY), APPROVED, "COMPLIANT", 11, [OTHER_KEY]),
+    ("compliant, rotation on", group(), key(), ROTATION, "COMPLIANT", 11, [KEY]),
+    ("rotation ignored unless required", group(), key(rotation_enabled=False), PLAIN, "COMPLIANT", 11, [KEY]),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "the_group", "facts", "parameters", "compliance", "row", "words"), TABLE, ids=[t[0] for t in TABLE]
+)
+def test_every_row_of_the_decision_table(
+    case: str,
+    the_group: ReplicationGroup,
+    facts: KeyFacts | None,
+    parameters: RuleParameters,
+    compliance: str,
+    row: int,
+    words: list[str],
+) -> None:
+    verdict = judge(the_group, facts, parameters)
+    assert verdict.compliance is Compliance(compliance)
+    assert verdict.row is Row(row)
+    for word in words:
+        assert word in verdict.annotation
+    assert 1 <= len(verdict.annotation) <= ANNOTATION_MAX
+
+
+def test_every_row_is_covered_by_the_table() -> None:
+    assert {row for *_, row, _ in TABLE} == {row.value for row in Row}
+
+
+def test_rows_are_checked_in_order_the_first_match_decides() -> None:
+    # A deleting group with encryption off is NOT_APPLICABLE (row 1 before row 2).
+    assert judge(group(status="deleting", at_rest_encryption_enabled=False), None, PLAIN).row is Row.NOT_EVALUATED
+    # A disabled, unapproved key is row 8, not row 9.
+    assert judge(group(), key(key_state="Disabled"), APPROVED).row is Row.KEY_NOT_ENABLED
+    # An AWS-managed key in PendingDeletion is row 7, not row 8.
+    assert judge(group(), key(key_manager="AWS", key_state="PendingDeletion"), PLAIN).row is Row.NOT_CUSTOMER_MANAGED
+
+
+def test_the_exemption_tag_is_ignored_when_the_parameter_is_not_set() -> None:
+    assert judge(group(tags={"cmk-exempt": "x"}), key(), PLAIN).row is Row.COMPLIANT
+
+
+def test_key_facts_are_required_when_no_earlier_row_decides() -> None:
+    assert decide_without_key(group(), PLAIN) is None
+    with pytest.raises(ValueError, match="orders"):
+        judge(group(), None, PLAIN)
+
+
+def test_the_key_is_never_looked_up_for_rows_one_to_four() -> None:
+    for the_group in (group(status="deleting"), group(at_rest_encryption_enabled=False), group(kms_key_id=None)):
+        assert decide_without_key(the_group, PLAIN) is not None
+
+
+def test_a_huge_tag_value_is_clamped_to_the_annotation_limit() -> None:
+    verdict = judge(group(tags={"cmk-exempt": "x" * 5000}), None, EXEMPT)
+    assert len(verdict.annotation) == ANNOTATION_MAX
+    assert verdict.annotation.endswith("\u2026")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_an_annotation_is_never_empty(text: str) -> None:
+    assert fit_annotation(text) == "No annotation."
+
+
+def test_annotations_fold_whitespace_and_keep_unicode() -> None:
+    assert fit_annotation("Exempted:\n  caché   ✓") == "Exempted: caché ✓"

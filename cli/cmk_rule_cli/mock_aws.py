@@ -99,8 +99,10 @@ class ConfigResultsStore:
 
     # --- the operations patched into moto -------------------------------------------------------------------------
 
-    def put_evaluations(self, evaluations: list[dict[str, Any]], token: str, test_mode: bool) -> dict[str, Any]:
-        """Validate like Config, then record (unless in test mode)."""
+    def put_evaluations(
+        self, evaluations: list[dict[str, Any]], token: str, test_mode: bool, account: str = ACCOUNT_ID
+    ) -> dict[str, Any]:
+        """Validate like Config, then record (unless in test mode). ``account`` is whose credentials signed it."""
         if not evaluations:
             raise JsonRESTError("InvalidParameterValueException", "The Evaluations object cannot be null.")
         if len(evaluations) > 100:
@@ -115,7 +117,9 @@ class ConfigResultsStore:
             if annotation is not None and not 1 <= len(annotation) <= 256:
                 raise JsonRESTError("InvalidParameterValueException", "Annotation must be 1-256 characters")
         with self.lock:
-            self.put_calls.append({"count": len(evaluations), "test_mode": test_mode, "target": target})
+            self.put_calls.append(
+                {"count": len(evaluations), "test_mode": test_mode, "target": target, "account": account}
+            )
             if test_mode or target is None:
                 return {"FailedEvaluations": []}
             region, rule_name = target
@@ -165,7 +169,10 @@ _ACTIVE: list[ConfigResultsStore] = []
 def _put_evaluations(self: ConfigResponse) -> str:
     store = _ACTIVE[-1]
     result = store.put_evaluations(
-        self._get_param("Evaluations"), self._get_param("ResultToken"), bool(self._get_param("TestMode"))
+        self._get_param("Evaluations"),
+        self._get_param("ResultToken"),
+        bool(self._get_param("TestMode")),
+        account=self.current_account,
     )
     return json.dumps(result)
 

@@ -101,9 +101,8 @@ def _title(verdict: Verdict) -> str:
 
 def _description(verdict: Verdict) -> str:
     why = (
-        " A customer-managed key lets you control rotation, key policy and grants, audit every use in CloudTrail, "
-        "and revoke access to cached data; a disabled or deleted key makes the cache unusable and its data "
-        "unrecoverable."
+        " Why it matters: a customer-managed key lets you control rotation, key policy and grants, audit every use "
+        "in CloudTrail, and revoke access to cached data; an AWS-managed or service-managed key gives none of that."
     )
     return _clip(verdict.annotation + why, LIMITS["Description"])
 

@@ -22,7 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import AwsClients, ClientFactory, call_error, error_code, lambda_region, member_role_arn, partition_of
 from cmk_rule.engine import Deadline
-from cmk_rule.errors import ForbiddenAccountError, IncompleteRunError, InvalidSettingError
+from cmk_rule.errors import ForbiddenAccountError, IncompleteRunError, InvalidSettingError, RuleError
 from cmk_rule.request import RuleInvocation, is_reevaluation_trigger, parse_config_event
 from cmk_rule.runner import InvocationReport, run_invocation
 from cmk_rule.settings import Settings
@@ -45,6 +45,17 @@ EVALUATION_ALREADY_REQUESTED = frozenset({"LimitExceededException", "ResourceInU
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Judge and report (Config rule events) or request a re-evaluation (EventBridge events)."""
+    try:
+        return _handle(event, context)
+    except RuleError as error:
+        # A diagnosed failure: one metric and one error line naming it, then the invocation fails (and is retried
+        # by Lambda's asynchronous invocation retries, then sent to the on-failure destination).
+        metrics.add_metric(name="InvocationErrors", unit=MetricUnit.Count, value=1)
+        logger.error("invocation failed", extra={"error_type": type(error).__name__, "error": str(error)})
+        raise
+
+
+def _handle(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_env()
     if is_reevaluation_trigger(event):
         return request_reevaluation(event, settings)

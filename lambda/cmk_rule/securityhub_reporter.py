@@ -85,9 +85,10 @@ class SecurityHubReporter:
         """Import ``judged``; archive findings of ``vanished`` groups, and (when ``listed`` is the complete set of
         groups that exist) every active finding of this rule whose group is not in it."""
         outcome = FindingsOutcome()
+        vanished = list(vanished)
         try:
             existing = self._existing(
-                outcome, only_ids=None if listed is not None else [i.verdict.group_id for i in judged]
+                outcome, only_ids=None if listed is not None else [*(i.verdict.group_id for i in judged), *vanished]
             )
         except ClientError as error:
             if error_code(error) in NOT_ENABLED_CODES:

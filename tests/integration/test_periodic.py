@@ -76,7 +76,7 @@ def test_test_mode_records_nothing_and_sends_no_findings(
     event = scheduled(aws)
     event["resultToken"] = "TESTMODE"
     summary = lambda_handler(event, context)
-    assert aws.put_calls == [{"count": 3, "test_mode": True, "target": None}]
+    assert aws.put_calls == [{"count": 3, "test_mode": True, "target": None, "account": ACCOUNT}]
     assert recorded(aws) == {}
     assert calls.count("BatchImportFindings") == 0
     assert summary["findings"] == {"skipped": "test mode (TESTMODE result token): nothing is recorded"}

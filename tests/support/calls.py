@@ -18,6 +18,10 @@ class CallLog:
     calls: list[tuple[str, str, str]] = field(default_factory=list)
     params: list[dict[str, Any]] = field(default_factory=list)
 
+    def clear(self) -> None:
+        self.calls.clear()
+        self.params.clear()
+
     def count(self, operation: str) -> int:
         return sum(1 for _, op, _ in self.calls if op == operation)
 

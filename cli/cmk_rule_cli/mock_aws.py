@@ -103,8 +103,7 @@ class ConfigResultsStore:
         self, evaluations: list[dict[str, Any]], token: str, test_mode: bool, account: str = ACCOUNT_ID
     ) -> dict[str, Any]:
         """Validate like Config, then record (unless in test mode). ``account`` is whose credentials signed it."""
-        if not evaluations:
-            raise JsonRESTError("InvalidParameterValueException", "The Evaluations object cannot be null.")
+        evaluations = evaluations or []  # the API accepts 0-100 evaluations (moto refuses an empty list)
         if len(evaluations) > 100:
             raise JsonRESTError("InvalidParameterValueException", "At most 100 evaluations per call.")
         target = self.tokens.get(token)

@@ -22,6 +22,7 @@ from cmk_rule.request import RESOURCE_TYPE
 BATCH_SIZE = 100
 FAILED_EVALUATION_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 1.0
+EMPTY_REPORT = "(empty PutEvaluations)"
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,16 @@ class ConfigReporter:
         self._sleep = sleep
 
     def put(self, evaluations: Sequence[Evaluation]) -> ReportOutcome:
-        """Send ``evaluations`` in batches of 100; never raises for an AWS failure, it reports it in the outcome."""
+        """Send ``evaluations`` in batches of 100; never raises for an AWS failure, it reports it in the outcome.
+
+        With nothing to report, one call with an empty list is still made: the API accepts 0 to 100 evaluations
+        (``Evaluations`` has ``min: 0`` in the service model) and says the call "is required in every Lambda function
+        that is invoked by an Config rule"; it is what keeps the rule's last successful evaluation time current when a
+        run finds nothing new (reporting mode ``changes``) or no groups at all.
+        """
         outcome = ReportOutcome()
+        if not evaluations:
+            self._send_batch([], outcome)
         for start in range(0, len(evaluations), BATCH_SIZE):
             self._send_batch(list(evaluations[start : start + BATCH_SIZE]), outcome)
         return outcome
@@ -91,6 +100,8 @@ class ConfigReporter:
                 # botocore already retried throttling and 5xx; what is left is named, not lost silently.
                 for evaluation in pending:
                     outcome.failed[evaluation.resource_id] = f"config:PutEvaluations {describe_error(error)}"
+                if not pending:
+                    outcome.failed[EMPTY_REPORT] = f"config:PutEvaluations {describe_error(error)}"
                 return
             failed_ids = {item.get("ComplianceResourceId") for item in response.get("FailedEvaluations", [])}
             outcome.sent.extend(e.resource_id for e in pending if e.resource_id not in failed_ids)

@@ -95,15 +95,21 @@ class Engine:
         self._config = config
         self._deadline = deadline or Deadline(None)
 
-    def run(self, invocation: RuleInvocation) -> RunResult:
+    def run(self, invocation: RuleInvocation, *, read_not_applicable: bool = False) -> RunResult:
         """Evaluate a Config invocation according to its message type."""
         if invocation.message_type is MessageType.SCHEDULED:
-            return self.run_periodic(invocation.notification_time, rule_name=invocation.rule_name)
+            return self.run_periodic(
+                invocation.notification_time, rule_name=invocation.rule_name, read_not_applicable=read_not_applicable
+            )
         return self.run_change(invocation)
 
-    def run_periodic(self, ordering_timestamp: datetime, *, rule_name: str | None) -> RunResult:
-        """List every group and judge each. With a ``rule_name`` (and a Config client), also retire the results of
-        groups that no longer exist; without one (read-only scans), Config is never called."""
+    def run_periodic(
+        self, ordering_timestamp: datetime, *, rule_name: str | None, read_not_applicable: bool = False
+    ) -> RunResult:
+        """List every group and judge each. With a ``rule_name`` (and a Config client), also read the rule's previous
+        results and retire those of groups that no longer exist; without one (read-only scans), Config is never
+        called. ``read_not_applicable`` also reads previous NOT_APPLICABLE results (needed to report only changes;
+        they are otherwise skipped because retired groups' results accumulate)."""
         result = RunResult(ordering_timestamp=ordering_timestamp)
         groups: list[ReplicationGroup] = []
         listing_complete = True
@@ -121,7 +127,7 @@ class Engine:
                 break
             self._judge_into(group, result)
         if listing_complete and rule_name is not None and self._config is not None:
-            self._retire_vanished(rule_name, {g.group_id for g in groups}, result)
+            self._retire_vanished(rule_name, {g.group_id for g in groups}, result, read_not_applicable)
         result.key_lookups = self._keys.describe_calls
         return result
 
@@ -170,16 +176,21 @@ class Engine:
             return
         result.judgements.append(Judgement(group, key, verdict))
 
-    def _retire_vanished(self, rule_name: str, listed: set[str], result: RunResult) -> None:
+    def _retire_vanished(self, rule_name: str, listed: set[str], result: RunResult, read_not_applicable: bool) -> None:
+        types = [Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value]
+        if read_not_applicable:
+            types.append(Compliance.NOT_APPLICABLE.value)
         try:
-            previous = previous_results(
-                self._config, rule_name, (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value)
-            )
+            previous = previous_results(self._config, rule_name, types)
         except AwsCallError as error:
             result.skipped[PREVIOUS_RESULTS] = f"{error} (stale results were not retired)"
             return
         result.previous = previous
-        result.vanished = {group_id: VANISHED_ANNOTATION for group_id in sorted(set(previous) - listed)}
+        result.vanished = {
+            group_id: VANISHED_ANNOTATION
+            for group_id, earlier in sorted(previous.items())
+            if group_id not in listed and earlier.compliance_type != Compliance.NOT_APPLICABLE.value
+        }
 
 
 def _not_applicable(

@@ -6,18 +6,20 @@ touch the Config side. Only then are skipped groups turned into an error, so not
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cmk_rule.aws import AwsClients
-from cmk_rule.config_reporter import ConfigReporter, ReportOutcome
+from cmk_rule.config_history import PreviousResult
+from cmk_rule.config_reporter import ConfigReporter, Evaluation, ReportOutcome
 from cmk_rule.engine import Deadline, Engine, RunResult
 from cmk_rule.findings import FindingScope
 from cmk_rule.inventory import ReplicationGroupInventory
 from cmk_rule.keys import KeyResolver
 from cmk_rule.request import MessageType, RuleInvocation
 from cmk_rule.securityhub_reporter import FindingsOutcome, SecurityHubReporter
-from cmk_rule.settings import SecurityHubMode, Settings
+from cmk_rule.settings import ReportingMode, SecurityHubMode, Settings
 
 
 @dataclass
@@ -29,15 +31,17 @@ class InvocationReport:
     findings: FindingsOutcome | None = None
     findings_skipped_reason: str | None = None
     problems: dict[str, str] = field(default_factory=dict)
+    unchanged: int = 0  # evaluations not re-sent because Config already holds them (reporting mode "changes")
 
     def summary(self) -> dict[str, Any]:
         """Counts for logs, metrics and the handler's return value (no secrets, no result token)."""
-        counts: dict[str, int] = {"COMPLIANT": 0, "NON_COMPLIANT": 0, "NOT_APPLICABLE": 0}
+        counts: dict[str, int] = {"COMPLIANT": 0, "NON_COMPLIANT": 0, "NOT_APPLICABLE": 0}  # judged, not just sent
         for evaluation in self.result.evaluations():
             counts[evaluation.compliance_type] = counts.get(evaluation.compliance_type, 0) + 1
         summary: dict[str, Any] = {
             "evaluations": counts,
             "reported": len(self.config.sent),
+            "unchanged": self.unchanged,
             "vanished": len(self.result.vanished),
             "skipped": sorted(self.result.skipped),
             "config_failed": sorted(self.config.failed),
@@ -50,6 +54,7 @@ class InvocationReport:
                 "archived": len(self.findings.archived),
                 "failed": len(self.findings.failed),
                 "invalid": len(self.findings.invalid),
+                "unchanged": len(self.findings.unchanged),
                 "security_hub_enabled": not self.findings.not_enabled,
             }
         elif self.findings_skipped_reason:
@@ -79,10 +84,14 @@ def run_invocation(
         config=config,
         deadline=deadline,
     )
-    result = engine.run(invocation)
+    only_changes = settings.reporting_mode is ReportingMode.CHANGES
+    result = engine.run(invocation, read_not_applicable=only_changes)
+    evaluations = result.evaluations()
+    if only_changes and result.previous is not None:
+        evaluations = [e for e in evaluations if _changed(e, result.previous)]
     reporter = ConfigReporter(config, result_token=invocation.result_token, test_mode=invocation.test_mode)
-    outcome = reporter.put(result.evaluations())
-    report = InvocationReport(result=result, config=outcome)
+    outcome = reporter.put(evaluations)
+    report = InvocationReport(result=result, config=outcome, unchanged=len(result.evaluations()) - len(evaluations))
     report.problems.update(result.skipped)
     report.problems.update(outcome.failed)
     if settings.security_hub_mode is SecurityHubMode.OFF:
@@ -93,7 +102,20 @@ def run_invocation(
         scope = FindingScope(invocation.partition, invocation.region, invocation.account_id, invocation.rule_name)
         periodic_and_complete = invocation.message_type is MessageType.SCHEDULED and result.previous is not None
         listed = [j.group.group_id for j in result.judgements] + [k for k in result.skipped if not k.startswith("(")]
-        report.findings = SecurityHubReporter(clients.client("securityhub"), scope).report(
+        hub = SecurityHubReporter(
+            clients.client("securityhub"), scope, refresh_after=settings.findings_refresh if only_changes else None
+        )
+        report.findings = hub.report(
             result.judgements, vanished=result.vanished, listed=listed if periodic_and_complete else None
         )
     return report
+
+
+def _changed(evaluation: Evaluation, previous: Mapping[str, PreviousResult]) -> bool:
+    """Whether Config needs to hear about ``evaluation``: a new group, or a different verdict or reason."""
+    earlier = previous.get(evaluation.resource_id)
+    return (
+        earlier is None
+        or earlier.compliance_type != evaluation.compliance_type
+        or (earlier.annotation or "") != evaluation.annotation
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -54,6 +54,7 @@ class FindingsOutcome:
     archived: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     invalid: dict[str, str] = field(default_factory=dict)
+    unchanged: list[str] = field(default_factory=list)  # not re-imported: same content, recently updated
     not_enabled: bool = False
     calls: int = 0
     sent: list[dict[str, Any]] = field(default_factory=list)
@@ -69,11 +70,14 @@ class SecurityHubReporter:
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
+        refresh_after: timedelta | None = None,
     ) -> None:
+        """``refresh_after`` set: an unchanged finding is re-imported only once it is that old (reporting "changes")."""
         self._client = securityhub
         self._scope = scope
         self._clock = clock
         self._sleep = sleep
+        self._refresh_after = refresh_after
 
     def report(
         self,
@@ -105,16 +109,18 @@ class SecurityHubReporter:
         findings = []
         for item in judged:
             previous = existing.get(self._scope.finding_id(item.verdict.group_id), {})
-            findings.append(
-                build_finding(
-                    self._scope,
-                    item.verdict,
-                    group=item.group,
-                    key=item.key,
-                    now=now,
-                    first_observed=previous.get("FirstObservedAt") or previous.get("CreatedAt"),
-                )
+            finding = build_finding(
+                self._scope,
+                item.verdict,
+                group=item.group,
+                key=item.key,
+                now=now,
+                first_observed=previous.get("FirstObservedAt") or previous.get("CreatedAt"),
             )
+            if previous and self._still_current(previous, finding):
+                outcome.unchanged.append(finding["Id"])
+            else:
+                findings.append(finding)
         judged_ids = {item.verdict.group_id for item in judged}
         to_archive = set(vanished) - judged_ids
         if listed is not None:
@@ -131,6 +137,17 @@ class SecurityHubReporter:
                 outcome.archived.append(group_id)
         self._import(findings, outcome)
         return outcome
+
+    def _still_current(self, stored: Mapping[str, Any], finding: Mapping[str, Any]) -> bool:
+        """Reporting "changes": the stored finding says the same and is younger than the refresh interval."""
+        if self._refresh_after is None or stored.get("RecordState") != "ACTIVE":
+            return False
+        updated = str(stored.get("UpdatedAt", ""))
+        try:
+            age = self._clock() - datetime.fromisoformat(updated.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return age < self._refresh_after and _content(stored) == _content(finding)
 
     @staticmethod
     def _group_of(finding: Mapping[str, Any]) -> str | None:
@@ -218,3 +235,13 @@ class SecurityHubReporter:
                 self._sleep(RETRY_DELAY_SECONDS * attempt)
         for finding in pending:
             outcome.failed[finding["Id"]] = f"still failing after {FAILED_FINDING_ATTEMPTS} attempts (transient)"
+
+
+_CONTENT_FIELDS = ("Title", "Description", "Severity", "Compliance", "Remediation", "Resources", "Types")
+
+
+def _content(finding: Mapping[str, Any]) -> dict[str, Any]:
+    """What a finding says, without its timestamps or the fields Security Hub adds."""
+    content = {name: finding.get(name) for name in _CONTENT_FIELDS}
+    content["ProductFields"] = {k: v for k, v in finding.get("ProductFields", {}).items() if k.startswith(FIELD_PREFIX)}
+    return content

@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from enum import Enum, StrEnum
 from typing import TypeVar
 
@@ -18,6 +19,8 @@ from cmk_rule.errors import InvalidSettingError
 _ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
 _RULE_NAME = re.compile(r"^[\w.-]{1,128}$", re.ASCII)
 _E = TypeVar("_E", bound=Enum)
+DEFAULT_REFRESH_DAYS = 30
+MAX_REFRESH_DAYS = 80  # Security Hub deletes findings not updated for 90 days
 
 
 class SecurityHubMode(StrEnum):
@@ -42,6 +45,9 @@ class Settings:
     reporting_mode: ReportingMode = ReportingMode.ALL
     config_rule_name: str | None = None
     allowed_account_ids: frozenset[str] = field(default_factory=frozenset)
+    # In reporting mode "changes", an unchanged finding is still re-imported once it is this old, safely inside
+    # Security Hub's 90-day deletion of findings that are not updated.
+    findings_refresh: timedelta = timedelta(days=DEFAULT_REFRESH_DAYS)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -55,6 +61,7 @@ class Settings:
             reporting_mode=_enum(ReportingMode, "REPORTING_MODE", env.get("REPORTING_MODE", "all")),
             config_rule_name=rule_name,
             allowed_account_ids=_accounts(env.get("ALLOWED_ACCOUNT_IDS", "")),
+            findings_refresh=timedelta(days=_refresh_days(env.get("FINDINGS_REFRESH_DAYS", ""))),
         )
 
 
@@ -65,6 +72,16 @@ def _enum(kind: type[_E], variable: str, value: str) -> _E:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise InvalidSettingError(variable, f"'{value[:40]}' is not one of {allowed}") from None
+
+
+def _refresh_days(text: str) -> int:
+    if not text.strip():
+        return DEFAULT_REFRESH_DAYS
+    if not text.strip().isdigit() or not 1 <= int(text) <= MAX_REFRESH_DAYS:
+        raise InvalidSettingError(
+            "FINDINGS_REFRESH_DAYS", f"'{text[:20]}' is not a whole number of days from 1 to {MAX_REFRESH_DAYS}"
+        )
+    return int(text)
 
 
 def _accounts(text: str) -> frozenset[str]:

@@ -20,7 +20,7 @@ def client(service: str, region: str = REGION) -> Any:
 
 def seed_demo_fleet(region: str = REGION) -> fleet.SeededFleet:
     """The demo fleet: every row of the decision table (see cmk_rule_cli.fleet)."""
-    return fleet.seed_region(lambda service, where: client(service, where), region, full=True)
+    return fleet.seed_region(client, region, full=True)
 
 
 def seed_groups(count: int, keys: int, *, region: str = REGION, prefix: str = "group") -> list[str]:
@@ -43,7 +43,9 @@ def seed_groups(count: int, keys: int, *, region: str = REGION, prefix: str = "g
     return ids
 
 
-def scheduled(store: ConfigResultsStore, parameters: dict[str, str] | None = None, region: str = REGION) -> dict[str, Any]:
+def scheduled(
+    store: ConfigResultsStore, parameters: dict[str, str] | None = None, region: str = REGION
+) -> dict[str, Any]:
     """A periodic event whose result token records into ``store``."""
     return events.scheduled_event(
         account_id=ACCOUNT,

@@ -38,7 +38,9 @@ def test_both_casings_are_judged_with_kms(aws: ConfigResultsStore, context: Fake
     assert compliance == "COMPLIANT"
     assert key in annotation
     # OrderingTimestamp is the item's capture time.
-    assert aws.for_rule(RULE, REGION)["orders"].ordering_timestamp == datetime(2026, 11, 28, 5, 59, 12, 456000, tzinfo=UTC)
+    assert aws.for_rule(RULE, REGION)["orders"].ordering_timestamp == datetime(
+        2026, 11, 28, 5, 59, 12, 456000, tzinfo=UTC
+    )
 
 
 def test_a_disabled_key_in_a_change_event(aws: ConfigResultsStore, context: FakeLambdaContext) -> None:
@@ -141,7 +143,9 @@ def test_an_oversized_deletion_needs_no_fetch(aws: ConfigResultsStore, context: 
         resultToken=aws.issue_token(RULE, REGION),
         invoking={
             "configurationItemSummary": {
-                **json.loads(load_event("oversized_configuration_item_change")["invokingEvent"])["configurationItemSummary"],
+                **json.loads(load_event("oversized_configuration_item_change")["invokingEvent"])[
+                    "configurationItemSummary"
+                ],
                 "configurationItemStatus": "ResourceDeleted",
             }
         },

@@ -37,7 +37,10 @@ def test_a_deleted_group_with_a_stale_result_is_retired(aws: ConfigResultsStore,
     aws.seed(REGION, RULE, "already-retired", "NOT_APPLICABLE")
     summary = lambda_handler(scheduled(aws), context)
     results = recorded(aws)
-    assert results["gone-cache"] == ("NOT_APPLICABLE", "The replication group no longer exists; its previous result is retired.")
+    assert results["gone-cache"] == (
+        "NOT_APPLICABLE",
+        "The replication group no longer exists; its previous result is retired.",
+    )
     assert results["group-0000"][0] == "COMPLIANT"
     assert summary["vanished"] == 1  # an already-retired group is not re-sent
 
@@ -82,10 +85,13 @@ def test_test_mode_records_nothing_and_sends_no_findings(
     assert summary["findings"] == {"skipped": "test mode (TESTMODE result token): nothing is recorded"}
 
 
-def test_an_empty_account_reports_nothing_and_succeeds(aws: ConfigResultsStore, context: FakeLambdaContext) -> None:
+def test_an_empty_account_still_tells_config_the_run_succeeded(
+    aws: ConfigResultsStore, context: FakeLambdaContext
+) -> None:
     summary = lambda_handler(scheduled(aws), context)
     assert summary["reported"] == 0
-    assert aws.put_calls == []
+    # One PutEvaluations with no evaluations: it keeps the rule's last successful evaluation time current.
+    assert [call["count"] for call in aws.put_calls] == [0]
 
 
 def test_the_sample_scheduled_event_runs(aws: ConfigResultsStore, context: FakeLambdaContext) -> None:
@@ -104,7 +110,7 @@ def test_an_event_for_another_account_is_rejected_in_account_mode(aws: ConfigRes
 
 
 def test_a_second_region_is_judged_with_its_own_keys(aws: ConfigResultsStore) -> None:
-    seeded = fleet.seed_region(lambda s, r: client(s, r), "eu-west-1", full=False)
+    seeded = fleet.seed_region(client, "eu-west-1", full=False)
     context = FakeLambdaContext(invoked_function_arn=f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:f")
     lambda_handler(scheduled(aws, seeded.parameters, region="eu-west-1"), context)
     results = recorded(aws, "eu-west-1")

@@ -102,7 +102,9 @@ def test_a_change_event_for_a_deleted_group_archives_its_finding(
 
     seed_groups(1, 1, prefix="orders")
     lambda_handler(scheduled(hub), context)
-    event = load_event("configuration_item_change_deleted", resultToken=hub.issue_token("elasticache-replication-group-cmk", REGION))
+    event = load_event(
+        "configuration_item_change_deleted", resultToken=hub.issue_token("elasticache-replication-group-cmk", REGION)
+    )
     event = {**event, "invokingEvent": event["invokingEvent"].replace('"orders"', '"orders-0000"')}
     lambda_handler(event, context)
     assert findings()["orders-0000"]["RecordState"] == "ARCHIVED"
@@ -139,5 +141,9 @@ def test_findings_are_imported_in_batches_of_at_most_100(
     seed_groups(150, 2)
     summary = lambda_handler(scheduled(hub), context)
     assert summary["findings"]["imported"] == 150
-    sizes = [len(p["Findings"]) for (_, op, _), p in zip(calls.calls, calls.params, strict=True) if op == "BatchImportFindings"]
+    sizes = [
+        len(p["Findings"])
+        for (_, op, _), p in zip(calls.calls, calls.params, strict=True)
+        if op == "BatchImportFindings"
+    ]
     assert sizes == [100, 50]

@@ -91,3 +91,31 @@ def test_an_invalid_finding_is_not_sent_and_is_named_and_the_valid_ones_still_go
     assert outcome.imported == [SCOPE.finding_id("g000")]
     assert list(outcome.invalid.values()) == ["Id is longer than 512 characters"]
     stub.assert_no_pending_responses()
+
+
+def test_reporting_changes_skips_an_unchanged_recent_finding_and_refreshes_an_old_one() -> None:
+    from datetime import timedelta
+
+    from cmk_rule.findings import build_finding
+
+    now = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
+    item = judgements(1)[0]
+
+    def stored(updated: str, annotation: str = "ok") -> dict[str, object]:
+        verdict = Verdict("g000", Compliance.COMPLIANT, annotation, Row.COMPLIANT)
+        return build_finding(SCOPE, verdict, group=item.group, key=None, now=updated, first_observed=updated)
+
+    for existing, expected_imports in (
+        (stored("2026-11-27T06:00:00.000Z"), 0),  # same content, a day old: nothing to send
+        (stored("2026-10-01T06:00:00.000Z"), 1),  # same content, older than the 30-day refresh: re-imported
+        (stored("2026-11-27T06:00:00.000Z", annotation="different"), 1),  # content changed
+    ):
+        client = boto3.client("securityhub", region_name="us-east-1")
+        hub = SecurityHubReporter(client, SCOPE, clock=lambda: now, refresh_after=timedelta(days=30))
+        with Stubber(client) as stub:
+            stub.add_response("get_findings", {"Findings": [existing]})
+            if expected_imports:
+                stub.add_response("batch_import_findings", {"FailedCount": 0, "SuccessCount": 1, "FailedFindings": []})
+            outcome = hub.report([item])
+        assert len(outcome.imported) == expected_imports
+        assert len(outcome.unchanged) == 1 - expected_imports

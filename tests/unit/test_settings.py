@@ -43,3 +43,12 @@ def test_bad_values_name_the_variable(environ: dict[str, str], variable: str) ->
         Settings.from_env(environ)
     assert caught.value.variable == variable
     assert variable in str(caught.value)
+
+
+def test_the_findings_refresh_interval_stays_inside_security_hubs_retention() -> None:
+    from datetime import timedelta
+
+    assert Settings.from_env({"FINDINGS_REFRESH_DAYS": "7"}).findings_refresh == timedelta(days=7)
+    for bad in ("0", "90", "x"):
+        with pytest.raises(InvalidSettingError, match="FINDINGS_REFRESH_DAYS"):
+            Settings.from_env({"FINDINGS_REFRESH_DAYS": bad})

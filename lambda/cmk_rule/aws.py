@@ -6,6 +6,7 @@ mode backs off on throttling and 5xx, and a bounded read timeout keeps one stuck
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -100,6 +101,7 @@ def call_error(operation: str, error: BaseException) -> AwsCallError:
     return kind(operation, describe_error(error))
 
 
+@functools.lru_cache(maxsize=32)
 def partition_of(region: str) -> str:
     """The partition ('aws', 'aws-cn', 'aws-us-gov', ...) a Region belongs to, from botocore's endpoint data."""
     return boto3.session.Session().get_partition_for_region(region)

@@ -115,6 +115,7 @@ def request_reevaluation(event: Mapping[str, Any], settings: Settings) -> dict[s
         if error_code(error) not in EVALUATION_ALREADY_REQUESTED:
             raise call_error("config:StartConfigRulesEvaluation", error) from error
         logger.info("an evaluation is already in progress or was just requested", extra={"code": error_code(error)})
+        metrics.add_metric(name="ReevaluationsAlreadyInProgress", unit=MetricUnit.Count, value=1)
         return {"reevaluation": "already-in-progress", "trigger": trigger}
     except BotoCoreError as error:
         raise call_error("config:StartConfigRulesEvaluation", error) from error

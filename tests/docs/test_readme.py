@@ -1,0 +1,52 @@
+"""The README must match the code: the decision table, the parameters, the quick start, and the example finding."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from cmk_rule.findings import FindingScope, build_finding, validate_finding
+from cmk_rule.parameters import KNOWN_PARAMETERS
+from cmk_rule.verdict import Compliance, Row, Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+
+
+def section(title: str) -> str:
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, flags=re.S | re.M)
+    assert match, f"README has no '## {title}' section"
+    return match.group(1)
+
+
+def test_the_decision_table_has_one_line_per_row_in_order() -> None:
+    numbers = [int(n) for n in re.findall(r"^\| (\d+) \|", section("Decision table"), flags=re.M)]
+    assert numbers == [row.value for row in Row]
+
+
+def test_every_rule_parameter_is_documented() -> None:
+    documented = section("Rule parameters")
+    for name in KNOWN_PARAMETERS:
+        assert f"`{name}`" in documented, name
+
+
+def test_the_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
+    block = re.search(r"## Quick start.*?```sh\n(.*?)```", README, flags=re.S)
+    assert block
+    commands = [line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")]
+    assert commands == ["python3 tasks.py demo", "python3 tasks.py test"]
+    assert commands[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_example_finding_is_what_the_rule_builds() -> None:
+    example = json.loads(re.search(r"A real finding.*?```json\n(.*?)```", README, flags=re.S).group(1))  # type: ignore[union-attr]
+    assert validate_finding(example) == []
+    scope = FindingScope("aws", "us-east-1", "123456789012", "elasticache-replication-group-cmk")
+    verdict = Verdict("audit-pending-deletion", Compliance.NON_COMPLIANT, "x", Row.KEY_NOT_ENABLED)
+    built = build_finding(scope, verdict, group=None, key=None, now="2026-11-28T00:00:00.000Z", first_observed=None)
+    assert set(example) == set(built)
+    for field in ("Id", "GeneratorId", "ProductArn", "Severity", "Title", "Types", "RecordState", "CompanyName"):
+        assert example[field] == built[field], field
+    assert example["Compliance"]["RelatedRequirements"] == built["Compliance"]["RelatedRequirements"]
+    assert example["Remediation"] == built["Remediation"]

@@ -6,6 +6,7 @@ mode backs off on throttling and 5xx, and a bounded read timeout keeps one stuck
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import re
@@ -129,8 +130,9 @@ class AwsClients:
         """A client for ``service`` in this Region, built once with the shared retry/timeout config."""
         with self._lock:
             if service not in self._clients:
+                # A copy: botocore rewrites the retries dict of the Config it is given.
                 self._clients[service] = self.session.client(  # type: ignore[call-overload]
-                    service, region_name=self.region, config=CLIENT_CONFIG
+                    service, region_name=self.region, config=copy.deepcopy(CLIENT_CONFIG)
                 )
             return self._clients[service]
 

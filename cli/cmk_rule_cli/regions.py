@@ -1,0 +1,97 @@
+"""Which Regions a scan covers: the ``--region`` values, or every Region enabled for the account.
+
+``--region all`` asks EC2 (``ec2:DescribeRegions`` without ``AllRegions``), which answers only the Regions enabled
+for the account: opt-in Regions the account has not enabled would fail every call with an authentication error, so
+they are left out rather than reported as skipped. A scan stays inside one partition, because one set of credentials
+never works in two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.exceptions import UnknownRegionError
+
+from cmk_rule.aws import partition_of
+
+ALL = "all"
+# Where ``--region all`` calls DescribeRegions when the profile names no Region.
+FALLBACK_HOME_REGION = "us-east-1"
+
+
+class RegionArgumentError(ValueError):
+    """A ``--region`` value cannot be used; the message names it."""
+
+
+@dataclass(frozen=True)
+class RegionRequest:
+    """What the command line asked for: explicit Regions, or ``all`` (then ``home`` is where to ask EC2)."""
+
+    regions: tuple[str, ...]
+    every_enabled: bool
+    home: str
+    partition: str
+
+
+def parse_region_arguments(values: Sequence[str] | None, default_region: str | None) -> RegionRequest:
+    """Validate the ``--region`` values (repeatable) against botocore's partition data.
+
+    Without ``--region`` the profile's (or environment's) default Region is scanned, so that ``cmk-rule scan``
+    behaves like every other AWS command line tool.
+    """
+    requested = [value.strip() for value in values or [] if value.strip()]
+    if not requested:
+        if not default_region:
+            raise RegionArgumentError(
+                "no Region to scan: pass --region REGION (repeatable) or --region all, "
+                "or set a default Region (the profile's region, or AWS_DEFAULT_REGION)"
+            )
+        requested = [default_region]
+    if ALL in requested:
+        if len(requested) > 1:
+            raise RegionArgumentError("--region all cannot be combined with other --region values")
+        home = default_region or FALLBACK_HOME_REGION
+        return RegionRequest((), every_enabled=True, home=home, partition=_partition(home))
+    unique = tuple(dict.fromkeys(requested))
+    partitions = {region: _partition(region) for region in unique}
+    if len(set(partitions.values())) > 1:
+        listed = ", ".join(f"{region} ({partition})" for region, partition in partitions.items())
+        raise RegionArgumentError(f"--region values span several partitions ({listed}); scan one partition at a time")
+    return RegionRequest(unique, every_enabled=False, home=unique[0], partition=partitions[unique[0]])
+
+
+def _partition(region: str) -> str:
+    try:
+        return partition_of(region)
+    except UnknownRegionError:
+        raise RegionArgumentError(f"--region '{region[:40]}' is not an AWS Region name") from None
+
+
+def enabled_regions(ec2: Any, partition: str) -> list[str]:
+    """The Regions enabled for the account, sorted, restricted to ``partition``.
+
+    The partition filter is defensive: AWS only answers Regions of the partition it is asked in, but local mocks
+    answer every Region they know.
+    """
+    response = ec2.describe_regions(AllRegions=False)
+    names = {str(item["RegionName"]) for item in response.get("Regions", [])}
+    return sorted(name for name in names if _same_partition(name, partition))
+
+
+@lru_cache(maxsize=1)
+def _endpoint_data() -> boto3.session.Session:
+    """One session whose endpoint data is parsed once. ``cmk_rule.aws.partition_of`` builds a fresh session and
+    parses botocore's endpoint file on every call (about 0.1 s): fine once per Lambda invocation, slow for 40 Regions.
+    """
+    return boto3.session.Session()
+
+
+def _same_partition(region: str, partition: str) -> bool:
+    try:
+        return _endpoint_data().get_partition_for_region(region) == partition
+    except UnknownRegionError:
+        return False

@@ -1,0 +1,323 @@
+"""``cmk-rule scan`` end to end against moto's server, with the demonstration fleet (every decision-table row).
+
+Most tests call ``main(argv)`` in-process (the CLI still reaches the server over HTTP); one runs the installed
+``.venv/bin/cmk-rule`` script as a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto.core.exceptions import AccessDeniedError
+from moto.elasticache.exceptions import InvalidParameterValueException
+from moto.elasticache.models import ElastiCacheBackend
+
+from cmk_rule_cli import fleet, mock_aws, scan
+from cmk_rule_cli.main import main
+from tests.support.calls import recording
+
+from .conftest import FAKE_CREDENTIALS, fresh_account
+from .formats import as_text, parse_csv, parse_markdown, parse_table
+
+REGIONS = ("us-east-1", "eu-west-1")
+CLI_SCRIPT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "cmk-rule"
+PRINCIPAL = f"arn:aws:sts::{mock_aws.ACCOUNT_ID}:user/moto"  # moto's caller identity for any fake credentials
+READ_PREFIXES = ("Describe", "List", "Get")
+
+
+@pytest.fixture(scope="module")
+def fleets(moto_endpoint: str) -> dict[str, fleet.SeededFleet]:
+    """The full fleet in us-east-1 and the small one in eu-west-1, in a freshly reset account."""
+    make_client = fresh_account(moto_endpoint)
+    return {region: fleet.seed_region(make_client, region, full=region == REGIONS[0]) for region in REGIONS}
+
+
+def rule_flags(fleets: dict[str, fleet.SeededFleet]) -> list[str]:
+    """The demo's rule parameters as flags; the approved list holds the approved keys of both Regions."""
+    flags = []
+    for seeded in fleets.values():
+        for arn in seeded.parameters["approvedKmsKeyArns"].split(","):
+            flags += ["--approved-key-arn", arn]
+    return [*flags, "--require-key-rotation", "--exemption-tag-key", fleet.EXEMPTION_TAG]
+
+
+def region_flags(*regions: str) -> list[str]:
+    return [flag for region in regions for flag in ("--region", region)]
+
+
+def expected(fleets: dict[str, fleet.SeededFleet]) -> dict[tuple[str, str], tuple[str, int]]:
+    """(Region, group) -> (compliance, decision row), as the fleet was built to hit."""
+    return {(region, group): result for region, seeded in fleets.items() for group, result in seeded.expected().items()}
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def scan_json(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
+) -> Iterator[tuple[int, dict[str, Any], str]]:
+    code, out, err = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
+    yield code, json.loads(out), err
+
+
+def test_verdicts_and_rows_are_the_lambdas(
+    scan_json: tuple[int, dict[str, Any], str], fleets: dict[str, fleet.SeededFleet]
+) -> None:
+    code, document, err = scan_json
+    got = {(r["region"], r["group_id"]): (r["verdict"], r["row"]) for r in document["results"]}
+    assert got == expected(fleets)
+    assert code == scan.EXIT_NON_COMPLIANT
+    assert document["account"] == mock_aws.ACCOUNT_ID
+    assert document["principal"] == PRINCIPAL
+    assert document["regions"] == list(REGIONS)
+    assert document["summary"]["us-east-1"]["SKIPPED"] == 0
+    orders = next(r for r in document["results"] if r["group_id"] == "orders")
+    assert orders["key_arn"] == fleets["us-east-1"].keys["approved"]
+    assert (orders["key_manager"], orders["key_state"], orders["key_rotation"]) == ("CUSTOMER", "Enabled", True)
+    assert orders["at_rest_encryption"] is True
+    assert orders["annotation"] == f"Encrypted at rest with customer-managed KMS key {orders['key_arn']} (Enabled)."
+    assert "NON_COMPLIANT" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("fmt", "parse"),
+    [("table", parse_table), ("csv", parse_csv), ("markdown", parse_markdown)],
+    ids=["table", "csv", "markdown"],
+)
+def test_every_format_reads_back_to_the_json_rows(
+    scan_json: tuple[int, dict[str, Any], str],
+    fleets: dict[str, fleet.SeededFleet],
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+    parse: Any,
+) -> None:
+    _, document, _ = scan_json
+    code, out, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", fmt])
+    assert code == scan.EXIT_NON_COMPLIANT
+    rows = parse(out)
+    assert rows == as_text(document["results"])
+    assert list(rows[0]) == list(scan.SCAN_COLUMNS)
+    assert len(rows) == len(expected(fleets))
+
+
+def test_only_reads_are_ever_called(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with recording() as log:
+        code, _, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
+    assert code == scan.EXIT_NON_COMPLIANT
+    operations = set(log.operations())
+    assert {"GetCallerIdentity", "DescribeReplicationGroups", "ListTagsForResource", "DescribeKey"} <= operations
+    assert "GetKeyRotationStatus" in operations
+    assert all(operation.startswith(READ_PREFIXES) for operation in operations), operations
+    assert not operations & {"PutEvaluations", "BatchImportFindings", "StartConfigRulesEvaluation"}
+
+
+def test_a_write_is_refused_before_it_is_sent(aws_env: str) -> None:
+    session = scan.open_session(None)
+    config = session.client("config", region_name="us-east-1")
+    with recording() as log, pytest.raises(scan.ReadOnlyViolationError, match="config:PutEvaluations"):
+        config.put_evaluations(
+            Evaluations=[
+                {
+                    "ComplianceResourceType": "AWS::ElastiCache::ReplicationGroup",
+                    "ComplianceResourceId": "orders",
+                    "ComplianceType": "COMPLIANT",
+                    "OrderingTimestamp": datetime.now(UTC),
+                }
+            ],
+            ResultToken="TESTMODE",
+            TestMode=True,
+        )
+    assert log.count("PutEvaluations") == 1  # attempted by the caller, stopped by the session's guard
+
+
+def test_region_all_scans_every_enabled_region_of_the_partition(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run_cli(capsys, ["scan", "--region", "all", *rule_flags(fleets), "--format", "json"])
+    document = json.loads(out)
+    assert code == scan.EXIT_NON_COMPLIANT
+    assert set(REGIONS) <= set(document["regions"]) and len(document["regions"]) > 10
+    assert not [r for r in document["regions"] if r.startswith(("cn-", "us-gov-"))]  # other partitions
+    got = {(r["region"], r["group_id"]): (r["verdict"], r["row"]) for r in document["results"]}
+    assert got == expected(fleets)
+
+
+@pytest.fixture
+def deny_listing_in_eu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """AccessDenied from DescribeReplicationGroups in eu-west-1 only, injected by patching moto's backend (the
+    error then travels over HTTP like AWS's 403)."""
+    original = ElastiCacheBackend.describe_replication_groups
+
+    def denied(self: ElastiCacheBackend, *args: Any, **kwargs: Any) -> Any:
+        if self.region_name == "eu-west-1":
+            raise AccessDeniedError(PRINCIPAL, "elasticache:DescribeReplicationGroups")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ElastiCacheBackend, "describe_replication_groups", denied)
+
+
+def test_access_denied_names_the_permission_and_region(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], deny_listing_in_eu: None
+) -> None:
+    code, out, err = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
+    assert code == scan.EXIT_ERROR
+    assert (
+        f"elasticache:DescribeReplicationGroups was denied in eu-west-1 for {PRINCIPAL}; grant it "
+        '(see "Permissions" in docs/cli.md) and run again.'
+    ) in err
+    assert "Traceback" not in err
+    results = json.loads(out)["results"]
+    eu = [r for r in results if r["region"] == "eu-west-1"]
+    assert [(r["group_id"], r["verdict"]) for r in eu] == [("(replication group listing)", "SKIPPED")]
+    assert len([r for r in results if r["region"] == "us-east-1"]) == len(fleets["us-east-1"].groups)
+
+
+def test_a_skipped_group_never_looks_compliant(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """ListTagsForResource denied (patched in moto's backend): each group needing tags is skipped, named, exit 2."""
+
+    def denied(self: ElastiCacheBackend, arn: str) -> Any:
+        raise AccessDeniedError(PRINCIPAL, "elasticache:ListTagsForResource")
+
+    monkeypatch.setattr(ElastiCacheBackend, "list_tags_for_resource", denied)
+    code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "csv"])
+    assert code == scan.EXIT_ERROR
+    rows = parse_csv(out)
+    assert {r["group_id"]: r["verdict"] for r in rows} == {g.group_id: "SKIPPED" for g in fleets["eu-west-1"].groups}
+    assert all(r["annotation"].startswith("Not judged: elasticache:ListTagsForResource failed") for r in rows)
+    assert f"elasticache:ListTagsForResource was denied in eu-west-1 for {PRINCIPAL}" in err
+
+
+def test_other_failures_are_named_with_their_reason(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """A non-access, non-retried error (InvalidParameterValue, from moto's backend) skips the groups it touches."""
+
+    def failing(self: ElastiCacheBackend, arn: str) -> Any:
+        raise InvalidParameterValueException("tag service unavailable")
+
+    monkeypatch.setattr(ElastiCacheBackend, "list_tags_for_resource", failing)
+    code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "json"])
+    assert code == scan.EXIT_ERROR
+    groups = sorted(g.group_id for g in fleets["eu-west-1"].groups)
+    assert f"3 item(s) were not judged in eu-west-1 ({', '.join(groups)}): elasticache:ListTagsForResource" in err
+    assert {r["verdict"] for r in json.loads(out)["results"]} == {"SKIPPED"}
+
+
+@pytest.mark.parametrize(
+    ("flags", "parameter", "flag"),
+    [
+        (["--approved-key-arn", "alias/orders"], "approvedKmsKeyArns", "--approved-key-arn"),
+        (["--approved-key-arn", " "], "approvedKmsKeyArns", "--approved-key-arn"),
+        (["--exemption-tag-key", "x" * 129], "exemptionTagKey", "--exemption-tag-key"),
+    ],
+    ids=["alias", "empty", "tag-too-long"],
+)
+def test_bad_parameters_exit_2_naming_the_parameter_before_any_call(
+    aws_env: str, capsys: pytest.CaptureFixture[str], flags: list[str], parameter: str, flag: str
+) -> None:
+    with recording() as log:
+        code, out, err = run_cli(capsys, ["scan", "--region", "us-east-1", *flags])
+    assert code == scan.EXIT_ERROR
+    assert f"invalid rule parameter '{parameter}'" in err and flag in err
+    assert out == "" and log.calls == []
+
+
+def test_missing_credentials_is_one_sentence(
+    aws_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in FAKE_CREDENTIALS:
+        monkeypatch.delenv(name)
+    code, out, err = run_cli(capsys, ["scan", "--region", "us-east-1"])
+    assert code == scan.EXIT_ERROR
+    assert out == ""
+    assert err.startswith("cmk-rule scan: error: no AWS credentials were found") and err.count("\n") == 1
+
+
+def test_unknown_profile_is_one_sentence(aws_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run_cli(capsys, ["scan", "--profile", "no-such-profile", "--region", "us-east-1"])
+    assert code == scan.EXIT_ERROR
+    assert "the AWS profile 'no-such-profile' was not found" in err and err.count("\n") == 1
+
+
+def test_profile_credentials_are_used(
+    aws_env: str,
+    fleets: dict[str, fleet.SeededFleet],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    for name in FAKE_CREDENTIALS:
+        monkeypatch.delenv(name)
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[audit]\naws_access_key_id = AKIDAUDIT\naws_secret_access_key = audit\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
+    with recording() as log:
+        code, out, _ = run_cli(capsys, ["scan", "--profile", "audit", "--region", "eu-west-1", "--format", "json"])
+    assert code == scan.EXIT_NON_COMPLIANT
+    assert {r["group_id"] for r in json.loads(out)["results"]} == {g.group_id for g in fleets["eu-west-1"].groups}
+    assert {key for _, _, key in log.calls} == {"AKIDAUDIT"}
+
+
+def test_output_file_takes_its_format_from_the_suffix(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "report.md"
+    code, out, _ = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets), "--output", str(target)])
+    assert code == scan.EXIT_NON_COMPLIANT and out == ""
+    rows = parse_markdown(target.read_text(encoding="utf-8"))
+    assert {(r["group_id"], r["verdict"], r["row"]) for r in rows} == {
+        (group, verdict, str(row))
+        for (region, group), (verdict, row) in expected(fleets).items()
+        if region == "eu-west-1"
+    }
+
+
+def test_piped_output_defaults_to_json_and_has_no_progress_line(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets)])
+    assert json.loads(out)["command"] == "scan"
+    assert "\r" not in err and code == scan.EXIT_NON_COMPLIANT
+
+
+@pytest.mark.parametrize("command", ["scan", "evidence"])
+def test_help_explains_with_an_example(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exited.value.code == 0
+    assert "example:" in out and f"cmk-rule {command} --profile" in out and "--approved-key-arn" in out
+
+
+def test_the_installed_script(moto_endpoint: str, fleets: dict[str, fleet.SeededFleet]) -> None:
+    """The real console-script entry point, in a child process talking to this process's moto server."""
+    assert CLI_SCRIPT.exists(), CLI_SCRIPT
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    argv = [str(CLI_SCRIPT), "scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "csv"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    assert done.returncode == scan.EXIT_NON_COMPLIANT, done.stderr
+    got = {(r["region"], r["group_id"]): (r["verdict"], int(r["row"])) for r in parse_csv(done.stdout)}
+    assert got == expected(fleets)
+    assert "Traceback" not in done.stderr

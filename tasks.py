@@ -85,8 +85,8 @@ def bench() -> None:
 
 
 def synth() -> None:
-    """Synthesize every deployment mode with the real CDK CLI (extra arguments go to cdk)."""
-    _run(BIN / "npx", "--no-install", "cdk", "synth", "--all", "--no-notices", *sys.argv[2:])
+    """Synthesize with the real CDK CLI; extra arguments go to cdk (e.g. -c deploymentMode=organization ...)."""
+    _run(BIN / "npx", "--no-install", "cdk", "synth", "--no-notices", *sys.argv[2:])
 
 
 TASKS = {"setup": setup, "demo": demo, "test": test, "lint": lint, "bench": bench, "synth": synth}

@@ -1,0 +1,169 @@
+"""Plain data for the static check: what a template or plan declares, and what the static rules concluded.
+
+The loaders turn CloudFormation and Terraform into the same :class:`GroupDecl` so one set of pure rules judges both,
+and so a result can never depend on which syntax the user happened to write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+
+from cmk_rule.verdict import Compliance, Row
+
+CLOUDFORMATION = "cloudformation"
+TERRAFORM = "terraform"
+
+
+class Status(StrEnum):
+    """A static result. ``PASS_WITH_NOTE`` passes the gate but names what only the runtime rule can verify."""
+
+    PASS = "pass"  # noqa: S105 - a verdict, not a password
+    PASS_WITH_NOTE = "pass-with-note"  # noqa: S105
+    FAIL = "fail"
+    NOT_APPLICABLE = "not-applicable"
+
+    @property
+    def severity(self) -> int:
+        """Order used to pick the worst outcome over several possible deployments (``Fn::If`` branches)."""
+        return _SEVERITY[self]
+
+    @property
+    def compliance(self) -> Compliance:
+        """The Config compliance the runtime rule would report for the same decision."""
+        if self is Status.FAIL:
+            return Compliance.NON_COMPLIANT
+        if self is Status.NOT_APPLICABLE:
+            return Compliance.NOT_APPLICABLE
+        return Compliance.COMPLIANT
+
+
+_SEVERITY = {Status.NOT_APPLICABLE: 0, Status.PASS: 1, Status.PASS_WITH_NOTE: 2, Status.FAIL: 3}
+
+
+class Setting(Enum):
+    """A boolean property as declared: set, omitted (a documented default applies), or not knowable statically."""
+
+    TRUE = "true"
+    FALSE = "false"
+    OMITTED = "omitted"
+    UNKNOWN = "unknown"
+
+
+class KeyRefKind(Enum):
+    """What the group's key property points at, as far as the template or plan can tell."""
+
+    ABSENT = "absent"  # no key: the default service-managed key
+    LITERAL = "literal"  # a string: key ARN, key id, alias name or alias ARN
+    DECLARED = "declared"  # a KMS key resource in the same template or plan
+    DATA_SOURCE = "data-source"  # a Terraform data source read at plan time (aws_kms_key / aws_kms_alias)
+    UNRESOLVED = "unresolved"  # an expression whose value exists only at deploy time
+
+
+@dataclass(frozen=True)
+class KeyDecl:
+    """A KMS key declared in the same template or plan, with the settings it declares (``None`` = not knowable)."""
+
+    resource_id: str
+    resource_type: str
+    enabled: bool | None = True
+    rotation: bool | None = False
+    rotation_declared: bool = False
+    deletion_window_days: int | None = None
+    key_spec: str | None = None
+    arn: str | None = None  # Terraform only: known when the key already exists
+
+
+@dataclass(frozen=True)
+class DataKeyFacts:
+    """What a Terraform KMS data source read at plan time (``None`` = not read or not exported)."""
+
+    address: str
+    arn: str | None = None
+    key_manager: str | None = None
+    key_state: str | None = None
+    alias_name: str | None = None
+
+
+@dataclass(frozen=True)
+class KeyRef:
+    """The group's key reference. ``text`` is the literal or a description of the expression, for messages."""
+
+    kind: KeyRefKind
+    text: str = ""
+    key: KeyDecl | None = None
+    data: DataKeyFacts | None = None
+    via: str | None = None  # e.g. "alias resource CacheKeyAlias"
+
+
+ABSENT_KEY = KeyRef(KeyRefKind.ABSENT)
+
+
+@dataclass(frozen=True)
+class GroupDecl:
+    """One way a replication group can be deployed, as the static rules need it.
+
+    A template with ``Fn::If`` in a relevant property yields one ``GroupDecl`` per branch (``branch`` says which);
+    the result is the worst of them, because the pipeline cannot know which condition will hold.
+    """
+
+    resource_id: str
+    resource_type: str
+    iac_format: str
+    at_rest: Setting = Setting.OMITTED
+    engine: str | None = None  # None: omitted (the API and the Terraform provider then use "redis")
+    engine_known: bool = True
+    key: KeyRef = ABSENT_KEY
+    tags: Mapping[str, str] | None = None
+    global_secondary: bool = False
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a resource is declared: the file, the 1-based line when the format has lines, and its address."""
+
+    file: str
+    line: int | None = None
+    address: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A replication group found in a file, with every deployment variant the loader could tell apart."""
+
+    resource_id: str
+    resource_type: str
+    iac_format: str
+    location: Location
+    variants: tuple[GroupDecl, ...]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What the static rules concluded for one variant (pure output of :mod:`static_rules`)."""
+
+    status: Status
+    row: Row
+    message: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result line: a resource, where it is, and the static verdict with its decision-table row."""
+
+    resource_id: str
+    resource_type: str
+    iac_format: str
+    location: Location
+    status: Status
+    row: Row
+    message: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def compliance(self) -> Compliance:
+        """The compliance the runtime rule would report for the same decision."""
+        return self.status.compliance

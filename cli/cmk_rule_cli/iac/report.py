@@ -1,0 +1,106 @@
+"""Table and JSON output of ``cmk-rule check``: every result names its file, line (or address) and decision row.
+
+The JSON document is the machine contract (stable keys, sorted results); the table is for a person at a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from cmk_rule_cli.iac.model import Finding, Status
+from cmk_rule_cli.iac.static_rules import StaticPolicy
+
+VERDICT_LABELS = {
+    Status.PASS: "PASS",
+    Status.PASS_WITH_NOTE: "PASS (note)",
+    Status.FAIL: "FAIL",
+    Status.NOT_APPLICABLE: "N/A",
+}
+
+
+def location_text(finding: Finding) -> str:
+    """``file:line`` when the format has lines, else the file (the Terraform address is the resource column)."""
+    location = finding.location
+    return f"{location.file}:{location.line}" if location.line is not None else location.file
+
+
+def summary(findings: Sequence[Finding], files: int) -> dict[str, int]:
+    """Counts per verdict, plus how many groups and files were checked."""
+    counts = {status.value: 0 for status in Status}
+    for finding in findings:
+        counts[finding.status.value] += 1
+    return {"files": files, "replication_groups": len(findings), **counts}
+
+
+def finding_to_dict(finding: Finding) -> dict[str, Any]:
+    """One result as plain JSON data."""
+    return {
+        "file": finding.location.file,
+        "line": finding.location.line,
+        "resource": finding.resource_id,
+        "resource_type": finding.resource_type,
+        "format": finding.iac_format,
+        "verdict": finding.status.value,
+        "compliance": finding.compliance.value,
+        "row": finding.row.value,
+        "row_name": finding.row.name,
+        "message": finding.message,
+        "notes": list(finding.notes),
+    }
+
+
+def render_json(findings: Sequence[Finding], files: int, policy: StaticPolicy, version: str) -> str:
+    """The whole run as one JSON document."""
+    document = {
+        "tool": "cmk-rule check",
+        "version": version,
+        "parameters": policy_to_dict(policy),
+        "results": [finding_to_dict(f) for f in findings],
+        "summary": summary(findings, files),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def policy_to_dict(policy: StaticPolicy) -> dict[str, Any]:
+    """The parameters in the Config rule's own names, so a reader can set the runtime rule the same way."""
+    return {
+        "approvedKmsKeyArns": sorted(policy.approved_key_arns),
+        "requireKeyRotation": policy.require_key_rotation,
+        "exemptionTagKey": policy.exemption_tag_key,
+    }
+
+
+def render_table(findings: Sequence[Finding], files: int) -> str:
+    """An aligned table with each result's notes under it, then the totals."""
+    header = ("LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE")
+    rows = [(location_text(f), f.resource_id, str(f.row.value), VERDICT_LABELS[f.status], f.message) for f in findings]
+    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i]) for i in range(4)]
+    lines = [_line(header, widths)]
+    for finding, row in zip(findings, rows, strict=True):
+        lines.append(_line(row, widths))
+        lines.extend(f"{'':<{widths[0]}}   note: {note}" for note in finding.notes)
+    counts = summary(findings, files)
+    totals = ", ".join(f"{VERDICT_LABELS[s]} {counts[s.value]}" for s in Status if counts[s.value])
+    lines.append("")
+    groups = f"{len(findings)} group{'' if len(findings) == 1 else 's'}"
+    lines.append(
+        f"Totals: {totals or 'no replication groups found'} ({groups} in {files} file{'' if files == 1 else 's'})"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    location, resource, row, verdict, message = cells
+    return (
+        f"{location:<{widths[0]}}  {resource:<{widths[1]}}  {row:>{widths[2]}}  {verdict:<{widths[3]}}  {message}"
+    ).rstrip()
+
+
+def counts_by_status(findings: Sequence[Finding]) -> Mapping[Status, int]:
+    """How many results each verdict has (for the exit code and the tests)."""
+    counts = dict.fromkeys(Status, 0)
+    for finding in findings:
+        counts[finding.status] += 1
+    return counts

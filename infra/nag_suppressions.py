@@ -1,0 +1,80 @@
+"""Every cdk-nag (AwsSolutions) acknowledgment of this project, each with its reason. Nothing else acknowledges rules.
+
+cdk-nag v3 reads acknowledgments from CDK's native ``Validations.of(construct).acknowledge(...)`` metadata, and each
+finding must be acknowledged by its full id: ``AwsSolutions-IAM5[Resource::<resource as cdk-nag renders it>]``. The
+ids are derived here from the same grants (infra/permissions.py) that produce the policies, so an acknowledgment
+exists exactly for each wildcard resource the deployment really grants -- a new wildcard fails synthesis until it gets
+a reason here.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Stack, Token, Validations
+from constructs import Construct
+
+from infra import permissions
+from infra.permissions import Grant
+
+# Why each wildcard resource is the narrowest one possible.
+WILDCARD_REASONS: dict[str, str] = {
+    permissions.ALL_RESOURCES: (
+        "'*' only for actions that support no resource-level permissions (Service Authorization Reference): "
+        "config:PutEvaluations and config:GetResourceConfigHistory (rule code), and xray:PutTraceSegments / "
+        "xray:PutTelemetryRecords (added by Lambda active tracing). Each is a single, non-wildcard action."
+    ),
+    permissions.REPLICATION_GROUPS: (
+        "The rule evaluates every ElastiCache replication group of this account and Region (periodic "
+        "DescribeReplicationGroups lists them all); the ARN is limited to replicationgroup resources of this "
+        "account and Region, and the actions are read-only."
+    ),
+    permissions.KMS_KEYS_ANY_ACCOUNT: (
+        "A replication group may be encrypted with a customer-managed key owned by another account, known only at "
+        "run time; the ARN is limited to KMS keys in this Region and the actions (DescribeKey, GetKeyRotationStatus) "
+        "are read-only."
+    ),
+    permissions.ANY_CONFIG_RULE: (
+        "Conformance packs and organization rules create the Config rule themselves with a generated id "
+        "(config-rule/config-rule-xxxx), unknown at deploy time; the ARN is limited to Config rules of this account "
+        "and Region, and the rule reads only evaluation results."
+    ),
+    permissions.MEMBER_ROLE_ANY_ACCOUNT: (
+        "The central Lambda assumes one fixed role name in whichever member account invoked it (known only at run "
+        "time, checked against ALLOWED_ACCOUNT_IDS before AssumeRole); that role trusts only this Lambda's role."
+    ),
+}
+
+FAILURE_QUEUE_REASON = (
+    "This queue is itself the dead-letter destination: failed asynchronous Lambda invocations (on-failure "
+    "destination) and undeliverable EventBridge events land here for inspection. cdk-nag only recognises queues "
+    "referenced by an SQS redrive policy as DLQs; a DLQ for the DLQ would add nothing."
+)
+
+
+def _finding_resource(template: str, stack: Stack, role_name: str) -> str:
+    """Render a resource template the way cdk-nag prints it: pseudo parameters become ``<AWS::...>``."""
+
+    def show(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    return permissions.render(
+        template,
+        partition="<AWS::Partition>",
+        region=show(stack.region, "Region"),
+        account=show(stack.account, "AccountId"),
+        role_name=role_name,
+    )
+
+
+def acknowledge_wildcards(scope: Construct, grants: list[Grant], *, role_name: str = "", tracing: bool = False) -> None:
+    """Acknowledge AwsSolutions-IAM5 for each wildcard resource in ``grants`` (and '*' for X-Ray if ``tracing``)."""
+    stack = Stack.of(scope)
+    templates = [resource for grant in grants for resource in grant.resources if "*" in resource]
+    if tracing:
+        templates.append(permissions.ALL_RESOURCES)
+    for template in dict.fromkeys(templates):
+        finding = f"AwsSolutions-IAM5[Resource::{_finding_resource(template, stack, role_name)}]"
+        Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=WILDCARD_REASONS[template]))
+
+
+def acknowledge_failure_queue(queue: Construct) -> None:
+    Validations.of(queue).acknowledge(Acknowledgment(id="AwsSolutions-SQS3", reason=FAILURE_QUEUE_REASON))

@@ -1,0 +1,125 @@
+"""Every IAM permission the deployment grants, as data.
+
+The Lambda code (``lambda/cmk_rule``) calls a fixed set of AWS APIs. :data:`API_ACTIONS` maps each boto3 call to the IAM
+action that authorizes it, so a test can compare this module with the calls the code makes. :func:`code_grants` turns
+the deployment settings into policy statements (action list + resource ARN templates); the constructs render them with
+CloudFormation pseudo parameters so that they are partition- and Region-aware.
+
+Resource scoping follows the Service Authorization Reference ("Actions, resources, and condition keys for ..."):
+
+* ``elasticache:DescribeReplicationGroups`` and ``elasticache:ListTagsForResource`` accept the ``replicationgroup``
+  resource type (``arn:${Partition}:elasticache:${Region}:${Account}:replicationgroup:${ReplicationGroupId}``).
+* ``kms:DescribeKey`` and ``kms:GetKeyRotationStatus`` accept ``key``. A replication group may use a CMK owned by
+  another account, so the account part is ``*`` (keys are regional: the Region is pinned).
+* ``config:GetComplianceDetailsByConfigRule`` and ``config:StartConfigRulesEvaluation`` accept ``ConfigRule``
+  (``arn:${Partition}:config:${Region}:${Account}:config-rule/${ConfigRuleId}``). The ARN carries a generated id, not
+  the rule name, so only a deployment that creates the rule itself (account mode) can name it exactly; conformance
+  packs and organization rules create rules whose ids are unknown at synth time, hence ``config-rule/*`` there.
+* ``config:PutEvaluations`` and ``config:GetResourceConfigHistory`` have no resource type: ``*`` is the only valid
+  resource. They are single, non-wildcard actions.
+* ``securityhub:BatchImportFindings`` accepts ``product`` (the account's own ``product/<account>/default`` ARN) and
+  ``securityhub:GetFindings`` accepts ``hub`` (``hub/default``).
+* ``sts:AssumeRole`` accepts ``role``: the member-account role name is fixed, the account is any member account.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# boto3 (service, method) -> IAM action. Paginators authorize as their underlying method.
+API_ACTIONS: dict[tuple[str, str], str] = {
+    ("elasticache", "describe_replication_groups"): "elasticache:DescribeReplicationGroups",
+    ("elasticache", "list_tags_for_resource"): "elasticache:ListTagsForResource",
+    ("kms", "describe_key"): "kms:DescribeKey",
+    ("kms", "get_key_rotation_status"): "kms:GetKeyRotationStatus",
+    ("config", "put_evaluations"): "config:PutEvaluations",
+    ("config", "get_compliance_details_by_config_rule"): "config:GetComplianceDetailsByConfigRule",
+    ("config", "start_config_rules_evaluation"): "config:StartConfigRulesEvaluation",
+    ("config", "get_resource_config_history"): "config:GetResourceConfigHistory",
+    ("securityhub", "batch_import_findings"): "securityhub:BatchImportFindings",
+    ("securityhub", "get_findings"): "securityhub:GetFindings",
+    ("sts", "assume_role"): "sts:AssumeRole",
+}
+
+ALL_CODE_ACTIONS: frozenset[str] = frozenset(API_ACTIONS.values())
+
+# Resource templates. Placeholders: {partition} {region} {account} {role_name} {rule_arn}.
+REPLICATION_GROUPS = "arn:{partition}:elasticache:{region}:{account}:replicationgroup:*"
+KMS_KEYS_ANY_ACCOUNT = "arn:{partition}:kms:{region}:*:key/*"
+ANY_CONFIG_RULE = "arn:{partition}:config:{region}:{account}:config-rule/*"
+THIS_CONFIG_RULE = "{rule_arn}"
+SECURITY_HUB_PRODUCT = "arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
+SECURITY_HUB_HUB = "arn:{partition}:securityhub:{region}:{account}:hub/default"
+MEMBER_ROLE_ANY_ACCOUNT = "arn:{partition}:iam::*:role/{role_name}"
+ALL_RESOURCES = "*"
+
+# Actions added by the platform rather than called by the rule's code; listed so tests can state the exact action set.
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")  # the function's own log group only
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # added by Tracing.ACTIVE; X-Ray has no ARNs
+# On-failure destination (the encrypted failure queue only); CDK's Queue.grantSendMessages adds the two read actions.
+DESTINATION_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+PLATFORM_ACTIONS: frozenset[str] = frozenset(LOG_ACTIONS + XRAY_ACTIONS + DESTINATION_ACTIONS)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One policy statement: a stable Sid, its actions and its resource ARN templates."""
+
+    sid: str
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PermissionOptions:
+    """The settings that change what the code calls."""
+
+    exemption_tag: bool = False
+    require_rotation: bool = False
+    security_hub_direct: bool = True
+    start_evaluations: bool = False  # EventBridge re-evaluation calls StartConfigRulesEvaluation
+    exact_rule_arn: bool = False  # the deploying stack owns the rule and can name its ARN
+
+
+def code_grants(options: PermissionOptions) -> list[Grant]:
+    """Statements for the identity that evaluates one account: the Lambda role (account and conformance-pack
+    modes) or the member-account role (organization mode)."""
+    elasticache = ["elasticache:DescribeReplicationGroups"]
+    if options.exemption_tag:
+        elasticache.append("elasticache:ListTagsForResource")
+    kms = ["kms:DescribeKey"]
+    if options.require_rotation:
+        kms.append("kms:GetKeyRotationStatus")
+    rule_actions = ["config:GetComplianceDetailsByConfigRule"]
+    if options.start_evaluations:
+        rule_actions.append("config:StartConfigRulesEvaluation")
+
+    grants = [
+        Grant("ReadReplicationGroups", tuple(elasticache), (REPLICATION_GROUPS,)),
+        Grant("ReadKmsKeys", tuple(kms), (KMS_KEYS_ANY_ACCOUNT,)),
+        # Neither action supports resource-level permissions (Service Authorization Reference, AWS Config).
+        Grant("ReportToConfig", ("config:PutEvaluations", "config:GetResourceConfigHistory"), (ALL_RESOURCES,)),
+    ]
+    rule_grant = Grant(
+        "ReadRuleResults", tuple(rule_actions), (THIS_CONFIG_RULE if options.exact_rule_arn else ANY_CONFIG_RULE,)
+    )
+    if options.security_hub_direct:
+        grants += [
+            Grant("ImportFindings", ("securityhub:BatchImportFindings",), (SECURITY_HUB_PRODUCT,)),
+            Grant("ReadFindings", ("securityhub:GetFindings",), (SECURITY_HUB_HUB,)),
+        ]
+    return [*grants, rule_grant]
+
+
+def central_grants() -> list[Grant]:
+    """Organization mode: the central Lambda only assumes the member-account role; everything else runs as that role."""
+    return [Grant("AssumeMemberRole", ("sts:AssumeRole",), (MEMBER_ROLE_ANY_ACCOUNT,))]
+
+
+def actions_of(grants: list[Grant]) -> set[str]:
+    return {action for grant in grants for action in grant.actions}
+
+
+def render(template: str, *, partition: str, region: str, account: str, role_name: str = "", rule_arn: str = "") -> str:
+    """Fill a resource template (the values are usually CloudFormation tokens such as ``Aws.PARTITION``)."""
+    return template.format(partition=partition, region=region, account=account, role_name=role_name, rule_arn=rule_arn)

@@ -1,0 +1,414 @@
+"""Deployment settings: read every CDK context key once, validate it, and fail synthesis with a message naming the key.
+
+Context comes from ``cdk.json`` (defaults that are pinned, e.g. the Powertools layer version) and from the command line
+(``npx cdk deploy -c key=value``). Values given with ``-c`` always arrive as strings; values from ``cdk.json`` may be
+JSON booleans, numbers or lists, so every parser accepts both. Nothing here is silently defaulted when it is *present
+but wrong*: a bad value raises :class:`SettingsError`, which stops ``cdk synth`` before any template is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from constructs import Construct
+
+
+class SettingsError(ValueError):
+    """A context value is missing or invalid. The message always starts with the context key."""
+
+
+class DeploymentMode(StrEnum):
+    ACCOUNT = "account"
+    CONFORMANCE_PACK = "conformance-pack"
+    ORGANIZATION = "organization"
+    # The member-account role alone, for accounts a service-managed StackSet never reaches (the management account).
+    MEMBER_ROLE = "member-role"
+
+
+class SecurityHubMode(StrEnum):
+    DIRECT = "direct"
+    OFF = "off"
+
+
+class ReportingMode(StrEnum):
+    ALL = "all"
+    CHANGES = "changes"
+
+
+# AWS Config's MaximumExecutionFrequency enum (PutConfigRule / AWS::Config::ConfigRule).
+FREQUENCIES = ("One_Hour", "Three_Hours", "Six_Hours", "Twelve_Hours", "TwentyFour_Hours")
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+DEFAULT_RULE_NAME = "elasticache-replication-group-cmk"
+DEFAULT_EXECUTION_ROLE_NAME = "elasticache-cmk-rule-execution"
+DEFAULT_CONFORMANCE_PACK_NAME = "elasticache-cmk"
+
+# Context keys, in one place so that docs/deployment.md and the tests can refer to them.
+KEY_MODE = "deploymentMode"
+KEY_RULE_NAME = "configRuleName"
+KEY_FREQUENCY = "maximumExecutionFrequency"
+KEY_APPROVED_KEYS = "approvedKmsKeyArns"
+KEY_ROTATION = "requireKeyRotation"
+KEY_EXEMPTION_TAG = "exemptionTagKey"
+KEY_SECURITY_HUB = "securityHubMode"
+KEY_SUPPRESS_DUPLICATES = "suppressConfigIntegrationDuplicates"
+KEY_REPORTING = "reportingMode"
+KEY_NEAR_REAL_TIME = "nearRealTimeReevaluation"
+KEY_LAYER_VERSION = "powertoolsLayerVersion"
+KEY_LOG_RETENTION = "logRetentionDays"
+KEY_CONCURRENCY = "reservedConcurrency"
+KEY_EXECUTION_ROLE = "executionRoleName"
+KEY_ALLOWED_ACCOUNTS = "allowedAccountIds"
+KEY_TARGET_OUS = "targetOrganizationalUnitIds"
+KEY_EXCLUDED_ACCOUNTS = "excludedAccountIds"
+KEY_CALL_AS = "stackSetCallAs"
+KEY_CENTRAL_ROLE_ARN = "centralRoleArn"
+KEY_PACK_NAME = "conformancePackName"
+
+ALL_KEYS = (
+    KEY_MODE,
+    KEY_RULE_NAME,
+    KEY_FREQUENCY,
+    KEY_APPROVED_KEYS,
+    KEY_ROTATION,
+    KEY_EXEMPTION_TAG,
+    KEY_SECURITY_HUB,
+    KEY_SUPPRESS_DUPLICATES,
+    KEY_REPORTING,
+    KEY_NEAR_REAL_TIME,
+    KEY_LAYER_VERSION,
+    KEY_LOG_RETENTION,
+    KEY_CONCURRENCY,
+    KEY_EXECUTION_ROLE,
+    KEY_ALLOWED_ACCOUNTS,
+    KEY_TARGET_OUS,
+    KEY_EXCLUDED_ACCOUNTS,
+    KEY_CALL_AS,
+    KEY_CENTRAL_ROLE_ARN,
+    KEY_PACK_NAME,
+)
+
+# A KMS *key* ARN (not an alias ARN): arn:<partition>:kms:<region>:<account>:key/<key id>. Key ids are UUIDs, or
+# "mrk-" followed by 32 hex digits for multi-Region keys.
+_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$")
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+# Config rule names: 1-128 characters in the API; organization rules allow 64 and the deployment adds no suffix of
+# its own, so 64 word characters or hyphens keep every mode valid.
+_RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+# Conformance pack names: "[a-zA-Z][-a-zA-Z0-9]*", 1-256 characters (PutConformancePack).
+_PACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,255}$")
+# IAM role names: [\w+=,.@-]{1,64}.
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+# Organizations root ids (r-...) and OU ids (ou-<root part>-<ou part>).
+_OU_OR_ROOT = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
+
+# AWS Config limits InputParameters to 1024 characters for a rule and 2048 for an organization rule.
+_MAX_INPUT_PARAMETERS = {True: 2048, False: 1024}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated deployment settings. Build with :func:`load_settings`."""
+
+    mode: DeploymentMode
+    rule_name: str
+    frequency: str
+    approved_key_arns: tuple[str, ...]
+    require_key_rotation: bool
+    exemption_tag_key: str | None
+    security_hub_mode: SecurityHubMode
+    suppress_config_integration_duplicates: bool
+    reporting_mode: ReportingMode
+    near_real_time: bool
+    powertools_layer_version: int
+    log_retention_days: int
+    reserved_concurrency: int
+    execution_role_name: str | None
+    allowed_account_ids: tuple[str, ...]
+    target_ou_ids: tuple[str, ...]
+    excluded_account_ids: tuple[str, ...]
+    stack_set_call_as: str
+    central_role_arn: str | None
+    conformance_pack_name: str
+
+    @property
+    def is_organization(self) -> bool:
+        return self.mode is DeploymentMode.ORGANIZATION
+
+    @property
+    def member_role_name(self) -> str:
+        """The member-account role name (organization and member-role modes only)."""
+        if self.execution_role_name is None:
+            raise SettingsError(f"{KEY_EXECUTION_ROLE}: only used in organization and member-role modes")
+        return self.execution_role_name
+
+    @property
+    def security_hub_direct(self) -> bool:
+        return self.security_hub_mode is SecurityHubMode.DIRECT
+
+    @property
+    def reevaluation_enabled(self) -> bool:
+        """EventBridge-driven re-evaluation only exists in account mode (see infra/reevaluation.py for why)."""
+        return self.mode is DeploymentMode.ACCOUNT and self.near_real_time
+
+    def input_parameters(self) -> dict[str, str]:
+        """The Config rule's InputParameters: only the parameters that are set (the Lambda rejects empty ones)."""
+        params: dict[str, str] = {}
+        if self.approved_key_arns:
+            params["approvedKmsKeyArns"] = ",".join(self.approved_key_arns)
+        if self.require_key_rotation:
+            params["requireKeyRotation"] = "true"
+        if self.exemption_tag_key:
+            params["exemptionTagKey"] = self.exemption_tag_key
+        if self.is_organization and self.execution_role_name:
+            params["executionRoleName"] = self.execution_role_name
+        return params
+
+
+def load_settings(scope: Construct) -> Settings:
+    """Read and validate the context visible from ``scope`` (normally the App)."""
+    return parse_settings(_ContextReader(scope))
+
+
+def parse_settings(context: Mapping[str, Any] | _ContextReader) -> Settings:
+    """Validate a plain mapping of context values (used by tests and by :func:`load_settings`)."""
+    get = context.get
+    mode = _enum(get(KEY_MODE), KEY_MODE, DeploymentMode, DeploymentMode.ACCOUNT)
+    security_hub_mode = _enum(get(KEY_SECURITY_HUB), KEY_SECURITY_HUB, SecurityHubMode, SecurityHubMode.DIRECT)
+    suppress = _bool(get(KEY_SUPPRESS_DUPLICATES), KEY_SUPPRESS_DUPLICATES, security_hub_mode is SecurityHubMode.DIRECT)
+    if suppress and security_hub_mode is SecurityHubMode.OFF:
+        raise SettingsError(
+            f"{KEY_SUPPRESS_DUPLICATES}: cannot be true when {KEY_SECURITY_HUB}=off, because the AWS Config "
+            "integration's findings are then the only Security Hub findings for this rule"
+        )
+
+    is_org = mode is DeploymentMode.ORGANIZATION
+    needs_role_name = mode in (DeploymentMode.ORGANIZATION, DeploymentMode.MEMBER_ROLE)
+    execution_role_name = _pattern(
+        get(KEY_EXECUTION_ROLE),
+        KEY_EXECUTION_ROLE,
+        _ROLE_NAME,
+        DEFAULT_EXECUTION_ROLE_NAME,
+        "an IAM role name ([\\w+=,.@-]{1,64})",
+    )
+    allowed = _list(get(KEY_ALLOWED_ACCOUNTS), KEY_ALLOWED_ACCOUNTS, _ACCOUNT_ID, "a 12-digit account id")
+    if is_org and not allowed:
+        raise SettingsError(
+            f"{KEY_ALLOWED_ACCOUNTS}: required in organization mode (comma-separated 12-digit account ids the "
+            "Lambda accepts events from)"
+        )
+    # Lambda allows 4 KB of environment variables in total; ALLOWED_ACCOUNT_IDS must fit with the others.
+    if len(",".join(allowed)) > 3000:
+        raise SettingsError(
+            f"{KEY_ALLOWED_ACCOUNTS}: {len(allowed)} account ids exceed what fits in the Lambda environment (4 KB)"
+        )
+    target_ous = _list(get(KEY_TARGET_OUS), KEY_TARGET_OUS, _OU_OR_ROOT, "an Organizations root id (r-...) or OU id")
+    if is_org and not target_ous:
+        raise SettingsError(
+            f"{KEY_TARGET_OUS}: required in organization mode (root id r-... or OU ids ou-... the member-account "
+            "role's StackSet deploys to)"
+        )
+    central_role_arn = _pattern(get(KEY_CENTRAL_ROLE_ARN), KEY_CENTRAL_ROLE_ARN, _ROLE_ARN, None, "an IAM role ARN")
+    if mode is DeploymentMode.MEMBER_ROLE and not central_role_arn:
+        raise SettingsError(
+            f"{KEY_CENTRAL_ROLE_ARN}: required in member-role mode (the ARN of the central Lambda's execution role, "
+            "output CentralRoleArn of the organization stack)"
+        )
+
+    settings = Settings(
+        mode=mode,
+        rule_name=_pattern(
+            get(KEY_RULE_NAME),
+            KEY_RULE_NAME,
+            _RULE_NAME,
+            DEFAULT_RULE_NAME,
+            "1-64 letters, digits, '-' or '_', starting with a letter or digit",
+        ),
+        frequency=_choice(get(KEY_FREQUENCY), KEY_FREQUENCY, FREQUENCIES, "TwentyFour_Hours"),
+        approved_key_arns=_list(
+            get(KEY_APPROVED_KEYS),
+            KEY_APPROVED_KEYS,
+            _KEY_ARN,
+            "a KMS key ARN arn:<partition>:kms:<region>:<12 digits>:key/<key id>",
+        ),
+        require_key_rotation=_bool(get(KEY_ROTATION), KEY_ROTATION, False),
+        exemption_tag_key=_tag_key(get(KEY_EXEMPTION_TAG)),
+        security_hub_mode=security_hub_mode,
+        suppress_config_integration_duplicates=suppress,
+        reporting_mode=_enum(get(KEY_REPORTING), KEY_REPORTING, ReportingMode, ReportingMode.ALL),
+        near_real_time=_bool(get(KEY_NEAR_REAL_TIME), KEY_NEAR_REAL_TIME, True),
+        powertools_layer_version=_int(get(KEY_LAYER_VERSION), KEY_LAYER_VERSION, None, minimum=1),
+        log_retention_days=_int(get(KEY_LOG_RETENTION), KEY_LOG_RETENTION, 365, allowed=LOG_RETENTION_DAYS),
+        reserved_concurrency=_int(get(KEY_CONCURRENCY), KEY_CONCURRENCY, 5, minimum=1, maximum=100),
+        execution_role_name=execution_role_name if needs_role_name else None,
+        allowed_account_ids=allowed if is_org else (),
+        target_ou_ids=target_ous if is_org else (),
+        excluded_account_ids=_list(
+            get(KEY_EXCLUDED_ACCOUNTS), KEY_EXCLUDED_ACCOUNTS, _ACCOUNT_ID, "a 12-digit account id"
+        )
+        if is_org
+        else (),
+        stack_set_call_as=_choice(get(KEY_CALL_AS), KEY_CALL_AS, ("SELF", "DELEGATED_ADMIN"), "SELF"),
+        central_role_arn=central_role_arn if mode is DeploymentMode.MEMBER_ROLE else None,
+        conformance_pack_name=_pattern(
+            get(KEY_PACK_NAME),
+            KEY_PACK_NAME,
+            _PACK_NAME,
+            DEFAULT_CONFORMANCE_PACK_NAME,
+            "a conformance pack name ([a-zA-Z][-a-zA-Z0-9]*)",
+        ),
+    )
+    limit = _MAX_INPUT_PARAMETERS[is_org]
+    rendered = json.dumps(settings.input_parameters(), separators=(",", ":"))
+    if len(rendered) > limit:
+        raise SettingsError(
+            f"{KEY_APPROVED_KEYS}: the rule's InputParameters would be {len(rendered)} characters; AWS Config "
+            f"accepts at most {limit}. Approve fewer keys."
+        )
+    return settings
+
+
+class _ContextReader:
+    """``Mapping.get``-like view of the CDK context (``try_get_context`` returns None for absent keys)."""
+
+    def __init__(self, scope: Construct) -> None:
+        self._scope = scope
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self._scope.node.try_get_context(key)
+        return default if value is None else value
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _enum(value: Any, key: str, enum: type[StrEnum], default: StrEnum) -> Any:
+    if _is_blank(value):
+        return default
+    try:
+        return enum(str(value).strip())
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum)
+        raise SettingsError(f"{key}: unknown value {value!r}; expected one of: {allowed}") from None
+
+
+def _choice(value: Any, key: str, allowed: tuple[str, ...], default: str) -> str:
+    if _is_blank(value):
+        return default
+    text = str(value).strip()
+    if text not in allowed:
+        raise SettingsError(f"{key}: unknown value {value!r}; expected one of: {', '.join(allowed)}")
+    return text
+
+
+def _bool(value: Any, key: str, default: bool) -> bool:
+    if _is_blank(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "false"):
+        return text == "true"
+    raise SettingsError(f"{key}: expected true or false, got {value!r}")
+
+
+def _int(
+    value: Any,
+    key: str,
+    default: int | None,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
+    allowed: tuple[int, ...] | None = None,
+) -> int:
+    if _is_blank(value):
+        if default is None:
+            raise SettingsError(f"{key}: required (it is pinned in cdk.json; pass -c {key}=<n> to override)")
+        return default
+    if isinstance(value, bool):
+        raise SettingsError(f"{key}: expected an integer, got {value!r}")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise SettingsError(f"{key}: expected an integer, got {value!r}") from None
+    if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
+        raise SettingsError(f"{key}: {number} is outside {minimum}..{maximum}")
+    if allowed is not None and number not in allowed:
+        raise SettingsError(f"{key}: {number} is not one of {', '.join(map(str, allowed))}")
+    return number
+
+
+def _pattern(value: Any, key: str, pattern: re.Pattern[str], default: str | None, expected: str) -> Any:
+    if _is_blank(value):
+        return default
+    text = str(value).strip()
+    if not pattern.match(text):
+        raise SettingsError(f"{key}: {value!r} is not {expected}")
+    return text
+
+
+def _list(value: Any, key: str, pattern: re.Pattern[str], expected: str) -> tuple[str, ...]:
+    """A comma-separated string (from ``-c``) or a JSON list (from cdk.json); duplicates removed, order kept."""
+    if _is_blank(value):
+        return ()
+    if isinstance(value, (list, tuple)):
+        items = [str(item).strip() for item in value]
+    elif isinstance(value, str):
+        items = [item.strip() for item in value.split(",")]
+    else:
+        raise SettingsError(f"{key}: expected a comma-separated string or a list, got {value!r}")
+    result: list[str] = []
+    for item in items:
+        if not item:
+            raise SettingsError(f"{key}: empty entry in {value!r}")
+        if not pattern.match(item):
+            raise SettingsError(f"{key}: {item!r} is not {expected}")
+        if item not in result:
+            result.append(item)
+    return tuple(result)
+
+
+def _tag_key(value: Any) -> str | None:
+    if _is_blank(value):
+        return None
+    text = str(value)
+    # Tag keys: 1-128 Unicode characters; the "aws:" prefix is reserved for AWS-generated tags.
+    if len(text) > 128 or text != text.strip():
+        raise SettingsError(
+            f"{KEY_EXEMPTION_TAG}: {value!r} is not a tag key (1-128 characters, no surrounding blanks)"
+        )
+    if text.lower().startswith("aws:"):
+        raise SettingsError(f"{KEY_EXEMPTION_TAG}: {value!r} uses the reserved 'aws:' prefix")
+    return text

@@ -1,0 +1,225 @@
+"""``cmk-rule check`` as a pipeline sees it: help, formats, SARIF structure, exit codes, and the real script."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cmk_rule_cli import check as check_module
+from cmk_rule_cli.main import main
+
+from .support import CFN_JSON, CFN_YAML, CORPUS, REPO, TF_MODULES, TF_ROOT, Run
+
+PASSING_TEMPLATE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      EnableKeyRotation: true
+  Cache:
+    Type: AWS::ElastiCache::ReplicationGroup
+    Properties:
+      ReplicationGroupDescription: passes
+      AtRestEncryptionEnabled: true
+      KmsKeyId: !GetAtt Key.Arn
+"""
+SARIF_LEVELS = {"none", "note", "warning", "error"}
+SARIF_KINDS = {"notApplicable", "pass", "fail", "review", "open", "informational"}
+
+
+@pytest.fixture
+def passing(tmp_path: Path) -> Path:
+    path = tmp_path / "passing.yaml"
+    path.write_text(PASSING_TEMPLATE)
+    return path
+
+
+def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["check", "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "examples:" in text
+    assert "  cmk-rule check cdk.out" in text
+    assert "terraform show -json" in text
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "check" in capsys.readouterr().out  # listed among the subcommands
+
+
+def test_exit_codes(check: Callable[..., Run], passing: Path, tmp_path: Path) -> None:
+    passed = check(passing)
+    assert passed.code == 0 and passed.err == ""
+    assert passed.json()["summary"]["pass"] == 1
+    assert check(passing, CFN_YAML).code == 1
+    notes_only = check(passing, "--require-key-rotation", "--approved-key-arn", "1234abcd-12ab-34cd-56ef-1234567890ab")
+    assert notes_only.code == 0  # a pass with a note does not stop the pipeline
+    assert notes_only.json()["results"][0]["verdict"] == "pass-with-note"
+    exempt = check(CFN_YAML, "--exemption-tag-key", "cmk-exempt")
+    assert exempt.by_resource()["ExemptGroup"]["verdict"] == "not-applicable" and exempt.code == 1
+
+
+def test_unusable_input_is_exit_2_with_one_line_naming_the_file(check: Callable[..., Run], tmp_path: Path) -> None:
+    neither = tmp_path / "settings.json"
+    neither.write_text('{"theme": "dark"}')
+    run = check(CFN_YAML, neither)
+    assert run.code == 2
+    assert run.out == ""  # no partial report when an input could not be checked
+    (line,) = run.err.splitlines()
+    assert line.startswith(f"cmk-rule check: error: {neither}: neither a CloudFormation template")
+    missing = check(tmp_path / "nope.json")
+    assert missing.code == 2 and "no such file or directory" in missing.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--approved-key-arn", "alias/cache"],
+        ["--approved-key-arn", ""],
+        ["--approved-key-arn", "arn:aws:kms:eu-west-1:111122223333:alias/cache"],
+        ["--format", "xml"],
+        ["--exemption-tag-key", "k" * 129],
+        [],
+    ],
+)
+def test_usage_errors_are_exit_2(check: Callable[..., Run], argv: list[str]) -> None:
+    paths = [] if not argv else [str(CFN_YAML)]
+    run = check(*paths, *argv)
+    assert run.code == 2
+    assert "usage: cmk-rule check" in run.err
+
+
+def test_default_format_is_json_in_a_pipe_and_table_on_a_terminal(
+    check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert check(CFN_JSON).json()["tool"] == "cmk-rule check"
+    assert check_module.choose_format(None, None, stdout_is_tty=True) == "table"
+    assert check_module.choose_format(None, "out.sarif", stdout_is_tty=True) == "sarif"
+    assert check_module.choose_format("json", "out.sarif", stdout_is_tty=True) == "json"
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    table = check(CFN_JSON).out
+    assert table.splitlines()[0].split() == ["LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE"]
+    assert f"{CFN_JSON}:63" in table and "StringFlagCache" in table
+    assert "Totals: PASS 1, FAIL 4 (5 groups in 1 file)" in table
+
+
+def test_json_document(check: Callable[..., Run]) -> None:
+    document = check(TF_ROOT, "--require-key-rotation").json()
+    assert document["parameters"] == {
+        "approvedKmsKeyArns": [],
+        "requireKeyRotation": True,
+        "exemptionTagKey": None,
+    }
+    result = document["results"][0]
+    assert set(result) == {
+        "file", "line", "resource", "resource_type", "format", "verdict", "compliance", "row", "row_name",
+        "message", "notes",
+    }  # fmt: skip
+    assert (result["format"], result["line"], result["resource_type"]) == (
+        "terraform",
+        None,
+        "aws_elasticache_replication_group",
+    )
+    assert document["summary"]["replication_groups"] == len(document["results"])
+
+
+def validate_sarif(log: dict[str, Any]) -> list[dict[str, Any]]:
+    """Structural SARIF 2.1.0 checks (required keys, rule references, level/kind rules of §3.27.9-10)."""
+    assert log["$schema"].endswith("sarif-2.1.0.json")
+    assert log["version"] == "2.1.0"
+    (run,) = log["runs"]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "cmk-rule check"
+    assert isinstance(driver["version"], str) and driver["version"]
+    assert driver["informationUri"].startswith("https://")
+    ids = [rule["id"] for rule in driver["rules"]]
+    assert len(ids) == len(set(ids)) == 11
+    for rule in driver["rules"]:
+        assert rule["shortDescription"]["text"] and rule["help"]["text"] and rule["fullDescription"]["text"]
+        assert rule["defaultConfiguration"]["level"] in SARIF_LEVELS
+    for result in run["results"]:
+        assert result["ruleId"] in ids
+        assert ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in SARIF_LEVELS
+        kind = result.get("kind", "fail")
+        assert kind in SARIF_KINDS
+        if kind != "fail":
+            assert result["level"] == "none"
+        assert result["message"]["text"].strip()
+        (location,) = result["locations"]
+        uri = location["physicalLocation"]["artifactLocation"]["uri"]
+        assert not uri.startswith("/") and (REPO / uri).is_file()
+        region = location["physicalLocation"].get("region")
+        if region is not None:
+            assert isinstance(region["startLine"], int) and region["startLine"] >= 1
+        (logical,) = location["logicalLocations"]
+        assert logical["fullyQualifiedName"] and logical["kind"] == "resource"
+    return run["results"]
+
+
+def test_sarif_output(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    run = check(CORPUS, "--format", "sarif")
+    assert run.code == 1
+    results = validate_sarif(json.loads(run.out))
+    by_name = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r for r in results}
+    failed = by_name["EncryptionOffGroup"]
+    assert (failed["ruleId"], failed["level"], "kind" in failed) == ("CMK-ROW-02", "error", False)
+    assert failed["locations"][0]["physicalLocation"]["region"] == {"startLine": 78}
+    assert failed["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
+        "tests/corpus/cloudformation/cache-groups.yaml"
+    )
+    noted = by_name["LiteralArnGroup"]
+    assert (noted["ruleId"], noted["level"]) == ("CMK-ROW-11", "note")
+    passed = by_name["GoodGroup"]
+    assert (passed["ruleId"], passed["level"], passed["kind"]) == ("CMK-ROW-11", "none", "pass")
+    plan_result = by_name["module.regional.module.replica.aws_elasticache_replication_group.this"]
+    assert plan_result["ruleId"] == "CMK-ROW-08"
+    assert "region" not in plan_result["locations"][0]["physicalLocation"]
+    exempt = validate_sarif(json.loads(check(CFN_YAML, "--format", "sarif", "--exemption-tag-key", "cmk-exempt").out))
+    (na,) = [r for r in exempt if r["ruleId"] == "CMK-ROW-01"]
+    assert (na["kind"], na["level"]) == ("notApplicable", "none")
+
+
+def test_output_file_and_suffix(check: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    target = tmp_path / "check.sarif"
+    run = check(TF_MODULES, "-o", target)
+    assert run.code == 1 and run.out == ""
+    validate_sarif(json.loads(target.read_text()))
+    unwritable = check(TF_MODULES, "-o", tmp_path / "missing-dir" / "x.json")
+    assert unwritable.code == 2 and "cannot be written" in unwritable.err
+
+
+def test_the_installed_script(passing: Path) -> None:
+    """One run of the real console script, as a pipeline would call it."""
+    script = Path(sys.executable).with_name("cmk-rule")
+    completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [str(script), "check", str(CFN_YAML), str(passing), "--format", "json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert completed.returncode == 1, completed.stderr
+    document = json.loads(completed.stdout)
+    verdicts = {r["resource"]: r["verdict"] for r in document["results"]}
+    assert verdicts["Cache"] == "pass" and verdicts["EncryptionOffGroup"] == "fail"
+
+
+def test_no_replication_groups_passes(
+    check: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "topic.yaml"
+    path.write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n")
+    run = check(path)
+    assert run.code == 0 and run.json()["results"] == []
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert "Totals: no replication groups found (0 groups in 1 file)" in check(path).out

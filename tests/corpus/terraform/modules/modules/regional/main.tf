@@ -1,0 +1,4 @@
+module "replica" {
+  source = "../replica"
+  name   = "replica"
+}

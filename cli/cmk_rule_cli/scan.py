@@ -81,7 +81,7 @@ SKIPPED = "SKIPPED"
 VERDICTS = (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value, Compliance.NOT_APPLICABLE.value, SKIPPED)
 MAX_PARALLEL_REGIONS = 4
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_ERROR = 0, 1, 2
-PERMISSIONS_DOC = 'see "Permissions" in docs/cli.md'
+PERMISSIONS_DOC = 'see "Permissions" under cmk-rule scan in the README'
 
 # Every AWS operation the scan and evidence commands may make. Anything else is refused before it is sent.
 READ_ONLY_OPERATIONS = frozenset(

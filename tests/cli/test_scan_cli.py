@@ -176,7 +176,7 @@ def test_access_denied_names_the_permission_and_region(
     assert code == scan.EXIT_ERROR
     assert (
         f"elasticache:DescribeReplicationGroups was denied in eu-west-1 for {PRINCIPAL}; grant it "
-        '(see "Permissions" in docs/cli.md) and run again.'
+        '(see "Permissions" under cmk-rule scan in the README) and run again.'
     ) in err
     assert "Traceback" not in err
     results = json.loads(out)["results"]

@@ -1,0 +1,61 @@
+"""The IAM actions the deployment grants are exactly the AWS operations the Lambda code calls.
+
+Every code path is driven through ``lambda_handler`` against moto with every API call recorded; the recorded
+operations, as IAM actions, must equal ``infra.permissions.ALL_CODE_ACTIONS`` (nothing granted that the code never
+calls, nothing called that is not granted).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cmk_rule.errors import IncompleteRunError
+from cmk_rule.handler import lambda_handler
+from cmk_rule_cli import events
+from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from infra.permissions import ALL_CODE_ACTIONS, API_ACTIONS
+from tests.integration.fleets import ACCOUNT, REGION, RULE, client, scheduled, seed_groups
+from tests.support.calls import CallLog
+from tests.support.events import load_event
+
+
+def iam_actions(calls: CallLog) -> set[str]:
+    return {f"{service}:{operation}" for service, operation, _ in calls.calls}
+
+
+def test_the_code_calls_exactly_the_granted_actions(
+    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client("securityhub").enable_security_hub()
+    seed_groups(3, 2)
+    calls.clear()  # only what the rule calls from here on
+    # Periodic, with every optional parameter and Security Hub on.
+    lambda_handler(scheduled(aws, {"requireKeyRotation": "true", "exemptionTagKey": "exempt"}), context)
+    # Oversized change notification (moto cannot serve the item: the failure is expected, the call is what counts).
+    with pytest.raises(IncompleteRunError):
+        lambda_handler(load_event("oversized_configuration_item_change", resultToken=aws.issue_token(RULE, REGION)), context)
+    # EventBridge re-evaluation.
+    monkeypatch.setenv("CONFIG_RULE_NAME", RULE)
+    lambda_handler(load_event("eventbridge_kms_schedule_key_deletion"), context)
+    # Organization mode.
+    monkeypatch.setenv("ALLOWED_ACCOUNT_IDS", "111111111111")
+    member = events.scheduled_event(
+        account_id="111111111111",
+        region=REGION,
+        rule_name=RULE,
+        result_token=aws.issue_token(RULE, REGION),
+        parameters={"executionRoleName": "Member"},
+    )
+    lambda_handler(member, context)
+    assert ACCOUNT != "111111111111"
+    assert iam_actions(calls) == set(ALL_CODE_ACTIONS)
+
+
+def test_the_boto3_method_map_names_real_operations() -> None:
+    import boto3
+
+    for (service, method), action in API_ACTIONS.items():
+        operation = boto3.client(service, region_name=REGION).meta.method_to_api_mapping[method]
+        assert action == f"{service}:{operation}", json.dumps([service, method, action])

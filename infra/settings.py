@@ -17,6 +17,9 @@ from typing import Any
 
 from constructs import Construct
 
+# The same values the Lambda reads from SECURITY_HUB_MODE / REPORTING_MODE: one definition for both sides.
+from cmk_rule.settings import ReportingMode, SecurityHubMode
+
 
 class SettingsError(ValueError):
     """A context value is missing or invalid. The message always starts with the context key."""
@@ -28,16 +31,6 @@ class DeploymentMode(StrEnum):
     ORGANIZATION = "organization"
     # The member-account role alone, for accounts a service-managed StackSet never reaches (the management account).
     MEMBER_ROLE = "member-role"
-
-
-class SecurityHubMode(StrEnum):
-    DIRECT = "direct"
-    OFF = "off"
-
-
-class ReportingMode(StrEnum):
-    ALL = "all"
-    CHANGES = "changes"
 
 
 # AWS Config's MaximumExecutionFrequency enum (PutConfigRule / AWS::Config::ConfigRule).

@@ -285,7 +285,7 @@ class RecordingInventory(ReplicationGroupInventory):
             self.errors.append(error)
             raise
 
-    def tags(self, group: ReplicationGroup) -> dict[str, str]:
+    def tags(self, group: ReplicationGroup) -> dict[str, str] | None:
         """The rule's tag read, with its error remembered."""
         try:
             return super().tags(group)

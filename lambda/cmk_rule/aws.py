@@ -32,7 +32,7 @@ from cmk_rule.errors import AwsCallError, InvalidSettingError, TransientAwsError
 # Retries and timeouts for every client. "standard" retries throttling and transient errors with exponential backoff
 # and jitter (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html).
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
+    retries={"mode": "standard", "total_max_attempts": 5},  # 5 attempts in all: the first and 4 retries
     connect_timeout=5,
     read_timeout=30,
     user_agent_extra=f"elasticache-cmk-rule/{__version__}",
@@ -86,10 +86,15 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, _TRANSIENT_EXCEPTIONS)
 
 
-def describe_error(error: BaseException) -> str:
-    """A short, log-safe description of an AWS error: its code and message, no request data."""
+def describe_error(error: BaseException, *, redact: tuple[str, ...] = ()) -> str:
+    """A short, log-safe description of an AWS error: its code and message, no request data. AWS messages may quote
+    request values: every string in ``redact`` (e.g. the result token) is removed before the message is cut."""
     if isinstance(error, ClientError):
-        message = str(error.response.get("Error", {}).get("Message", ""))[:200]
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        for secret in redact:
+            if secret:
+                message = message.replace(secret, "<redacted>")
+        message = message[:200]
         return f"{error_code(error)}: {message}" if message else error_code(error)
     if isinstance(error, BotoCoreError):
         return type(error).__name__
@@ -172,9 +177,12 @@ class ClientFactory:
             if cached and cached.expires_at - CREDENTIAL_REFRESH_MARGIN_SECONDS > self._clock():
                 return cached.clients
         sts = self.own(region).client("sts")
-        credentials = sts.assume_role(
-            RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME, DurationSeconds=ASSUMED_ROLE_SECONDS
-        )["Credentials"]
+        try:
+            credentials = sts.assume_role(
+                RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME, DurationSeconds=ASSUMED_ROLE_SECONDS
+            )["Credentials"]
+        except (ClientError, BotoCoreError) as error:
+            raise call_error("sts:AssumeRole", error) from error
         session = boto3.session.Session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],

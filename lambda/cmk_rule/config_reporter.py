@@ -71,16 +71,17 @@ class ConfigReporter:
         self._test_mode = test_mode
         self._sleep = sleep
 
-    def put(self, evaluations: Sequence[Evaluation]) -> ReportOutcome:
+    def put(self, evaluations: Sequence[Evaluation], *, heartbeat: bool = True) -> ReportOutcome:
         """Send ``evaluations`` in batches of 100; never raises for an AWS failure, it reports it in the outcome.
 
         With nothing to report, one call with an empty list is still made: the API accepts 0 to 100 evaluations
         (``Evaluations`` has ``min: 0`` in the service model) and says the call "is required in every Lambda function
         that is invoked by an Config rule"; it is what keeps the rule's last successful evaluation time current when a
-        run finds nothing new (reporting mode ``changes``) or no groups at all.
+        run finds nothing new (reporting mode ``changes``) or no groups at all. ``heartbeat=False`` (a run that could
+        not complete) sends nothing, so an incomplete run never looks like a successful one.
         """
         outcome = ReportOutcome()
-        if not evaluations:
+        if not evaluations and heartbeat:
             self._send_batch([], outcome)
         for start in range(0, len(evaluations), BATCH_SIZE):
             self._send_batch(list(evaluations[start : start + BATCH_SIZE]), outcome)
@@ -98,10 +99,11 @@ class ConfigReporter:
                 )
             except (ClientError, BotoCoreError) as error:
                 # botocore already retried throttling and 5xx; what is left is named, not lost silently.
+                why = f"config:PutEvaluations {describe_error(error, redact=(self._result_token,))}"
                 for evaluation in pending:
-                    outcome.failed[evaluation.resource_id] = f"config:PutEvaluations {describe_error(error)}"
+                    outcome.failed[evaluation.resource_id] = why
                 if not pending:
-                    outcome.failed[EMPTY_REPORT] = f"config:PutEvaluations {describe_error(error)}"
+                    outcome.failed[EMPTY_REPORT] = why
                 return
             failed_ids = {item.get("ComplianceResourceId") for item in response.get("FailedEvaluations", [])}
             outcome.sent.extend(e.resource_id for e in pending if e.resource_id not in failed_ids)

@@ -14,7 +14,7 @@ from typing import Any
 
 from cmk_rule.config_history import PreviousResult, fetch_configuration_item, previous_results
 from cmk_rule.config_reporter import Evaluation
-from cmk_rule.errors import AwsCallError
+from cmk_rule.errors import AwsCallError, InvalidEventError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory, group_from_configuration_item
 from cmk_rule.keys import KeyFacts, KeyResolver
 from cmk_rule.parameters import RuleParameters
@@ -152,8 +152,11 @@ class Engine:
                 "invokingEvent.configurationItem.configurationItemCaptureTime", item.get("configurationItemCaptureTime")
             )
             result = RunResult(ordering_timestamp=timestamp)
-        resource_type = str(item.get("resourceType") or RESOURCE_TYPE)
-        status = item.get("configurationItemStatus")
+        raw_type, status = item.get("resourceType"), item.get("configurationItemStatus")
+        for name, value in (("resourceType", raw_type), ("configurationItemStatus", status)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidEventError(f"configurationItem.{name}", f"expected a string, got {type(value).__name__}")
+        resource_type = raw_type or RESOURCE_TYPE
         group = group_from_configuration_item(item)
         if invocation.event_left_scope or status in DELETED_STATUSES or resource_type != RESOURCE_TYPE:
             return _not_applicable(invocation, group.group_id, resource_type, timestamp, status)
@@ -165,7 +168,11 @@ class Engine:
         parameters = self._parameters
         try:
             if parameters.exemption_tag_key is not None and group.tags is None:
-                group = replace(group, tags=self._inventory.tags(group))
+                tags = self._inventory.tags(group)
+                if tags is None:  # deleted since it was listed: retire it, do not judge it without its tags
+                    result.vanished[group.group_id] = VANISHED_ANNOTATION
+                    return
+                group = replace(group, tags=tags)
             verdict = decide_without_key(group, parameters)
             key = None
             if verdict is None:
@@ -186,11 +193,11 @@ class Engine:
             result.skipped[PREVIOUS_RESULTS] = f"{error} (stale results were not retired)"
             return
         result.previous = previous
-        result.vanished = {
-            group_id: VANISHED_ANNOTATION
+        result.vanished.update(
+            (group_id, VANISHED_ANNOTATION)
             for group_id, earlier in sorted(previous.items())
             if group_id not in listed and earlier.compliance_type != Compliance.NOT_APPLICABLE.value
-        }
+        )
 
 
 def _not_applicable(

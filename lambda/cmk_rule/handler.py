@@ -11,6 +11,7 @@ Clients, settings and Powertools utilities live at module level: they are built 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -20,7 +21,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cmk_rule.aws import AwsClients, ClientFactory, call_error, error_code, lambda_region, member_role_arn, partition_of
+from cmk_rule.aws import (
+    CLIENT_CONFIG,
+    AwsClients,
+    ClientFactory,
+    call_error,
+    error_code,
+    lambda_region,
+    member_role_arn,
+    partition_of,
+)
 from cmk_rule.engine import Deadline
 from cmk_rule.errors import ForbiddenAccountError, IncompleteRunError, InvalidSettingError, RuleError
 from cmk_rule.request import RuleInvocation, is_reevaluation_trigger, parse_config_event
@@ -28,6 +38,8 @@ from cmk_rule.runner import InvocationReport, run_invocation
 from cmk_rule.settings import Settings
 
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "elasticache-cmk-rule")
+# botocore's DEBUG logs print request parameters, PutEvaluations' ResultToken included: never below INFO here.
+logging.getLogger("botocore").setLevel(max(logging.INFO, logging.getLogger("botocore").level))
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ElastiCacheCmkRule"), service=SERVICE)
 tracer = Tracer(service=SERVICE)
@@ -40,7 +52,7 @@ REPORTING_RESERVE_SECONDS = 90.0
 EVALUATION_ALREADY_REQUESTED = frozenset({"LimitExceededException", "ResourceInUseException"})
 
 
-@logger.inject_lambda_context(clear_state=True)
+@logger.inject_lambda_context(clear_state=True, log_event=False)  # the event holds the result token
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -94,9 +106,14 @@ def clients_for(invocation: RuleInvocation, settings: Settings, context: LambdaC
             f"event for account {invocation.account_id} rejected: not in ALLOWED_ACCOUNT_IDS; no role was assumed"
         )
     partition = partition_of(lambda_region())
-    if invocation.partition != partition:
+    try:
+        region_partition = partition_of(invocation.region)
+    except BotoCoreError:
+        region_partition = None
+    if invocation.partition != partition or region_partition != partition:
         raise ForbiddenAccountError(
-            f"event for partition {invocation.partition} rejected: this function runs in {partition}"
+            f"event for partition {invocation.partition}, Region {invocation.region} rejected: "
+            f"this function runs in partition {partition}"
         )
     return clients.assumed(member_role_arn(partition, invocation.account_id, role_name), invocation.region)
 
@@ -129,11 +146,24 @@ def _function_account(context: LambdaContext | None) -> str | None:
     return parts[4] if len(parts) > 4 and parts[4] else None
 
 
+def _longest_call_seconds() -> float:
+    """The longest one AWS call can take: every attempt runs into the connect and read timeouts, with the largest
+    backoff between attempts (botocore standard mode: up to min(2**n, 20) s). botocore reads a Config's
+    ``retries["max_attempts"]`` as the number of retries, so the attempts are max_attempts + 1."""
+    retries = dict(getattr(CLIENT_CONFIG, "retries", None) or {})
+    attempts = int(retries.get("total_max_attempts") or int(retries.get("max_attempts", 4)) + 1)
+    per_attempt = float(getattr(CLIENT_CONFIG, "connect_timeout", 60)) + float(
+        getattr(CLIENT_CONFIG, "read_timeout", 60)
+    )
+    return attempts * per_attempt + sum(min(2.0**n, 20.0) for n in range(attempts - 1))
+
+
 def _deadline(context: LambdaContext | None) -> Deadline:
     remaining_ms = getattr(context, "get_remaining_time_in_millis", None)
     if not callable(remaining_ms):
         return Deadline(None)
-    reserve = min(REPORTING_RESERVE_SECONDS, remaining_ms() / 1000 / 4)
+    # A judgement started just before the deadline may hang for the longest call; reporting still needs its reserve.
+    reserve = min(REPORTING_RESERVE_SECONDS + _longest_call_seconds(), remaining_ms() / 1000 / 2)
     return Deadline(lambda: remaining_ms() / 1000, reserve_seconds=reserve)
 
 

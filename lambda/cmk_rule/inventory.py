@@ -49,10 +49,16 @@ def group_from_api(item: Mapping[str, Any]) -> ReplicationGroup:
 
 
 def _pick(configuration: Mapping[str, Any], camel: str) -> Any:
-    """A configuration value under its camelCase or PascalCase key (Config has used both for ElastiCache)."""
+    """A configuration value under its camelCase or PascalCase key (Config has used both for ElastiCache); an item
+    that carries both with different values contradicts itself and is refused rather than read one way."""
+    pascal = camel[0].upper() + camel[1:]
+    if camel in configuration and pascal in configuration and configuration[camel] != configuration[pascal]:
+        raise InvalidEventError(
+            f"configurationItem.configuration.{camel}", f"'{camel}' and '{pascal}' are both set, to different values"
+        )
     if camel in configuration:
         return configuration[camel]
-    return configuration.get(camel[0].upper() + camel[1:])
+    return configuration.get(pascal)
 
 
 def _optional_bool(field: str, value: Any) -> bool | None:
@@ -124,15 +130,16 @@ class ReplicationGroupInventory:
         except (ClientError, BotoCoreError) as error:
             raise call_error("elasticache:DescribeReplicationGroups", error) from error
 
-    def tags(self, group: ReplicationGroup) -> dict[str, str]:
-        """The group's tags. Only called when the exemption tag is configured (one call per group)."""
+    def tags(self, group: ReplicationGroup) -> dict[str, str] | None:
+        """The group's tags (None: the group was deleted since it was listed). Only called when the exemption tag is
+        configured (one call per group)."""
         if not group.arn:
             return {}
         try:
             response = self._elasticache.list_tags_for_resource(ResourceName=group.arn)
         except ClientError as error:
             if error_code(error) == "ReplicationGroupNotFoundFault":
-                return {}  # deleted since it was listed: nothing to exempt
+                return None  # deleted since it was listed
             raise call_error("elasticache:ListTagsForResource", error) from error
         except BotoCoreError as error:
             raise call_error("elasticache:ListTagsForResource", error) from error

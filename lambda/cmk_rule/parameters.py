@@ -79,6 +79,8 @@ def _as_mapping(raw: Any) -> Mapping[str, Any]:
         parsed = json.loads(raw)
     except json.JSONDecodeError as error:
         raise InvalidParameterError("ruleParameters", f"not valid JSON ({error.msg} at position {error.pos})") from None
+    except (ValueError, RecursionError) as error:  # integers over 4300 digits; nesting deeper than the stack
+        raise InvalidParameterError("ruleParameters", f"not parseable JSON ({type(error).__name__})") from None
     if not isinstance(parsed, dict):
         raise InvalidParameterError("ruleParameters", f"expected a JSON object, got {type(parsed).__name__}")
     return parsed

@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -20,7 +20,7 @@ from aws_lambda_powertools.utilities.data_classes import AWSConfigRuleEvent
 from cmk_rule.errors import InvalidEventError, UnsupportedEvaluationModeError
 from cmk_rule.parameters import RuleParameters, parse_rule_parameters
 
-TEST_MODE_TOKEN = "TESTMODE"  # noqa: S105 - not a secret: Config's documented token for rules invoked outside Config (PutEvaluations TestMode)
+TEST_MODE_TOKEN = "TESTMODE"  # noqa: S105  # nosec B105 - not a secret: Config's documented token for rules invoked outside Config (PutEvaluations TestMode)
 RESOURCE_TYPE = "AWS::ElastiCache::ReplicationGroup"
 _RULE_ARN = re.compile(r"^arn:(aws[a-z-]*):config:([a-z0-9-]+):(\d{12}):config-rule/[\w/+=,.@-]+$", re.ASCII)
 _ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
@@ -78,6 +78,10 @@ def parse_timestamp(field_name: str, value: Any) -> datetime:
         raise InvalidEventError(field_name, f"'{value[:40]}' is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:
         raise InvalidEventError(field_name, f"'{value[:40]}' has no time zone")
+    try:
+        parsed.astimezone(UTC)  # botocore sends timestamps in UTC
+    except OverflowError:
+        raise InvalidEventError(field_name, f"'{value[:40]}' is out of range") from None
     return parsed
 
 
@@ -96,6 +100,8 @@ def _invoking_event(event: AWSConfigRuleEvent) -> Mapping[str, Any]:
         invoking = json.loads(raw)
     except json.JSONDecodeError as error:
         raise InvalidEventError("invokingEvent", f"not valid JSON ({error.msg} at position {error.pos})") from None
+    except (ValueError, RecursionError) as error:  # integers over 4300 digits; nesting deeper than the stack
+        raise InvalidEventError("invokingEvent", f"not parseable JSON ({type(error).__name__})") from None
     if not isinstance(invoking, dict):
         raise InvalidEventError("invokingEvent", "not a JSON object")
     return invoking

@@ -90,7 +90,7 @@ def run_invocation(
     if only_changes and result.previous is not None:
         evaluations = [e for e in evaluations if _changed(e, result.previous)]
     reporter = ConfigReporter(config, result_token=invocation.result_token, test_mode=invocation.test_mode)
-    outcome = reporter.put(evaluations)
+    outcome = reporter.put(evaluations, heartbeat=not result.skipped)
     report = InvocationReport(result=result, config=outcome, unchanged=len(result.evaluations()) - len(evaluations))
     report.problems.update(result.skipped)
     report.problems.update(outcome.failed)

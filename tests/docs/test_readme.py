@@ -50,3 +50,15 @@ def test_the_example_finding_is_what_the_rule_builds() -> None:
         assert example[field] == built[field], field
     assert example["Compliance"]["RelatedRequirements"] == built["Compliance"]["RelatedRequirements"]
     assert example["Remediation"] == built["Remediation"]
+
+
+def test_every_failure_behaviour_row_names_a_test_that_exists() -> None:
+    rows = [line for line in section("Failure behaviour").splitlines() if line.startswith("| ") and "::" in line]
+    assert len(rows) >= 40
+    sources = {path.name: path.read_text() for path in (ROOT / "tests").rglob("test_*.py")}
+    for row in rows:
+        reference = row.rstrip(" |").rsplit("| ", 1)[-1].strip("` ")
+        file_part, test_name = reference.split("::")
+        file_name = file_part.rsplit("/", 1)[-1]
+        assert file_name in sources, reference
+        assert re.search(rf"def {re.escape(test_name)}\(", sources[file_name]), reference

@@ -35,7 +35,9 @@ def test_the_code_calls_exactly_the_granted_actions(
     lambda_handler(scheduled(aws, {"requireKeyRotation": "true", "exemptionTagKey": "exempt"}), context)
     # Oversized change notification (moto cannot serve the item: the failure is expected, the call is what counts).
     with pytest.raises(IncompleteRunError):
-        lambda_handler(load_event("oversized_configuration_item_change", resultToken=aws.issue_token(RULE, REGION)), context)
+        lambda_handler(
+            load_event("oversized_configuration_item_change", resultToken=aws.issue_token(RULE, REGION)), context
+        )
     # EventBridge re-evaluation.
     monkeypatch.setenv("CONFIG_RULE_NAME", RULE)
     lambda_handler(load_event("eventbridge_kms_schedule_key_deletion"), context)

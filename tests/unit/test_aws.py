@@ -40,11 +40,12 @@ def test_describe_error_is_short_and_names_the_code() -> None:
 
 
 def test_every_client_has_explicit_retries_and_timeouts() -> None:
-    assert CLIENT_CONFIG.retries == {"mode": "standard", "max_attempts": 5}
+    assert CLIENT_CONFIG.retries == {"mode": "standard", "total_max_attempts": 5}
     assert CLIENT_CONFIG.connect_timeout == 5
     assert CLIENT_CONFIG.read_timeout == 30
     client = ClientFactory().own("us-east-1").client("kms")
     assert client.meta.config.retries["mode"] == "standard"
+    assert client.meta.config.retries["total_max_attempts"] == 5
     assert client.meta.config.read_timeout == 30
 
 

@@ -113,8 +113,8 @@ def test_access_denied_on_listing_is_an_aws_call_error_not_transient() -> None:
     assert not caught.value.transient
 
 
-def test_tags_of_a_group_deleted_since_listing_are_empty() -> None:
+def test_tags_of_a_group_deleted_since_listing_are_none() -> None:
     inventory, stub = _stubbed()
     stub.add_client_error("list_tags_for_resource", "ReplicationGroupNotFoundFault", http_status_code=404)
     with stub:
-        assert inventory.tags(ReplicationGroup("g", arn="arn:aws:elasticache:us-east-1:1:replicationgroup:g")) == {}
+        assert inventory.tags(ReplicationGroup("g", arn="arn:aws:elasticache:us-east-1:1:replicationgroup:g")) is None

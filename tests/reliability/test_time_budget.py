@@ -1,0 +1,89 @@
+"""The Lambda's time budget, on a simulated clock.
+
+The context's ``remaining_seconds`` is spent by the API calls themselves (``Faults.costs``: simulated seconds per call)
+and the simulated Lambda dies (:class:`LambdaTimedOut`, which nothing may catch) the moment it reaches zero, exactly as
+the runtime kills a function at its timeout. A run must report what it judged before the deadline and name the rest;
+it must never die with verdicts computed and unsent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from cmk_rule import handler
+from cmk_rule_cli.mock_aws import FakeLambdaContext
+from tests.reliability.expect import assert_run
+from tests.reliability.faults import LambdaTimedOut, fault, worst_case_call_seconds
+from tests.reliability.harness import EXEMPTION_TAG, Harness
+
+TIMEOUT = 900.0  # infra/rule_function.py TIMEOUT
+TAG_SECONDS = 5.0
+REPORT_SECONDS = 1.0
+STALE = "gone-cache"
+OUT_OF_TIME = "not judged: the Lambda's remaining time ran out"
+
+
+def _reserve() -> float:
+    """The reserve handler._deadline keeps for reporting when the Lambda starts with TIMEOUT seconds."""
+    reserve = handler._deadline(FakeLambdaContext(remaining_seconds=TIMEOUT))._reserve
+    assert 0 < reserve < TIMEOUT
+    return float(reserve)
+
+
+def test_a_fleet_too_large_for_the_time_left_reports_what_was_judged_and_names_the_rest(rig: Harness) -> None:
+    # Each group costs one ListTagsForResource (the exemption tag is set) of 5 simulated seconds: 250 groups need
+    # 1250 s of a 900 s Lambda. Group i starts with 900 - 5i seconds left and is judged while that is >= the reserve.
+    parameters = {"exemptionTagKey": EXEMPTION_TAG}
+    context = FakeLambdaContext(remaining_seconds=TIMEOUT)
+    rig.faults.clock = context
+    # Listing and key lookups are free; every reporting call (Config, Security Hub) costs a second.
+    rig.faults.costs = {"ListTagsForResource": TAG_SECONDS, "DescribeReplicationGroups": 0.0, "DescribeKey": 0.0}
+    rig.faults.costs = {**rig.faults.costs, "*": REPORT_SECONDS}
+    rig.seed_previous([STALE], "NON_COMPLIANT")
+    outcome = rig.run(rig.event(parameters), context)
+    judged_count = int((TIMEOUT - _reserve()) // TAG_SECONDS) + 1
+    assert 0 < judged_count < 250
+    judged, late = rig.fleet.ids[:judged_count], rig.fleet.ids[judged_count:]
+    # Judged groups are reported; the rest are named; the incomplete run retires nothing (the stale result stays).
+    assert_run(
+        rig, outcome, judged=judged, skipped=set(late), parameters=parameters, untouched={STALE: "NON_COMPLIANT"}
+    )
+    assert outcome.problems is not None
+    assert set(outcome.problems.values()) == {OUT_OF_TIME}
+    assert rig.faults.count("ListTagsForResource") == judged_count  # no work started after the deadline
+    assert rig.faults.count("GetComplianceDetailsByConfigRule") == 0
+    assert context.remaining_seconds > 0
+
+
+def test_a_hanging_kms_call_never_costs_the_verdicts_already_computed(rig: Harness) -> None:
+    """DescribeKey for key 0 hangs: every attempt runs into the client's connect and read timeouts (the rule's own
+    CLIENT_CONFIG: 5 attempts x (5 s + 30 s) + backoff = 190 s) and then fails with ReadTimeoutError. Everything else
+    answers at once. The run must still end before the Lambda's timeout, report every verdict it computed, and name
+    every group it did not judge (key 0's groups, and whatever the deadline cut off)."""
+    hang = worst_case_call_seconds()
+    bad = rig.fleet.keys[0]
+    context = FakeLambdaContext(remaining_seconds=TIMEOUT)
+    rig.faults.clock = context
+    rig.faults.costs = {"*": REPORT_SECONDS, "DescribeReplicationGroups": 0.0, "DescribeKey": 0.0}
+    rig.faults.fail(
+        "DescribeKey",
+        fault("timeout", "DescribeKey"),
+        when=lambda params: params["KeyId"] == bad,
+        before=lambda _: rig.faults.spend(hang),
+    )
+    try:
+        outcome = rig.run(rig.event(), context)
+    except LambdaTimedOut as killed:
+        hung = sum(1 for op, params in rig.faults.seen if op == "DescribeKey" and params["KeyId"] == bad)
+        pytest.fail(
+            f"{killed} after {hung} hanging DescribeKey calls of {hang:.0f} s each (reserve {_reserve():.0f} s): "
+            f"PutEvaluations was called {rig.faults.count('PutEvaluations')} times and {len(rig.recorded())} "
+            "verdicts reached Config; every verdict judged before the last hang was lost"
+        )
+    recorded, skipped = set(rig.recorded()), outcome.skipped
+    assert recorded | skipped == set(rig.fleet.ids)
+    assert not recorded & skipped
+    assert set(rig.fleet.groups_of_key(0)) <= skipped
+    assert recorded, "nothing was judged"
+    assert_run(rig, outcome, judged=sorted(recorded), skipped=skipped)
+    assert context.remaining_seconds > 0

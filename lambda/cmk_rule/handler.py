@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
@@ -42,7 +42,24 @@ SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "elasticache-cmk-rule")
 logging.getLogger("botocore").setLevel(max(logging.INFO, logging.getLogger("botocore").level))
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ElastiCacheCmkRule"), service=SERVICE)
-tracer = Tracer(service=SERVICE)
+
+
+def _tracing_wanted() -> bool:
+    """Tracing runs only in Lambda and only when not switched off: Powertools' Tracer imports the X-Ray SDK in its
+    constructor (about 180 ms of cold start, measured in benchmarks/RESULTS.md) even when it is disabled."""
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").strip().lower() in ("1", "true")
+    return "AWS_LAMBDA_FUNCTION_NAME" in os.environ and not disabled
+
+
+def _traced(function: Callable[..., Any]) -> Callable[..., Any]:
+    if not _tracing_wanted():
+        return function
+    from aws_lambda_powertools import Tracer  # noqa: PLC0415 - deferred on purpose, see _tracing_wanted
+
+    traced: Callable[..., Any] = Tracer(service=SERVICE).capture_lambda_handler(capture_response=False)(function)
+    return traced
+
+
 clients = ClientFactory()
 
 # Leave this much of the Lambda's time for reporting what was judged (capped at a quarter of the time available).
@@ -54,7 +71,7 @@ EVALUATION_ALREADY_REQUESTED = frozenset({"LimitExceededException", "ResourceInU
 
 @logger.inject_lambda_context(clear_state=True, log_event=False)  # the event holds the result token
 @metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@_traced
 def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Judge and report (Config rule events) or request a re-evaluation (EventBridge events)."""
     try:

@@ -12,8 +12,10 @@ Config reporting never depends on this module: the handler calls it after Config
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,7 +59,6 @@ class FindingsOutcome:
     unchanged: list[str] = field(default_factory=list)  # not re-imported: same content, recently updated
     not_enabled: bool = False
     calls: int = 0
-    sent: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SecurityHubReporter:
@@ -87,83 +88,76 @@ class SecurityHubReporter:
         listed: Iterable[str] | None = None,
     ) -> FindingsOutcome:
         """Import ``judged``; archive findings of ``vanished`` groups, and (when ``listed`` is the complete set of
-        groups that exist) every active finding of this rule whose group is not in it."""
+        groups that exist) every active finding of this rule whose group is not in it.
+
+        Memory stays flat with fleet size: existing findings are kept as small summaries (the full finding only where
+        it may have to be archived), and findings are built and sent a batch of 100 at a time.
+        """
         outcome = FindingsOutcome()
         vanished = list(vanished)
+        judged_ids = {item.verdict.group_id for item in judged}
         try:
             existing = self._existing(
-                outcome, only_ids=None if listed is not None else [*(i.verdict.group_id for i in judged), *vanished]
+                outcome, judged_ids, only_ids=None if listed is not None else [*judged_ids, *vanished]
             )
-        except ClientError as error:
-            if error_code(error) in NOT_ENABLED_CODES:
+        except (ClientError, BotoCoreError) as error:
+            if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                 outcome.not_enabled = True
                 return outcome
-            for item in judged:
-                outcome.failed[item.verdict.group_id] = f"securityhub:GetFindings {describe_error(error)}"
-            return outcome
-        except BotoCoreError as error:
-            for item in judged:
-                outcome.failed[item.verdict.group_id] = f"securityhub:GetFindings {describe_error(error)}"
+            for group_id in sorted(judged_ids):
+                outcome.failed[self._scope.finding_id(group_id)] = f"securityhub:GetFindings {describe_error(error)}"
             return outcome
         now = iso_now(self._clock)
-        findings = []
+        to_archive = set(vanished) - judged_ids
+        if listed is not None:
+            keep = set(listed) | judged_ids
+            to_archive |= {s.group_id for s in existing.values() if s.group_id not in keep and s.active}
+        self._import(self._findings(judged, existing, sorted(to_archive), now, outcome), outcome)
+        return outcome
+
+    def _findings(
+        self,
+        judged: Sequence[Judgement],
+        existing: Mapping[str, StoredFinding],
+        to_archive: Sequence[str],
+        now: str,
+        outcome: FindingsOutcome,
+    ) -> Iterator[dict[str, Any]]:
+        """The findings to send, built one at a time (updated ones first, then the archived ones)."""
         for item in judged:
-            previous = existing.get(self._scope.finding_id(item.verdict.group_id), {})
+            stored = existing.get(self._scope.finding_id(item.verdict.group_id))
             finding = build_finding(
                 self._scope,
                 item.verdict,
                 group=item.group,
                 key=item.key,
                 now=now,
-                first_observed=previous.get("FirstObservedAt") or previous.get("CreatedAt"),
+                first_observed=stored.first_observed if stored else None,
             )
-            if previous and self._still_current(previous, finding):
+            if stored is not None and self._still_current(stored, finding):
                 outcome.unchanged.append(finding["Id"])
             else:
-                findings.append(finding)
-        judged_ids = {item.verdict.group_id for item in judged}
-        to_archive = set(vanished) - judged_ids
-        if listed is not None:
-            keep = set(listed) | judged_ids
-            to_archive |= {
-                group_id
-                for group_id, finding in ((self._group_of(f), f) for f in existing.values())
-                if group_id and group_id not in keep and finding.get("RecordState") == "ACTIVE"
-            }
-        for group_id in sorted(to_archive):
+                yield finding
+        for group_id in to_archive:
             stored = existing.get(self._scope.finding_id(group_id))
-            if stored is not None and stored.get("RecordState") != "ARCHIVED":
-                findings.append(self._archived(stored, now))
+            if stored is not None and stored.active and stored.provider_fields is not None:
                 outcome.archived.append(group_id)
-        self._import(findings, outcome)
-        return outcome
+                yield {**stored.provider_fields, "UpdatedAt": now, "LastObservedAt": now, "RecordState": "ARCHIVED"}
 
-    def _still_current(self, stored: Mapping[str, Any], finding: Mapping[str, Any]) -> bool:
+    def _still_current(self, stored: StoredFinding, finding: Mapping[str, Any]) -> bool:
         """Reporting "changes": the stored finding says the same and is younger than the refresh interval."""
-        if self._refresh_after is None or stored.get("RecordState") != "ACTIVE":
+        if self._refresh_after is None or not stored.active:
             return False
-        updated = str(stored.get("UpdatedAt", ""))
         try:
-            age = self._clock() - datetime.fromisoformat(updated.replace("Z", "+00:00"))
+            age = self._clock() - datetime.fromisoformat(stored.updated_at.replace("Z", "+00:00"))
         except ValueError:
             return False
-        return age < self._refresh_after and _content(stored) == _content(finding)
+        return age < self._refresh_after and stored.content_digest == content_digest(finding)
 
-    @staticmethod
-    def _group_of(finding: Mapping[str, Any]) -> str | None:
-        value = finding.get("ProductFields", {}).get(GROUP_ID_FIELD)
-        return value if isinstance(value, str) else None
-
-    def _archived(self, previous: Mapping[str, Any], now: str) -> dict[str, Any]:
-        finding = {name: previous[name] for name in _PROVIDER_FIELDS if name in previous}
-        finding["ProductFields"] = {
-            k: v for k, v in previous.get("ProductFields", {}).items() if k.startswith(FIELD_PREFIX)
-        }
-        finding.update(UpdatedAt=now, LastObservedAt=now, RecordState="ARCHIVED")
-        return finding
-
-    def _existing(self, outcome: FindingsOutcome, only_ids: list[str] | None) -> dict[str, dict[str, Any]]:
-        """This rule's findings already in Security Hub, by finding id (active and archived)."""
+    def _existing(
+        self, outcome: FindingsOutcome, judged_ids: set[str], only_ids: list[str] | None
+    ) -> dict[str, StoredFinding]:
+        """This rule's findings already in Security Hub, by finding id (active and archived), as summaries."""
         filters: dict[str, Any] = {
             "ProductArn": [{"Value": self._scope.product_arn, "Comparison": "EQUALS"}],
             "GeneratorId": [{"Value": self._scope.generator_id, "Comparison": "EQUALS"}],
@@ -174,7 +168,7 @@ class SecurityHubReporter:
             if not wanted:
                 return {}
             filters["Id"] = [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in sorted(wanted)]
-        found: dict[str, dict[str, Any]] = {}
+        found: dict[str, StoredFinding] = {}
         paginator = self._client.get_paginator("get_findings")
         for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 100}):
             outcome.calls += 1
@@ -186,19 +180,25 @@ class SecurityHubReporter:
                     continue
                 if wanted is not None and finding.get("Id") not in wanted:
                     continue
-                found[finding["Id"]] = finding
+                group_id = finding.get("ProductFields", {}).get(GROUP_ID_FIELD)
+                if isinstance(group_id, str):
+                    found[finding["Id"]] = StoredFinding.of(finding, group_id, archivable=group_id not in judged_ids)
         return found
 
-    def _import(self, findings: list[dict[str, Any]], outcome: FindingsOutcome) -> None:
-        valid = []
+    def _import(self, findings: Iterable[dict[str, Any]], outcome: FindingsOutcome) -> None:
+        """Validate each finding locally, then send the valid ones in batches of at most 100."""
+        batch: list[dict[str, Any]] = []
         for finding in findings:
             problems = validate_finding(finding)
             if problems:
                 outcome.invalid[finding.get("Id", "?")] = "; ".join(problems)
-            else:
-                valid.append(finding)
-        for start in range(0, len(valid), BATCH_SIZE):
-            self._send_batch(valid[start : start + BATCH_SIZE], outcome)
+                continue
+            batch.append(finding)
+            if len(batch) == BATCH_SIZE:
+                self._send_batch(batch, outcome)
+                batch = []
+        if batch:
+            self._send_batch(batch, outcome)
 
     def _send_batch(self, batch: list[dict[str, Any]], outcome: FindingsOutcome) -> None:
         pending = batch
@@ -220,7 +220,6 @@ class SecurityHubReporter:
             for finding in pending:
                 if finding["Id"] not in failures:
                     outcome.imported.append(finding["Id"])
-                    outcome.sent.append(finding)
             retry = [f for f in pending if failures.get(f["Id"], {}).get("ErrorCode") in _TRANSIENT_FINDING_CODES]
             for finding in pending:
                 failure = failures.get(finding["Id"])
@@ -240,8 +239,40 @@ class SecurityHubReporter:
 _CONTENT_FIELDS = ("Title", "Description", "Severity", "Compliance", "Remediation", "Resources", "Types")
 
 
-def _content(finding: Mapping[str, Any]) -> dict[str, Any]:
-    """What a finding says, without its timestamps or the fields Security Hub adds."""
+def content_digest(finding: Mapping[str, Any]) -> str:
+    """A digest of what a finding says, without its timestamps or the fields Security Hub adds."""
     content = {name: finding.get(name) for name in _CONTENT_FIELDS}
     content["ProductFields"] = {k: v for k, v in finding.get("ProductFields", {}).items() if k.startswith(FIELD_PREFIX)}
-    return content
+    return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredFinding:
+    """What the reporter keeps of a finding already in Security Hub: enough to keep its first-observed time, to tell
+    whether it changed, and (only where its group may be gone) the provider fields needed to archive it."""
+
+    finding_id: str
+    group_id: str
+    active: bool
+    first_observed: str | None
+    updated_at: str
+    content_digest: str
+    provider_fields: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, finding: Mapping[str, Any], group_id: str, *, archivable: bool) -> StoredFinding:
+        provider_fields = None
+        if archivable:
+            provider_fields = {name: finding[name] for name in _PROVIDER_FIELDS if name in finding}
+            provider_fields["ProductFields"] = {
+                k: v for k, v in finding.get("ProductFields", {}).items() if k.startswith(FIELD_PREFIX)
+            }
+        return cls(
+            finding_id=str(finding["Id"]),
+            group_id=group_id,
+            active=finding.get("RecordState") == "ACTIVE",
+            first_observed=finding.get("FirstObservedAt") or finding.get("CreatedAt"),
+            updated_at=str(finding.get("UpdatedAt", "")),
+            content_digest=content_digest(finding),
+            provider_fields=provider_fields,
+        )

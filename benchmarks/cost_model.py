@@ -26,7 +26,7 @@ CHANGE_RATE = 0.01
 REFRESH_DAYS = 30
 KEYS = 5  # distinct CMKs in the fleet (the benchmark's K = 5)
 MEMORY_GB = 0.5
-CPU_SECONDS_PER_GROUP = 0.00093  # benchmarks/RESULTS.md, 10,000 / K=5 steady run
+CPU_SECONDS_PER_GROUP = 0.00077  # benchmarks/RESULTS.md, 10,000 / K=5 steady run
 LATENCY_PER_CALL_SECONDS = 0.03
 LAMBDA_GB_SECOND = 0.0000133334
 LAMBDA_REQUEST = 0.20 / 1_000_000

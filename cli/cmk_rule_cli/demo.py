@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import sys
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -19,6 +20,7 @@ from typing import Any, TextIO
 import boto3
 from moto.server import ThreadedMotoServer
 
+from cmk_rule.aws import ClientFactory
 from cmk_rule_cli import events, fleet, mock_aws
 
 DEMO_ENV = {
@@ -72,10 +74,25 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+@contextlib.contextmanager
+def _clean_backends(endpoint: str) -> Iterator[None]:
+    """moto keeps its accounts in process-wide backends, also behind its server: start empty and leave nothing."""
+
+    def reset() -> None:
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()  # noqa: S310 - loopback
+        mock_aws.reset_denials()
+
+    reset()
+    try:
+        yield
+    finally:
+        reset()
+
+
 def run_demo(*, quiet_logs: bool = True) -> DemoRun:
     """Seed, invoke the handler once per Region, and collect what Config and Security Hub recorded."""
     run = DemoRun()
-    with moto_server() as endpoint, mock_aws.config_results_store() as store:
+    with moto_server() as endpoint, mock_aws.config_results_store() as store, _clean_backends(endpoint):
         env = dict(DEMO_ENV, AWS_ENDPOINT_URL=endpoint)
         if quiet_logs:
             env.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
@@ -87,6 +104,8 @@ def run_demo(*, quiet_logs: bool = True) -> DemoRun:
 
             # Imported only now: Powertools reads its log level and metrics settings from the environment at import.
             from cmk_rule import handler  # noqa: PLC0415
+
+            handler.clients = ClientFactory()  # a fresh container: clients bound to this run's mock endpoint
 
             for region in fleet.DEMO_REGIONS:
                 seeded = fleet.seed_region(client, region, full=region == fleet.DEMO_REGIONS[0])
@@ -133,14 +152,22 @@ def _finding_for(securityhub: Any, group_id: str) -> dict[str, Any] | None:
     return None
 
 
-def print_demo(run: DemoRun, out: TextIO = sys.stdout) -> None:
+def short_key(reference: str) -> str:
+    """The resource part of a key or alias ARN ("key/1234...", "alias/aws/elasticache"); "-" for none."""
+    return reference.rsplit(":", 1)[-1] if reference else "-"
+
+
+def print_demo(run: DemoRun, out: TextIO | None = None) -> None:
     """The verdict table, the totals, and the findings, in plain text."""
+    out = out or sys.stdout
     out.write("elasticache-cmk-rule demo: the real Lambda handler against a local mock AWS account (moto)\n\n")
-    out.write(f"{'REGION':<10} {'REPLICATION GROUP':<26} {'ENGINE':<7} {'ROW':>3}  {'VERDICT':<15} ANNOTATION\n")
+    out.write(
+        f"{'REGION':<10} {'REPLICATION GROUP':<26} {'ENGINE':<7} {'KEY':<41} {'ROW':>3}  {'VERDICT':<15} ANNOTATION\n"
+    )
     for row in run.rows:
         out.write(
-            f"{row['region']:<10} {row['group']:<26} {row['engine']:<7} {row['row']:>3}  {row['verdict']:<15} "
-            f"{row['annotation']}\n"
+            f"{row['region']:<10} {row['group']:<26} {row['engine']:<7} {short_key(row['key']):<41} {row['row']:>3}  "
+            f"{row['verdict']:<15} {row['annotation']}\n"
         )
     totals: dict[str, int] = {}
     for row in run.rows:

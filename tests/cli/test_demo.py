@@ -1,0 +1,98 @@
+"""`cmk-rule demo`, the README's first quick-start command: every row, both Regions, findings, nothing left behind."""
+
+from __future__ import annotations
+
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cmk_rule_cli import demo, fleet
+from cmk_rule_cli.main import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def run() -> demo.DemoRun:
+    return demo.run_demo()
+
+
+def test_every_decision_table_row_is_shown_with_the_seeded_verdict(run: demo.DemoRun) -> None:
+    shown = {(row["region"], row["group"]): row for row in run.rows}
+    for region, seeded in run.fleets.items():
+        for group in seeded.groups:
+            row = shown[(region, group.group_id)]
+            assert row["verdict"] == group.expected_compliance, group.group_id
+            assert row["row"] == str(group.expected_row), group.group_id
+    assert {row["row"] for row in run.rows} >= {str(n) for n in range(1, 12)}
+    assert {row["region"] for row in run.rows} == set(fleet.DEMO_REGIONS)
+
+
+def test_the_deleted_group_with_a_stale_result_is_retired(run: demo.DemoRun) -> None:
+    retired = [row for row in run.rows if row["group"] == fleet.VANISHED_GROUP]
+    assert [row["verdict"] for row in retired] == ["NOT_APPLICABLE"]
+    assert run.summaries[fleet.DEMO_REGIONS[0]]["vanished"] == 1
+
+
+def test_one_finding_per_judged_group_was_sent(run: demo.DemoRun) -> None:
+    judged = [row for row in run.rows if row["group"] != fleet.VANISHED_GROUP]
+    assert len(run.findings) == len(judged)
+    labels = {
+        f["ProductFields"]["elasticache-cmk-rule/ReplicationGroupId"]: f["Severity"]["Label"] for f in run.findings
+    }
+    assert labels["audit-pending-deletion"] == labels["ledger-disabled-key"] == "HIGH"
+    assert labels["orders"] == "INFORMATIONAL"
+
+
+def test_the_printed_table_has_one_line_per_group_and_the_totals(
+    run: demo.DemoRun, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo.print_demo(run)
+    out = capsys.readouterr().out
+    for row in run.rows:
+        assert re.search(rf"^{row['region']}\s+{re.escape(row['group'])}\s", out, flags=re.M), row["group"]
+    assert re.search(r"^Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 4 \(19 groups\)$", out, flags=re.M)
+    assert "Security Hub findings sent" in out
+
+
+def test_the_command_exits_0_and_stops_its_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    ports: list[str] = []
+    original = demo.moto_server
+
+    def remembering() -> object:
+        context = original()
+        endpoint = context.__enter__()
+        ports.append(endpoint)
+
+        class Wrapper:
+            def __enter__(self) -> str:
+                return endpoint
+
+            def __exit__(self, *exc: object) -> None:
+                context.__exit__(*exc)
+
+        return Wrapper()
+
+    monkeypatch.setattr(demo, "moto_server", remembering)
+    assert main(["demo"]) == 0
+    host, port = ports[0].removeprefix("http://").split(":")
+    with socket.socket() as probe, pytest.raises(OSError):
+        probe.settimeout(1)
+        probe.connect((host, int(port)))
+
+
+def test_the_installed_command_runs_end_to_end() -> None:
+    result = subprocess.run(  # noqa: S603 - our own console script
+        [str(Path(sys.executable).parent / "cmk-rule"), "demo"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 4" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-# The module itself, not the data_classes package, whose __init__ imports every event class (~18 ms).
-from aws_lambda_powertools.utilities.data_classes.aws_config_rule_event import AWSConfigRuleEvent
+from aws_lambda_powertools.utilities.data_classes import AWSConfigRuleEvent
 
 from cmk_rule.errors import InvalidEventError, UnsupportedEvaluationModeError
 from cmk_rule.parameters import RuleParameters, parse_rule_parameters

@@ -25,8 +25,8 @@ from cmk_rule_cli import events, fleet, mock_aws
 
 DEMO_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # moto's conventional fake credentials
-    "AWS_SESSION_TOKEN": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # nosec B105 - moto's conventional fake credentials
+    "AWS_SESSION_TOKEN": "testing",  # nosec B105
     "AWS_DEFAULT_REGION": fleet.DEMO_REGIONS[0],
     "AWS_REGION": fleet.DEMO_REGIONS[0],
     "POWERTOOLS_SERVICE_NAME": "elasticache-cmk-rule",
@@ -79,7 +79,8 @@ def _clean_backends(endpoint: str) -> Iterator[None]:
     """moto keeps its accounts in process-wide backends, also behind its server: start empty and leave nothing."""
 
     def reset() -> None:
-        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10).close()  # noqa: S310 - loopback
+        request = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310  # nosec B310 - http on loopback only
         mock_aws.reset_denials()
 
     reset()

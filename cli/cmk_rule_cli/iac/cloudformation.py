@@ -87,7 +87,7 @@ TemplateLoader.add_multi_constructor("!", _construct_intrinsic)
 
 def parse_yaml(text: str) -> Any:
     """Parse YAML with short-form intrinsics and key lines (raises ``yaml.YAMLError``)."""
-    return yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - TemplateLoader is a SafeLoader subclass
+    return yaml.load(text, Loader=TemplateLoader)  # noqa: S506  # nosec B506 - TemplateLoader is a SafeLoader subclass
 
 
 def is_template(document: Any) -> bool:

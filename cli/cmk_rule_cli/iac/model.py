@@ -19,8 +19,8 @@ TERRAFORM = "terraform"
 class Status(StrEnum):
     """A static result. ``PASS_WITH_NOTE`` passes the gate but names what only the runtime rule can verify."""
 
-    PASS = "pass"  # noqa: S105 - a verdict, not a password
-    PASS_WITH_NOTE = "pass-with-note"  # noqa: S105
+    PASS = "pass"  # noqa: S105  # nosec B105 - a verdict, not a password
+    PASS_WITH_NOTE = "pass-with-note"  # noqa: S105  # nosec B105
     FAIL = "fail"
     NOT_APPLICABLE = "not-applicable"
 

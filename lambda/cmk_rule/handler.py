@@ -62,7 +62,8 @@ def _traced(function: Callable[..., Any]) -> Callable[..., Any]:
 
 clients = ClientFactory()
 
-# Leave this much of the Lambda's time for reporting what was judged (capped at a quarter of the time available).
+# Time kept for reporting what was judged. Judging stops when less than this, plus the longest one AWS call can
+# take, is left (capped at half of the time available at the start); see _deadline.
 REPORTING_RESERVE_SECONDS = 90.0
 # StartConfigRulesEvaluation answers these when an evaluation is already running or was just requested
 # (https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigRulesEvaluation.html): not an error here.

@@ -86,29 +86,41 @@ def run_invocation(
     )
     only_changes = settings.reporting_mode is ReportingMode.CHANGES
     result = engine.run(invocation, read_not_applicable=only_changes)
-    evaluations = result.evaluations()
+    judged = result.evaluations()
+    evaluations = judged
     if only_changes and result.previous is not None:
-        evaluations = [e for e in evaluations if _changed(e, result.previous)]
+        evaluations = [e for e in judged if _changed(e, result.previous)]
     reporter = ConfigReporter(config, result_token=invocation.result_token, test_mode=invocation.test_mode)
     outcome = reporter.put(evaluations, heartbeat=not result.skipped)
-    report = InvocationReport(result=result, config=outcome, unchanged=len(result.evaluations()) - len(evaluations))
+    report = InvocationReport(result=result, config=outcome, unchanged=len(judged) - len(evaluations))
     report.problems.update(result.skipped)
     report.problems.update(outcome.failed)
     if settings.security_hub_mode is SecurityHubMode.OFF:
         report.findings_skipped_reason = "SECURITY_HUB_MODE is off"
     elif invocation.test_mode:
         report.findings_skipped_reason = "test mode (TESTMODE result token): nothing is recorded"
-    elif result.judgements or result.vanished:
-        scope = FindingScope(invocation.partition, invocation.region, invocation.account_id, invocation.rule_name)
-        periodic_and_complete = invocation.message_type is MessageType.SCHEDULED and result.previous is not None
-        listed = [j.group.group_id for j in result.judgements] + [k for k in result.skipped if not k.startswith("(")]
-        hub = SecurityHubReporter(
-            clients.client("securityhub"), scope, refresh_after=settings.findings_refresh if only_changes else None
-        )
-        report.findings = hub.report(
-            result.judgements, vanished=result.vanished, listed=listed if periodic_and_complete else None
-        )
+    else:
+        _report_findings(invocation, clients, settings, result, report)
     return report
+
+
+def _report_findings(
+    invocation: RuleInvocation, clients: AwsClients, settings: Settings, result: RunResult, report: InvocationReport
+) -> None:
+    """One finding per judged group; archive vanished groups' findings (and, after a complete periodic listing, sweep
+    this rule's active findings whose group is gone, even when there is nothing else to send)."""
+    periodic_and_complete = invocation.message_type is MessageType.SCHEDULED and result.previous is not None
+    if not (result.judgements or result.vanished or periodic_and_complete):
+        return
+    scope = FindingScope(invocation.partition, invocation.region, invocation.account_id, invocation.rule_name)
+    listed = [j.group.group_id for j in result.judgements] + [k for k in result.skipped if not k.startswith("(")]
+    only_changes = settings.reporting_mode is ReportingMode.CHANGES
+    hub = SecurityHubReporter(
+        clients.client("securityhub"), scope, refresh_after=settings.findings_refresh if only_changes else None
+    )
+    report.findings = hub.report(
+        result.judgements, vanished=result.vanished, listed=listed if periodic_and_complete else None
+    )
 
 
 def _changed(evaluation: Evaluation, previous: Mapping[str, PreviousResult]) -> bool:

@@ -147,3 +147,15 @@ def test_findings_are_imported_in_batches_of_at_most_100(
         if op == "BatchImportFindings"
     ]
     assert sizes == [100, 50]
+
+
+def test_the_sweep_runs_even_when_the_account_has_no_groups_left(
+    hub: ConfigResultsStore, context: FakeLambdaContext
+) -> None:
+    seed_groups(1, 1)
+    lambda_handler(scheduled(hub), context)
+    mock_aws.remove_group("group-0000", region=REGION)
+    hub.results.clear()  # no Config result to retire: only the Security Hub sweep can notice
+    summary = lambda_handler(scheduled(hub), context)
+    assert summary["findings"]["archived"] == 1
+    assert findings()["group-0000"]["RecordState"] == "ARCHIVED"

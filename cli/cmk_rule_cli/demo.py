@@ -11,9 +11,11 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
@@ -47,10 +49,10 @@ class DemoRun:
 
 
 @contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """moto's server on a free loopback port, stopped on exit; yields its endpoint URL."""
+def moto_server(port: int = 0) -> Iterator[str]:
+    """moto's server on loopback (``port`` 0: a free one), stopped on exit; yields its endpoint URL."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
@@ -90,10 +92,14 @@ def _clean_backends(endpoint: str) -> Iterator[None]:
         reset()
 
 
-def run_demo(*, quiet_logs: bool = True) -> DemoRun:
-    """Seed, invoke the handler once per Region, and collect what Config and Security Hub recorded."""
+def run_demo(*, quiet_logs: bool = True, port: int = 0, then: Callable[[str, DemoRun], None] | None = None) -> DemoRun:
+    """Seed, invoke the handler once per Region, and collect what Config and Security Hub recorded.
+
+    ``then(endpoint, run)`` runs while the server is still up (``cmk-rule demo --serve`` waits there, so that
+    ``cmk-rule scan`` and ``evidence`` can be tried against the same mock account).
+    """
     run = DemoRun()
-    with moto_server() as endpoint, mock_aws.config_results_store() as store, _clean_backends(endpoint):
+    with moto_server(port) as endpoint, mock_aws.config_results_store() as store, _clean_backends(endpoint):
         env = dict(DEMO_ENV, AWS_ENDPOINT_URL=endpoint)
         if quiet_logs:
             env.update(POWERTOOLS_LOG_LEVEL="WARNING", POWERTOOLS_METRICS_DISABLED="true")
@@ -142,6 +148,8 @@ def run_demo(*, quiet_logs: bool = True) -> DemoRun:
                     )
                     if finding:
                         run.findings.append(finding)
+            if then is not None:
+                then(endpoint, run)
     return run
 
 
@@ -190,16 +198,58 @@ DESCRIPTION = """Run the real Lambda handler end to end against a local mock AWS
 loopback port), seeded with a fleet that hits every row of the decision table in two Regions, and print the
 verdicts Config recorded and the Security Hub findings sent. Needs no AWS account and leaves nothing behind.
 
-example:
+With --serve the mock account stays up after the demo (until Ctrl-C), with the environment to point the
+read-only commands at it printed, so that `cmk-rule scan` and `cmk-rule evidence` can be tried without AWS.
+
+examples:
   cmk-rule demo
+  cmk-rule demo --serve --port 5123     # then, in another shell, the commands it prints
 """
 
 
 def register(parser: argparse.ArgumentParser) -> None:
-    """``demo`` takes no options."""
+    """``--serve`` keeps the mock account up; ``--port`` picks its loopback port."""
+    parser.add_argument("--serve", action="store_true", help="keep the mock account running after the demo")
+    parser.add_argument("--port", type=int, default=0, help="loopback port for the mock account (default: a free one)")
+
+
+def serve_instructions(endpoint: str, run: DemoRun) -> str:
+    """The shell lines that point the AWS SDK, and so `cmk-rule scan` / `evidence`, at the mock account, with the
+    same rule parameters the demo gave the Lambda (so the verdicts match)."""
+    exports = {"AWS_ENDPOINT_URL": endpoint, **{k: v for k, v in DEMO_ENV.items() if k.startswith("AWS_")}}
+    lines = [f"export {name}={value}" for name, value in exports.items()]
+    approved = sorted(
+        arn for seeded in run.fleets.values() for arn in seeded.parameters["approvedKmsKeyArns"].split(",")
+    )
+    flags = " ".join(
+        [f"--region {region}" for region in fleet.DEMO_REGIONS]
+        + [f"--approved-key-arn {arn}" for arn in approved]
+        + [f"--exemption-tag-key {fleet.EXEMPTION_TAG}", "--require-key-rotation"]
+    )
+    lines += [
+        f"cmk-rule scan {flags} --format table",
+        f"cmk-rule evidence {flags} --rule-name {fleet.RULE_NAME} --output-dir ./evidence-demo",
+    ]
+    return "\n".join(lines)
+
+
+def _serve_until_interrupted(endpoint: str, run: DemoRun) -> None:
+    print_demo(run)
+    sys.stdout.write(f"\nThe mock account is serving at {endpoint}. In another shell:\n\n")
+    sys.stdout.write(serve_instructions(endpoint, run) + "\n\nPress Ctrl-C to stop it.\n")
+    sys.stdout.flush()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it as cleanly as Ctrl-C
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sys.stdout.write("\nStopped.\n")
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule demo``."""
-    print_demo(run_demo())
+    if args.serve:
+        run_demo(port=args.port, then=_serve_until_interrupted)
+    else:
+        print_demo(run_demo(port=args.port))
     return 0

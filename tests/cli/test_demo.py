@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import socket
 import subprocess
@@ -96,3 +98,45 @@ def test_the_installed_command_runs_end_to_end() -> None:
     assert result.returncode == 0, result.stderr
     assert "Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 4" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_scan_and_evidence_work_against_the_served_mock_account(tmp_path: Path) -> None:
+    """`cmk-rule demo --serve` keeps the account up; the printed commands, run as separate processes the way a user
+    would, see the same verdicts the Lambda reported."""
+    outcome: dict[str, object] = {}
+
+    def try_the_printed_commands(endpoint: str, served: demo.DemoRun) -> None:
+        lines = demo.serve_instructions(endpoint, served).splitlines()
+        env = dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
+        commands = [line.split() for line in lines if line.startswith("cmk-rule ")]
+        scan = [*commands[0][:-2], "--format", "json"]  # JSON instead of the table, to read it back
+        evidence = [*commands[1][:-1], str(tmp_path / "evidence")]
+        binary = str(Path(sys.executable).parent / "cmk-rule")
+        environment = {**os.environ, **env}
+        outcome["scan"] = subprocess.run(  # noqa: S603 - our own console script
+            [binary, *scan[1:]], capture_output=True, text=True, env=environment, timeout=120, check=False
+        )
+        outcome["evidence"] = subprocess.run(  # noqa: S603
+            [binary, *evidence[1:]], capture_output=True, text=True, env=environment, timeout=120, check=False
+        )
+
+    served = demo.run_demo(then=try_the_printed_commands)
+    scan = outcome["scan"]
+    assert isinstance(scan, subprocess.CompletedProcess)
+    assert scan.returncode == 1, scan.stderr  # NON_COMPLIANT groups exist
+    rows = json.loads(scan.stdout)["results"]
+    lambda_verdicts = {
+        (r["region"], r["group"]): r["verdict"] for r in served.rows if r["group"] != fleet.VANISHED_GROUP
+    }
+    scan_verdicts = {(r["region"], r["group_id"]): r["verdict"] for r in rows}
+    assert scan_verdicts == lambda_verdicts
+    evidence = outcome["evidence"]
+    assert isinstance(evidence, subprocess.CompletedProcess)
+    assert evidence.returncode == 1, evidence.stderr
+    assert sorted(p.name for p in (tmp_path / "evidence").iterdir()) == [
+        "evidence.json",
+        "groups.csv",
+        "manifest.json",
+        "recorded-results.csv",
+        "summary.html",
+    ]

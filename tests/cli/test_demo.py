@@ -65,8 +65,8 @@ def test_the_command_exits_0_and_stops_its_server(monkeypatch: pytest.MonkeyPatc
     ports: list[str] = []
     original = demo.moto_server
 
-    def remembering() -> object:
-        context = original()
+    def remembering(port: int = 0) -> object:
+        context = original(port)
         endpoint = context.__enter__()
         ports.append(endpoint)
 

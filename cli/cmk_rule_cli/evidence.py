@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from cmk_rule_cli import __version__, html_report, output, scan
+from cmk_rule_cli import __version__, arguments, collect, errors, html_report, output, scan, scan_report
 
 NAME = "evidence"
 HELP = "write an audit evidence folder (JSON, CSV, HTML summary, SHA-256 manifest) for a period, read-only"
@@ -106,7 +106,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="the deployed Config rule whose recorded results to include (config:GetComplianceDetailsByConfigRule)",
     )
-    scan.add_account_arguments(parser)
+    arguments.add_account_arguments(parser)
 
 
 @dataclass(frozen=True)
@@ -132,19 +132,21 @@ def period_from(args: argparse.Namespace, today: date) -> Period:
     end = args.period_end or today
     start = args.period_start or end
     if start > end:
-        raise scan.CliError(f"--period-start {start} is after --period-end {end}")
+        raise errors.CliError(f"--period-start {start} is after --period-end {end}")
     return Period(start, end)
 
 
 def check_output_dir(path: Path, force: bool) -> None:
     """Refuse to mix evidence into a folder that already holds something, unless told to."""
     if path.exists() and not path.is_dir():
-        raise scan.CliError(f"--output-dir {path} exists and is not a directory")
+        raise errors.CliError(f"--output-dir {path} exists and is not a directory")
     if path.is_dir() and any(path.iterdir()) and not force:
-        raise scan.CliError(f"--output-dir {path} is not empty; choose an empty or new directory, or pass --force")
+        raise errors.CliError(f"--output-dir {path} is not empty; choose an empty or new directory, or pass --force")
 
 
-def recorded_rows(report: scan.ScanReport, rows: Sequence[output.Row], period: Period) -> list[dict[str, output.Value]]:
+def recorded_rows(
+    report: scan_report.ScanReport, rows: Sequence[output.Row], period: Period
+) -> list[dict[str, output.Value]]:
     """Config's recorded results, one row per group and Region, next to the live verdict (None: not listed now)."""
     live = {(row["region"], row["group_id"]): row["verdict"] for row in rows}
     recorded: list[dict[str, output.Value]] = []
@@ -186,7 +188,7 @@ def write_folder(directory: Path, files: Mapping[str, str], manifest: dict[str, 
 
 
 def build_files(
-    report: scan.ScanReport, period: Period, rows: list[dict[str, output.Value]]
+    report: scan_report.ScanReport, period: Period, rows: list[dict[str, output.Value]]
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """The folder's contents (name -> text) and the manifest's context."""
     recorded = recorded_rows(report, rows, period) if report.rule_name else None
@@ -200,7 +202,7 @@ def build_files(
         **report.header(),
         "period": period.as_json(),
         "rule_name": report.rule_name,
-        "complete": report.exit_code(rows) != scan.EXIT_ERROR,
+        "complete": report.exit_code(rows) != scan_report.EXIT_ERROR,
     }
     document = {
         **context,
@@ -230,7 +232,7 @@ def build_files(
         title=f"ElastiCache CMK evidence, account {report.account_id}, {period.start} to {period.end}",
         context=html_context,
         counts=counts,
-        verdicts=scan.VERDICTS,
+        verdicts=scan_report.VERDICTS,
         rows=rows,
         columns=columns,
         problems=problems,
@@ -246,19 +248,19 @@ def run(args: argparse.Namespace) -> int:
     try:
         period = period_from(args, datetime.now(UTC).date())
         if args.rule_name is not None and not args.rule_name.strip():
-            raise scan.CliError("--rule-name is empty")
+            raise errors.CliError("--rule-name is empty")
         check_output_dir(directory, args.force)
-        report = scan.collect(args, command=NAME, read_rotation=True, rule_name=args.rule_name)
-    except scan.CliError as error:
+        report = collect.collect(args, command=NAME, read_rotation=True, rule_name=args.rule_name)
+    except errors.CliError as error:
         sys.stderr.write(f"cmk-rule evidence: error: {error}\n")
-        return scan.EXIT_ERROR
+        return scan_report.EXIT_ERROR
     rows = report.rows()
     files, manifest = build_files(report, period, rows)
     try:
         write_folder(directory, files, manifest)
     except OSError as error:
         sys.stderr.write(f"cmk-rule evidence: error: cannot write {directory}: {error.strerror}\n")
-        return scan.EXIT_ERROR
+        return scan_report.EXIT_ERROR
     scan.report_problems(report, rows, sys.stderr)
     sys.stderr.write(f"cmk-rule evidence: wrote {len(files) + 1} files to {directory}\n")
     return report.exit_code(rows)

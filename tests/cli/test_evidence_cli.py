@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cmk_rule_cli import __version__, fleet, mock_aws, scan
+from cmk_rule_cli import __version__, collect, fleet, mock_aws, scan_report
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
 
@@ -97,7 +97,7 @@ def expected(fleets: dict[str, fleet.SeededFleet]) -> dict[tuple[str, str], str]
 
 def test_the_folder_and_its_manifest(evidence: tuple[int, Path, str, set[str]]) -> None:
     code, folder, err, _ = evidence
-    assert code == scan.EXIT_NON_COMPLIANT, err
+    assert code == scan_report.EXIT_NON_COMPLIANT, err
     assert {path.name for path in folder.iterdir()} == FILES
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     listed = {entry["path"]: entry for entry in manifest["files"]}
@@ -206,10 +206,10 @@ def test_a_non_empty_folder_is_refused_unless_forced(
     (tmp_path / "notes.txt").write_text("keep me")
     argv = ["evidence", "--output-dir", str(tmp_path), *flags(fleets)]
     with recording() as log:
-        assert main(argv) == scan.EXIT_ERROR
+        assert main(argv) == scan_report.EXIT_ERROR
     assert "is not empty" in capsys.readouterr().err and log.calls == []
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
-    assert main([*argv, "--force"]) == scan.EXIT_NON_COMPLIANT
+    assert main([*argv, "--force"]) == scan_report.EXIT_NON_COMPLIANT
     assert {p.name for p in tmp_path.iterdir()} == {"notes.txt"} | FILES - {"recorded-results.csv"}
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
@@ -231,7 +231,7 @@ def test_a_bad_period_is_a_usage_error(
 
 def test_a_reversed_period_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["evidence", "--output-dir", str(tmp_path / "out"), "--period-start", "2026-11-02", "--period-end"]
-    assert main([*argv, "2026-11-01"]) == scan.EXIT_ERROR
+    assert main([*argv, "2026-11-01"]) == scan_report.EXIT_ERROR
     assert "--period-start 2026-11-02 is after --period-end 2026-11-01" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
@@ -246,7 +246,7 @@ def test_recorded_results_denied_is_named_and_incomplete(
     """AccessDenied from GetComplianceDetailsByConfigRule, injected with a botocore before-call hook on the CLI's
     session: the folder is still written, the gap is named, and the exit code says incomplete."""
     fleets, _ = account
-    original = scan.open_session
+    original = collect.open_session
 
     def denying_session(profile: str | None) -> Any:
         session = original(profile)
@@ -260,11 +260,11 @@ def test_recorded_results_denied_is_named_and_incomplete(
         session.events.register("before-call.config.GetComplianceDetailsByConfigRule", deny)
         return session
 
-    monkeypatch.setattr(scan, "open_session", denying_session)
+    monkeypatch.setattr(collect, "open_session", denying_session)
     folder = tmp_path / "evidence"
     code = main(["evidence", "--output-dir", str(folder), "--rule-name", fleet.RULE_NAME, *flags(fleets)])
     err = capsys.readouterr().err
-    assert code == scan.EXIT_ERROR
+    assert code == scan_report.EXIT_ERROR
     assert f"config:GetComplianceDetailsByConfigRule was denied in us-east-1, eu-west-1 for {PRINCIPAL}" in err
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["complete"] is False

@@ -19,7 +19,7 @@ from moto.core.exceptions import AccessDeniedError
 from moto.elasticache.exceptions import InvalidParameterValueException
 from moto.elasticache.models import ElastiCacheBackend
 
-from cmk_rule_cli import fleet, mock_aws, scan
+from cmk_rule_cli import collect, fleet, mock_aws, scan, scan_report
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
 
@@ -77,7 +77,7 @@ def test_verdicts_and_rows_are_the_lambdas(
     code, document, err = scan_json
     got = {(r["region"], r["group_id"]): (r["verdict"], r["row"]) for r in document["results"]}
     assert got == expected(fleets)
-    assert code == scan.EXIT_NON_COMPLIANT
+    assert code == scan_report.EXIT_NON_COMPLIANT
     assert document["account"] == mock_aws.ACCOUNT_ID
     assert document["principal"] == PRINCIPAL
     assert document["regions"] == list(REGIONS)
@@ -104,7 +104,7 @@ def test_every_format_reads_back_to_the_json_rows(
 ) -> None:
     _, document, _ = scan_json
     code, out, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", fmt])
-    assert code == scan.EXIT_NON_COMPLIANT
+    assert code == scan_report.EXIT_NON_COMPLIANT
     rows = parse(out)
     assert rows == as_text(document["results"])
     assert list(rows[0]) == list(scan.SCAN_COLUMNS)
@@ -116,7 +116,7 @@ def test_only_reads_are_ever_called(
 ) -> None:
     with recording() as log:
         code, _, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
-    assert code == scan.EXIT_NON_COMPLIANT
+    assert code == scan_report.EXIT_NON_COMPLIANT
     operations = set(log.operations())
     assert {"GetCallerIdentity", "DescribeReplicationGroups", "ListTagsForResource", "DescribeKey"} <= operations
     assert "GetKeyRotationStatus" in operations
@@ -125,9 +125,9 @@ def test_only_reads_are_ever_called(
 
 
 def test_a_write_is_refused_before_it_is_sent(aws_env: str) -> None:
-    session = scan.open_session(None)
+    session = collect.open_session(None)
     config = session.client("config", region_name="us-east-1")
-    with recording() as log, pytest.raises(scan.ReadOnlyViolationError, match="config:PutEvaluations"):
+    with recording() as log, pytest.raises(collect.ReadOnlyViolationError, match="config:PutEvaluations"):
         config.put_evaluations(
             Evaluations=[
                 {
@@ -148,7 +148,7 @@ def test_region_all_scans_every_enabled_region_of_the_partition(
 ) -> None:
     code, out, _ = run_cli(capsys, ["scan", "--region", "all", *rule_flags(fleets), "--format", "json"])
     document = json.loads(out)
-    assert code == scan.EXIT_NON_COMPLIANT
+    assert code == scan_report.EXIT_NON_COMPLIANT
     assert set(REGIONS) <= set(document["regions"]) and len(document["regions"]) > 10
     assert not [r for r in document["regions"] if r.startswith(("cn-", "us-gov-"))]  # other partitions
     got = {(r["region"], r["group_id"]): (r["verdict"], r["row"]) for r in document["results"]}
@@ -173,7 +173,7 @@ def test_access_denied_names_the_permission_and_region(
     aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], deny_listing_in_eu: None
 ) -> None:
     code, out, err = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
-    assert code == scan.EXIT_ERROR
+    assert code == scan_report.EXIT_ERROR
     assert (
         f"elasticache:DescribeReplicationGroups was denied in eu-west-1 for {PRINCIPAL}; grant it "
         '(see "Permissions" under cmk-rule scan in the README) and run again.'
@@ -195,7 +195,7 @@ def test_a_skipped_group_never_looks_compliant(
 
     monkeypatch.setattr(ElastiCacheBackend, "list_tags_for_resource", denied)
     code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "csv"])
-    assert code == scan.EXIT_ERROR
+    assert code == scan_report.EXIT_ERROR
     rows = parse_csv(out)
     assert {r["group_id"]: r["verdict"] for r in rows} == {g.group_id: "SKIPPED" for g in fleets["eu-west-1"].groups}
     assert all(r["annotation"].startswith("Not judged: elasticache:ListTagsForResource failed") for r in rows)
@@ -212,7 +212,7 @@ def test_other_failures_are_named_with_their_reason(
 
     monkeypatch.setattr(ElastiCacheBackend, "list_tags_for_resource", failing)
     code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "json"])
-    assert code == scan.EXIT_ERROR
+    assert code == scan_report.EXIT_ERROR
     groups = sorted(g.group_id for g in fleets["eu-west-1"].groups)
     assert f"3 item(s) were not judged in eu-west-1 ({', '.join(groups)}): elasticache:ListTagsForResource" in err
     assert {r["verdict"] for r in json.loads(out)["results"]} == {"SKIPPED"}
@@ -232,7 +232,7 @@ def test_bad_parameters_exit_2_naming_the_parameter_before_any_call(
 ) -> None:
     with recording() as log:
         code, out, err = run_cli(capsys, ["scan", "--region", "us-east-1", *flags])
-    assert code == scan.EXIT_ERROR
+    assert code == scan_report.EXIT_ERROR
     assert f"invalid rule parameter '{parameter}'" in err and flag in err
     assert out == "" and log.calls == []
 
@@ -243,14 +243,14 @@ def test_missing_credentials_is_one_sentence(
     for name in FAKE_CREDENTIALS:
         monkeypatch.delenv(name)
     code, out, err = run_cli(capsys, ["scan", "--region", "us-east-1"])
-    assert code == scan.EXIT_ERROR
+    assert code == scan_report.EXIT_ERROR
     assert out == ""
     assert err.startswith("cmk-rule scan: error: no AWS credentials were found") and err.count("\n") == 1
 
 
 def test_unknown_profile_is_one_sentence(aws_env: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, ["scan", "--profile", "no-such-profile", "--region", "us-east-1"])
-    assert code == scan.EXIT_ERROR
+    assert code == scan_report.EXIT_ERROR
     assert "the AWS profile 'no-such-profile' was not found" in err and err.count("\n") == 1
 
 
@@ -268,7 +268,7 @@ def test_profile_credentials_are_used(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(credentials))
     with recording() as log:
         code, out, _ = run_cli(capsys, ["scan", "--profile", "audit", "--region", "eu-west-1", "--format", "json"])
-    assert code == scan.EXIT_NON_COMPLIANT
+    assert code == scan_report.EXIT_NON_COMPLIANT
     assert {r["group_id"] for r in json.loads(out)["results"]} == {g.group_id for g in fleets["eu-west-1"].groups}
     assert {key for _, _, key in log.calls} == {"AKIDAUDIT"}
 
@@ -278,7 +278,7 @@ def test_output_file_takes_its_format_from_the_suffix(
 ) -> None:
     target = tmp_path / "report.md"
     code, out, _ = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets), "--output", str(target)])
-    assert code == scan.EXIT_NON_COMPLIANT and out == ""
+    assert code == scan_report.EXIT_NON_COMPLIANT and out == ""
     rows = parse_markdown(target.read_text(encoding="utf-8"))
     assert {(r["group_id"], r["verdict"], r["row"]) for r in rows} == {
         (group, verdict, str(row))
@@ -292,7 +292,7 @@ def test_piped_output_defaults_to_json_and_has_no_progress_line(
 ) -> None:
     code, out, err = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets)])
     assert json.loads(out)["command"] == "scan"
-    assert "\r" not in err and code == scan.EXIT_NON_COMPLIANT
+    assert "\r" not in err and code == scan_report.EXIT_NON_COMPLIANT
 
 
 @pytest.mark.parametrize("command", ["scan", "evidence"])
@@ -317,7 +317,7 @@ def test_the_installed_script(moto_endpoint: str, fleets: dict[str, fleet.Seeded
     }
     argv = [str(CLI_SCRIPT), "scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "csv"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
-    assert done.returncode == scan.EXIT_NON_COMPLIANT, done.stderr
+    assert done.returncode == scan_report.EXIT_NON_COMPLIANT, done.stderr
     got = {(r["region"], r["group_id"]): (r["verdict"], int(r["row"])) for r in parse_csv(done.stdout)}
     assert got == expected(fleets)
     assert "Traceback" not in done.stderr

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cmk_rule_cli import mock_aws, scan
+from cmk_rule_cli import mock_aws, scan, scan_report
 from cmk_rule_cli.main import main
 
 from .conftest import fresh_account
@@ -46,13 +46,13 @@ def test_only_compliant_and_not_applicable_exits_0(
         "orders": ("COMPLIANT", 11),
         "broken": ("NOT_APPLICABLE", 1),
     }
-    assert code == scan.EXIT_OK
+    assert code == scan_report.EXIT_OK
 
 
 def test_a_region_without_groups_exits_0(aws_env: str, key_id: str, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["scan", "--region", "ap-south-1", "--format", "csv"])
     assert capsys.readouterr().out.splitlines() == [",".join(scan.SCAN_COLUMNS)]
-    assert code == scan.EXIT_OK
+    assert code == scan_report.EXIT_OK
 
 
 def test_the_same_account_fails_when_the_key_is_not_approved(
@@ -62,4 +62,4 @@ def test_the_same_account_fails_when_the_key_is_not_approved(
     code = main(["scan", "--region", REGION, "--approved-key-arn", other, "--format", "json"])
     verdicts = {r["group_id"]: r["row"] for r in json.loads(capsys.readouterr().out)["results"]}
     assert verdicts == {"orders": 9, "broken": 1}
-    assert code == scan.EXIT_NON_COMPLIANT
+    assert code == scan_report.EXIT_NON_COMPLIANT

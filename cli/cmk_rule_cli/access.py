@@ -1,0 +1,34 @@
+"""How AWS access errors are told apart and explained: denied (a missing permission) or rejected (a Region the
+account has not enabled).
+
+Shared by the collection, which stops early on a denied ``ec2:DescribeRegions``, and the report, which turns the
+errors of a finished scan into one sentence per missing permission.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from cmk_rule.aws import error_code
+from cmk_rule.errors import AwsCallError
+
+PERMISSIONS_DOC = 'see "Permissions" under cmk-rule scan in the README'
+
+DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException", "AuthorizationError"}
+)
+# In one Region while the credentials work elsewhere, these mean the Region is not enabled for the account.
+REJECTED_CODES = frozenset(
+    {"UnrecognizedClientException", "InvalidClientTokenId", "AuthFailure", "ExpiredToken", "ExpiredTokenException"}
+)
+
+
+def access_kind(error: AwsCallError) -> str | None:
+    cause = error.__cause__
+    if isinstance(cause, ClientError):
+        code = error_code(cause)
+        if code in DENIED_CODES:
+            return "denied"
+        if code in REJECTED_CODES:
+            return "rejected"
+    return None

@@ -1,0 +1,185 @@
+"""The report model of a scan: what the Regions yielded, as rows, counts, problems, notes and an exit code.
+
+Kept apart from the AWS collection (:mod:`cmk_rule_cli.collect`) and from the commands that render it (``scan``,
+``evidence``), so presenting results never touches AWS and collecting them never decides how they are shown.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from cmk_rule.engine import Judgement
+from cmk_rule.inventory import ReplicationGroup
+from cmk_rule.keys import KeyLookup
+from cmk_rule.verdict import Compliance
+from cmk_rule_cli import __version__, output
+from cmk_rule_cli.access import PERMISSIONS_DOC, access_kind
+
+if TYPE_CHECKING:
+    from cmk_rule_cli.collect import RegionScan
+
+SKIPPED = "SKIPPED"
+VERDICTS = (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value, Compliance.NOT_APPLICABLE.value, SKIPPED)
+EXIT_OK, EXIT_NON_COMPLIANT, EXIT_ERROR = 0, 1, 2
+
+
+@dataclass
+class ScanReport:
+    """Everything a scan found, in Region order, and how to present it."""
+
+    command: str
+    account_id: str
+    principal_arn: str
+    partition: str
+    regions: list[str]
+    parameters: dict[str, str]
+    started_at: datetime
+    scans: list[RegionScan]
+    rule_name: str | None = None
+
+    def rows(self) -> list[dict[str, output.Value]]:
+        """One row per judged group, then one per skipped group or step, per Region, sorted by group id."""
+        rows: list[dict[str, output.Value]] = []
+        for scan in self.scans:
+            for judgement in sorted(scan.result.judgements, key=lambda j: j.group.group_id):
+                rows.append(self._judged_row(scan, judgement))
+            for name, reason in sorted(scan.result.skipped.items()):
+                rows.append(self._skipped_row(scan, name, reason))
+            if scan.config_error is not None:
+                rows.append(self._skipped_row(scan, "(recorded results)", str(scan.config_error)))
+        return rows
+
+    def _judged_row(self, scan: RegionScan, judgement: Judgement) -> dict[str, output.Value]:
+        group, key, verdict = judgement.group, judgement.key, judgement.verdict
+        rotation, note = (key.rotation_enabled, key.rotation_note) if key else (None, None)
+        if key is not None and key.arn in scan.rotation:
+            rotation, note = scan.rotation[key.arn]
+        row = self._group_columns(scan, group)
+        row.update(
+            key_arn=verdict.key_arn or (key.display_arn if key else None) or group.kms_key_id,
+            key_manager=key.key_manager if key else None,
+            key_state=key.key_state if key else None,
+            key_rotation=rotation,
+            key_rotation_note=note,
+            key_read_at=output.iso(key.read_at) if key else None,
+            row=verdict.row.value,
+            verdict=verdict.compliance.value,
+            annotation=verdict.annotation,
+        )
+        return row
+
+    def _skipped_row(self, scan: RegionScan, name: str, reason: str) -> dict[str, output.Value]:
+        group = scan.inventory.listed.get(name)
+        row = self._group_columns(scan, group or ReplicationGroup(group_id=name))
+        row.update(key_arn=group.kms_key_id if group else None, verdict=SKIPPED, annotation=f"Not judged: {reason}")
+        return row
+
+    def _group_columns(self, scan: RegionScan, group: ReplicationGroup) -> dict[str, output.Value]:
+        listed_at = scan.inventory.listed_at.get(group.group_id)
+        return {
+            "account": self.account_id,
+            "region": scan.region,
+            "group_id": group.group_id,
+            "group_arn": group.arn,
+            "engine": group.engine,
+            "status": group.status,
+            "at_rest_encryption": group.at_rest_encryption_enabled,
+            "listed_at": output.iso(listed_at),
+        }
+
+    def counts(self, rows: Iterable[Mapping[str, output.Value]]) -> dict[str, dict[str, int]]:
+        """Counts per Region and verdict (every scanned Region and every verdict present, zeros included)."""
+        counted = Counter((str(row["region"]), str(row["verdict"])) for row in rows)
+        return {region: {verdict: counted[(region, verdict)] for verdict in VERDICTS} for region in self.regions}
+
+    def problems(self) -> list[str]:
+        """One sentence per thing that kept the scan from being complete, naming the permission when one is missing.
+
+        Access errors are grouped across Regions (one sentence per missing permission); anything else is reported
+        per Region with the first reason.
+        """
+        access: dict[tuple[str, str], list[str]] = {}
+        others: list[str] = []
+        for scan in self.scans:
+            explained: set[str] = set()
+            for error in [*scan.inventory.errors, *([scan.config_error] if scan.config_error else [])]:
+                kind = access_kind(error)
+                if kind is not None:
+                    explained.add(str(error))
+                    regions_of = access.setdefault((error.operation, kind), [])
+                    if scan.region not in regions_of:
+                        regions_of.append(scan.region)
+            unexplained = {
+                name: reason
+                for name, reason in sorted(scan.result.skipped.items())
+                if not reason.startswith(tuple(explained))
+            }
+            if scan.config_error is not None and str(scan.config_error) not in explained:
+                others.append(
+                    f"{scan.config_error} in {scan.region}, so Config's recorded results there are missing "
+                    "(is the rule deployed there under that name?)."
+                )
+            if unexplained:
+                names = list(unexplained)
+                listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+                others.append(
+                    f"{len(names)} item(s) were not judged in {scan.region} ({listed}): "
+                    f"{next(iter(unexplained.values()))}; run again."
+                )
+        sentences = []
+        for (operation, kind), where in sorted(access.items()):
+            if kind == "denied":
+                sentences.append(
+                    f"{operation} was denied in {', '.join(where)} for {self.principal_arn}; grant it "
+                    f"({PERMISSIONS_DOC}) and run again."
+                )
+            else:
+                sentences.append(
+                    f"{operation} was refused in {', '.join(where)} (the credentials are not accepted there: the "
+                    "Region is probably not enabled for this account); enable it or leave it out of --region."
+                )
+        return sentences + others
+
+    def notes(self) -> list[str]:
+        """Things worth knowing that are not errors: keys the engine could not read fail closed (row 6)."""
+        notes = []
+        for scan in self.scans:
+            unreadable = {
+                j.key.display_arn
+                for j in scan.result.judgements
+                if j.key is not None
+                and j.key.lookup is KeyLookup.UNVERIFIABLE
+                and "AccessDenied" in (j.key.error or "")
+            }
+            if unreadable:
+                notes.append(
+                    f"kms:DescribeKey was denied for {len(unreadable)} key(s) in {scan.region}; their groups are "
+                    "NON_COMPLIANT (row 6, fail closed, as in the rule). If it is this principal that lacks "
+                    f"kms:DescribeKey rather than the key policy, grant it ({PERMISSIONS_DOC})."
+                )
+        return notes
+
+    def exit_code(self, rows: Iterable[Mapping[str, output.Value]]) -> int:
+        """2 if anything was skipped (an incomplete scan never passes), else 1 if any NON_COMPLIANT, else 0."""
+        verdicts = {row["verdict"] for row in rows}
+        if SKIPPED in verdicts:
+            return EXIT_ERROR
+        return EXIT_NON_COMPLIANT if Compliance.NON_COMPLIANT.value in verdicts else EXIT_OK
+
+    def header(self) -> dict[str, Any]:
+        """The context every machine-readable report starts with."""
+        return {
+            "tool": "cmk-rule",
+            "version": __version__,
+            "command": self.command,
+            "generated_at": output.iso(self.started_at),
+            "account": self.account_id,
+            "principal": self.principal_arn,
+            "partition": self.partition,
+            "regions": list(self.regions),
+            "parameters": dict(self.parameters),
+        }

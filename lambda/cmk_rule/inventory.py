@@ -119,7 +119,7 @@ class ReplicationGroupInventory:
         self._elasticache = elasticache
 
     def pages(self) -> Iterator[list[ReplicationGroup]]:
-        """Yield the groups a page at a time; raises :class:`TransientAwsError` if a page cannot be read.
+        """Yield the groups a page at a time; raises ``AwsCallError`` if a page cannot be read.
 
         Yielding pages lets the caller keep what it already has when a later page fails.
         """

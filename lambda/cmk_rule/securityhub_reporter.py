@@ -206,27 +206,23 @@ class SecurityHubReporter:
             try:
                 outcome.calls += 1
                 response = self._client.batch_import_findings(Findings=pending)
-            except ClientError as error:
-                if error_code(error) in NOT_ENABLED_CODES:
+            except (ClientError, BotoCoreError) as error:
+                if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                     outcome.not_enabled = True
                 for finding in pending:
                     outcome.failed[finding["Id"]] = f"securityhub:BatchImportFindings {describe_error(error)}"
                 return
-            except BotoCoreError as error:
-                for finding in pending:
-                    outcome.failed[finding["Id"]] = f"securityhub:BatchImportFindings {describe_error(error)}"
-                return
             failures = {item.get("Id"): item for item in response.get("FailedFindings", [])}
-            for finding in pending:
-                if finding["Id"] not in failures:
-                    outcome.imported.append(finding["Id"])
-            retry = [f for f in pending if failures.get(f["Id"], {}).get("ErrorCode") in _TRANSIENT_FINDING_CODES]
+            retry = []
             for finding in pending:
                 failure = failures.get(finding["Id"])
-                if failure is not None and finding not in retry:
-                    outcome.failed[finding["Id"]] = f"{failure.get('ErrorCode')}: {failure.get('ErrorMessage', '')}"[
-                        :300
-                    ]
+                if failure is None:
+                    outcome.imported.append(finding["Id"])
+                elif failure.get("ErrorCode") in _TRANSIENT_FINDING_CODES:
+                    retry.append(finding)
+                else:
+                    why = f"{failure.get('ErrorCode')}: {failure.get('ErrorMessage', '')}"
+                    outcome.failed[finding["Id"]] = why[:300]
             if not retry:
                 return
             pending = retry

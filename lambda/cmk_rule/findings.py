@@ -15,6 +15,7 @@ from typing import Any
 from cmk_rule import __version__
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyFacts
+from cmk_rule.rows import Severity
 from cmk_rule.verdict import Compliance, Row, Verdict
 
 SCHEMA_VERSION = "2018-10-08"
@@ -38,7 +39,8 @@ RELATED_REQUIREMENTS = [
     "PCI DSS v4.0.1/3.5.1",
     "PCI DSS v4.0.1/3.6.1",
 ]
-HIGH_RISK_ROWS = frozenset({Row.KEY_NOT_ENABLED, Row.KEY_NOT_FOUND})
+# The rows whose registry severity is HIGH: the key can no longer protect the data (disabled, pending deletion, gone).
+HIGH_RISK_ROWS = frozenset(row for row in Row if row.spec.severity is Severity.HIGH)
 
 # ASFF limits checked before a finding is sent (BatchImportFindings would otherwise reject it).
 LIMITS = {"Id": 512, "GeneratorId": 512, "Title": 256, "Description": 1024, "Recommendation.Text": 512}
@@ -75,10 +77,13 @@ class FindingScope:
 
 
 def severity_for(verdict: Verdict) -> str:
-    """HIGH when the key can no longer protect the data (disabled, pending deletion, gone); other failures MEDIUM."""
+    """The row's registry severity: HIGH when the key can no longer protect the data, other failures MEDIUM.
+
+    A verdict that is not NON_COMPLIANT is INFORMATIONAL whatever its row (a verdict built by hand may pair them).
+    """
     if verdict.compliance is Compliance.NON_COMPLIANT:
-        return "HIGH" if verdict.row in HIGH_RISK_ROWS else "MEDIUM"
-    return "INFORMATIONAL"
+        return str(verdict.row.spec.severity)
+    return str(Severity.INFORMATIONAL)
 
 
 def compliance_status(verdict: Verdict) -> str:
@@ -178,9 +183,7 @@ def build_finding(
         },
         "Compliance": {
             "Status": status,
-            "StatusReasons": [
-                {"ReasonCode": f"ROW_{verdict.row.value}_{verdict.row.name}", "Description": verdict.annotation}
-            ],
+            "StatusReasons": [{"ReasonCode": verdict.row.reason_code, "Description": verdict.annotation}],
             "RelatedRequirements": list(RELATED_REQUIREMENTS),
         },
         "Resources": [

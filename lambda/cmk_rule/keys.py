@@ -7,7 +7,6 @@ only when rotation is required and the key could otherwise pass. ``alias/aws/...
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,12 +15,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cmk_rule import validation
 from cmk_rule.aws import call_error, describe_error, error_code, is_transient
-
-_KEY_ID = re.compile(
-    r"^(mrk-[0-9a-f]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
-)
-_AWS_MANAGED_ALIAS = re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias/aws/", re.ASCII)
 
 
 class KeyLookup(Enum):
@@ -57,7 +52,7 @@ def normalize_reference(reference: str, *, partition: str, region: str, account_
     """Turn a key id or alias name into an ARN in the group's account and Region; ARNs pass through unchanged."""
     if reference.startswith("arn:"):
         return reference
-    if _KEY_ID.fullmatch(reference):
+    if validation.is_key_id(reference):
         return f"arn:{partition}:kms:{region}:{account_id}:key/{reference}"
     if reference.startswith("alias/"):
         return f"arn:{partition}:kms:{region}:{account_id}:{reference}"
@@ -66,7 +61,7 @@ def normalize_reference(reference: str, *, partition: str, region: str, account_
 
 def is_aws_managed_alias(reference: str) -> bool:
     """True for ``alias/aws/...`` in any form: AWS-managed by definition, and never to be resolved."""
-    return bool(_AWS_MANAGED_ALIAS.match(reference))  # a prefix: alias/aws/<anything>
+    return validation.is_aws_managed_alias(reference)  # a prefix: alias/aws/<anything>
 
 
 class KeyResolver:

@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import describe_error
+from cmk_rule.batches import send_with_retries
 from cmk_rule.request import RESOURCE_TYPE
 
 BATCH_SIZE = 100
@@ -88,8 +89,7 @@ class ConfigReporter:
         return outcome
 
     def _send_batch(self, batch: list[Evaluation], outcome: ReportOutcome) -> None:
-        pending = batch
-        for attempt in range(1, FAILED_EVALUATION_ATTEMPTS + 1):
+        def send(pending: list[Evaluation]) -> list[Evaluation]:
             try:
                 outcome.calls += 1
                 response = self._config.put_evaluations(
@@ -104,15 +104,15 @@ class ConfigReporter:
                     outcome.failed[evaluation.resource_id] = why
                 if not pending:
                     outcome.failed[EMPTY_REPORT] = why
-                return
+                return []
             failed_ids = {item.get("ComplianceResourceId") for item in response.get("FailedEvaluations", [])}
             outcome.sent.extend(e.resource_id for e in pending if e.resource_id not in failed_ids)
-            pending = [e for e in pending if e.resource_id in failed_ids]
-            if not pending:
-                return
-            if attempt < FAILED_EVALUATION_ATTEMPTS:
-                self._sleep(RETRY_DELAY_SECONDS * attempt)
-        for evaluation in pending:
+            return [e for e in pending if e.resource_id in failed_ids]
+
+        still_failing = send_with_retries(
+            batch, send, attempts=FAILED_EVALUATION_ATTEMPTS, delay_seconds=RETRY_DELAY_SECONDS, sleep=self._sleep
+        )
+        for evaluation in still_failing:
             outcome.failed[evaluation.resource_id] = (
                 f"config:PutEvaluations returned it in FailedEvaluations {FAILED_EVALUATION_ATTEMPTS} times"
             )

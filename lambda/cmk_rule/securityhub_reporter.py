@@ -23,8 +23,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import describe_error, error_code
+from cmk_rule.batches import send_with_retries
 from cmk_rule.engine import Judgement
 from cmk_rule.findings import FIELD_PREFIX, FindingScope, build_finding, validate_finding
+from cmk_rule.timestamps import iso_z
 
 BATCH_SIZE = 100  # BatchImportFindings maximum
 FAILED_FINDING_ATTEMPTS = 3
@@ -45,7 +47,7 @@ GROUP_ID_FIELD = f"{FIELD_PREFIX}ReplicationGroupId"
 
 def iso_now(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
     """ASFF timestamps: ISO-8601 in UTC with milliseconds and a Z."""
-    return clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(clock())
 
 
 @dataclass
@@ -201,8 +203,7 @@ class SecurityHubReporter:
             self._send_batch(batch, outcome)
 
     def _send_batch(self, batch: list[dict[str, Any]], outcome: FindingsOutcome) -> None:
-        pending = batch
-        for attempt in range(1, FAILED_FINDING_ATTEMPTS + 1):
+        def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
             try:
                 outcome.calls += 1
                 response = self._client.batch_import_findings(Findings=pending)
@@ -211,7 +212,7 @@ class SecurityHubReporter:
                     outcome.not_enabled = True
                 for finding in pending:
                     outcome.failed[finding["Id"]] = f"securityhub:BatchImportFindings {describe_error(error)}"
-                return
+                return []
             failures = {item.get("Id"): item for item in response.get("FailedFindings", [])}
             retry = []
             for finding in pending:
@@ -223,12 +224,12 @@ class SecurityHubReporter:
                 else:
                     why = f"{failure.get('ErrorCode')}: {failure.get('ErrorMessage', '')}"
                     outcome.failed[finding["Id"]] = why[:300]
-            if not retry:
-                return
-            pending = retry
-            if attempt < FAILED_FINDING_ATTEMPTS:
-                self._sleep(RETRY_DELAY_SECONDS * attempt)
-        for finding in pending:
+            return retry
+
+        still_failing = send_with_retries(
+            batch, send, attempts=FAILED_FINDING_ATTEMPTS, delay_seconds=RETRY_DELAY_SECONDS, sleep=self._sleep
+        )
+        for finding in still_failing:
             outcome.failed[finding["Id"]] = f"still failing after {FAILED_FINDING_ATTEMPTS} attempts (transient)"
 
 

@@ -91,6 +91,7 @@ class ScanReport:
             key_rotation_note=note,
             key_read_at=output.iso(key.read_at) if key else None,
             row=verdict.row.number,
+            row_id=verdict.row.slug,
             verdict=verdict.compliance.value,
             annotation=verdict.annotation,
         )

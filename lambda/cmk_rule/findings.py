@@ -208,6 +208,7 @@ def build_finding(
             f"{FIELD_PREFIX}ReplicationGroupId": verdict.group_id,
             f"{FIELD_PREFIX}DecisionRow": str(verdict.row.number),
             f"{FIELD_PREFIX}DecisionRowName": verdict.row.name,
+            f"{FIELD_PREFIX}DecisionRowId": verdict.row.slug,
             f"{FIELD_PREFIX}ComplianceType": verdict.compliance.value,
             f"{FIELD_PREFIX}Version": __version__,
         },

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from cmk_rule.rows import Row
 from cmk_rule_cli import check as check_module
+from cmk_rule_cli.iac import sarif
 from cmk_rule_cli.main import main
 
 from .support import CFN_JSON, CFN_YAML, CORPUS, REPO, TF_MODULES, TF_ROOT, Run
@@ -177,9 +179,9 @@ def test_sarif_output(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
         "tests/corpus/cloudformation/cache-groups.yaml"
     )
     noted = by_name["LiteralArnGroup"]
-    assert (noted["ruleId"], noted["level"]) == ("CMK-ROW-11", "note")
+    assert (noted["ruleId"], noted["level"]) == (sarif.rule_id(Row.COMPLIANT), "note")
     passed = by_name["GoodGroup"]
-    assert (passed["ruleId"], passed["level"], passed["kind"]) == ("CMK-ROW-11", "none", "pass")
+    assert (passed["ruleId"], passed["level"], passed["kind"]) == (sarif.rule_id(Row.COMPLIANT), "none", "pass")
     plan_result = by_name["module.regional.module.replica.aws_elasticache_replication_group.this"]
     assert plan_result["ruleId"] == "CMK-ROW-08"
     assert "region" not in plan_result["locations"][0]["physicalLocation"]

@@ -93,7 +93,7 @@ def change_event(
 ) -> dict[str, Any]:
     """A ConfigurationItemChangeNotification for one replication group."""
     arn = f"arn:aws:elasticache:{region}:{account_id}:replicationgroup:{group_id}"
-    item = {
+    item: dict[str, Any] = {
         "relatedEvents": [],
         "relationships": [],
         "configuration": configuration,

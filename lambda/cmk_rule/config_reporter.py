@@ -12,13 +12,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import describe_error
 from cmk_rule.batches import send_with_retries
 from cmk_rule.request import RESOURCE_TYPE
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_config import ConfigServiceClient
+    from mypy_boto3_config.type_defs import EvaluationTypeDef
 
 BATCH_SIZE = 100
 FAILED_EVALUATION_ATTEMPTS = 3
@@ -61,7 +65,7 @@ class ConfigReporter:
 
     def __init__(
         self,
-        config: Any,
+        config: ConfigServiceClient,
         *,
         result_token: str,
         test_mode: bool,
@@ -93,7 +97,7 @@ class ConfigReporter:
             try:
                 outcome.calls += 1
                 response = self._config.put_evaluations(
-                    Evaluations=[evaluation.to_api() for evaluation in pending],
+                    Evaluations=cast("list[EvaluationTypeDef]", [evaluation.to_api() for evaluation in pending]),
                     ResultToken=self._result_token,
                     TestMode=self._test_mode,
                 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cmk_rule.config_history import PreviousResult, fetch_configuration_item, previous_results
 from cmk_rule.config_reporter import Evaluation
@@ -22,6 +22,9 @@ from cmk_rule.outcomes import Skip, Step
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.request import DELETED_STATUSES, RESOURCE_TYPE, MessageType, RuleInvocation, parse_timestamp
 from cmk_rule.verdict import Compliance, Verdict, decide_with_key, decide_without_key, fit_annotation
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_config import ConfigServiceClient
 
 VANISHED_ANNOTATION = "The replication group no longer exists; its previous result is retired."
 # The names the two run-level steps carry in ``RunResult.skipped`` and in IncompleteRunError.
@@ -98,7 +101,7 @@ class Engine:
         *,
         inventory: ReplicationGroupInventory,
         keys: KeyResolver,
-        config: Any | None = None,
+        config: ConfigServiceClient | None = None,
         deadline: Deadline | None = None,
     ) -> None:
         self._parameters = parameters
@@ -140,7 +143,7 @@ class Engine:
                 break
             self._judge_into(group, result)
         if listing_complete and rule_name is not None and self._config is not None:
-            self._retire_vanished(rule_name, {g.group_id for g in groups}, result, read_not_applicable)
+            self._retire_vanished(self._config, rule_name, {g.group_id for g in groups}, result, read_not_applicable)
         result.key_lookups = self._keys.describe_calls
         return result
 
@@ -154,6 +157,8 @@ class Engine:
                     invocation, oversized.resource_id, oversized.resource_type, timestamp, oversized.status
                 )
             result = RunResult(ordering_timestamp=timestamp)
+            if self._config is None:
+                raise ValueError("an oversized configuration item can only be fetched with a Config client")
             try:
                 item = fetch_configuration_item(self._config, oversized)
             except AwsCallError as error:
@@ -196,12 +201,19 @@ class Engine:
             return
         result.judgements.append(Judgement(group, key, verdict))
 
-    def _retire_vanished(self, rule_name: str, listed: set[str], result: RunResult, read_not_applicable: bool) -> None:
+    def _retire_vanished(
+        self,
+        config: ConfigServiceClient,
+        rule_name: str,
+        listed: set[str],
+        result: RunResult,
+        read_not_applicable: bool,
+    ) -> None:
         types = [Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value]
         if read_not_applicable:
             types.append(Compliance.NOT_APPLICABLE.value)
         try:
-            previous = previous_results(self._config, rule_name, types)
+            previous = previous_results(config, rule_name, types)
         except AwsCallError as error:
             result.skip(Skip.from_error(error, step=Step.PREVIOUS_RESULTS, detail="stale results were not retired"))
             return

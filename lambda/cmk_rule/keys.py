@@ -11,12 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule import validation
 from cmk_rule.aws import call_error, describe_error, error_code, is_transient
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_kms import KMSClient
 
 
 class KeyLookup(Enum):
@@ -74,7 +77,7 @@ class KeyResolver:
 
     def __init__(
         self,
-        kms: Any,
+        kms: KMSClient,
         *,
         partition: str,
         region: str,
@@ -151,7 +154,7 @@ class KeyResolver:
         return self._rotation[key_arn]
 
 
-def read_rotation(kms: Any, key_arn: str) -> tuple[bool | None, str | None]:
+def read_rotation(kms: KMSClient, key_arn: str) -> tuple[bool | None, str | None]:
     """(``KeyRotationEnabled``, note) for one key: ``(False, note)`` when the key cannot rotate automatically,
     ``(None, the error)`` when KMS refused to say. Raises :class:`~cmk_rule.errors.TransientAwsError` for a failure
     worth retrying. Shared by the rule and by ``cmk-rule evidence`` (which records the fact even when not required)."""

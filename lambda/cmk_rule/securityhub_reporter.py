@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -27,6 +27,10 @@ from cmk_rule.batches import send_with_retries
 from cmk_rule.engine import Judgement
 from cmk_rule.findings import FIELD_PREFIX, FindingScope, build_finding, validate_finding
 from cmk_rule.timestamps import iso_z
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.type_defs import AwsSecurityFindingFiltersTypeDef, AwsSecurityFindingTypeDef
 
 BATCH_SIZE = 100  # BatchImportFindings maximum
 FAILED_FINDING_ATTEMPTS = 3
@@ -68,7 +72,7 @@ class SecurityHubReporter:
 
     def __init__(
         self,
-        securityhub: Any,
+        securityhub: SecurityHubClient,
         scope: FindingScope,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -172,7 +176,10 @@ class SecurityHubReporter:
             filters["Id"] = [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in sorted(wanted)]
         found: dict[str, StoredFinding] = {}
         paginator = self._client.get_paginator("get_findings")
-        for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 100}):
+        pages = paginator.paginate(
+            Filters=cast("AwsSecurityFindingFiltersTypeDef", filters), PaginationConfig={"PageSize": 100}
+        )
+        for page in pages:
             outcome.calls += 1
             for finding in page.get("Findings", []):
                 # Security Hub applies the filters; they are re-checked here because moto ignores GetFindings filters.
@@ -206,7 +213,8 @@ class SecurityHubReporter:
         def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
             try:
                 outcome.calls += 1
-                response = self._client.batch_import_findings(Findings=pending)
+                # Built by findings.build_finding and checked by validate_finding (plain dicts, not TypedDicts).
+                response = self._client.batch_import_findings(Findings=cast("list[AwsSecurityFindingTypeDef]", pending))
             except (ClientError, BotoCoreError) as error:
                 if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                     outcome.not_enabled = True

@@ -34,7 +34,13 @@ from dataclasses import dataclass, field
 
 from cmk_rule.keys import is_aws_managed_alias
 from cmk_rule.rows import ROWS
-from cmk_rule.validation import ACCOUNT_ID_PATTERN, KEY_ID_PATTERN, PARTITION_PATTERN, REGION_PATTERN
+from cmk_rule.validation import (
+    ACCOUNT_ID_PATTERN,
+    KEY_ID_PATTERN,
+    PARTITION_PATTERN,
+    REGION_PATTERN,
+    canonical_key_arn,
+)
 from cmk_rule.verdict import Row
 from cmk_rule_cli.iac.model import (
     CLOUDFORMATION,
@@ -161,7 +167,7 @@ def approval(reference: str, approved: Iterable[str]) -> bool | None:
     full_arn = _KEY_ARN.match(reference) is not None
     for entry in approved:
         if full_arn and _KEY_ARN.match(entry):
-            if entry == reference:
+            if canonical_key_arn(entry) == canonical_key_arn(reference):  # key ids compare as KMS spells them
                 return True
         elif key_id_of(entry) == key_id:
             return True

@@ -242,27 +242,26 @@ def read_key_use(
     """
     if window.empty:
         return
+    # The limiter waits before every LookupEvents the paginator actually sends (a hook, so no wait is spent on a
+    # page that is never asked for); botocore's retries of one call back off on their own.
+    cloudtrail.meta.events.register(
+        "before-parameter-build.cloudtrail.LookupEvents",
+        lambda **_: limiter.acquire(),
+        unique_id=f"cmk-rule-limiter-{id(limiter)}",
+    )
     paginator = cloudtrail.get_paginator("lookup_events")
-    pages = iter(
-        paginator.paginate(
-            LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": use.key_arn}],
-            StartTime=window.start,
-            EndTime=window.end,
-            PaginationConfig={"PageSize": PAGE_SIZE},
-        )
+    pages = paginator.paginate(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": use.key_arn}],
+        StartTime=window.start,
+        EndTime=window.end,
+        PaginationConfig={"PageSize": PAGE_SIZE, "MaxItems": PAGE_SIZE * max_pages},
     )
     try:
-        while True:
-            if use.pages >= max_pages:
-                use.truncated = True
-                return
-            limiter.acquire()
-            page = next(pages, None)
-            if page is None:
-                return
+        for page in pages:
             use.pages += 1
             for event in page.get("Events", []):
                 use.add(event)
+        use.truncated = bool(pages.resume_token)
     except (ClientError, BotoCoreError) as error:
         use.error = call_error(LOOKUP_OPERATION, error)
 

@@ -423,15 +423,19 @@ def _html_key_use(proof: KeyUseProof | None) -> html_report.KeyUseSection | None
     )
 
 
-def read_aggregator(args: argparse.Namespace, wanted: str) -> aggregator.AggregateResults:
-    """The aggregator's results, read with the caller's own credentials in the first --region (or the default)."""
+def aggregator_client(args: argparse.Namespace) -> Any:
+    """A Config client with the caller's own credentials (read-only guard) in the first --region, or the default."""
     session = collect.open_session(args.profile)
     try:
         request = regions.parse_region_arguments(args.regions, session.region_name)
     except regions.RegionArgumentError as error:
         raise errors.CliError(str(error)) from None
-    config = collect.ClientMaker(session).client("config", request.home)
-    return aggregator.read(config, args.aggregator, wanted)
+    return collect.ClientMaker(session).client("config", request.home)
+
+
+def read_aggregator(args: argparse.Namespace, wanted: str) -> aggregator.AggregateResults:
+    """The aggregator's recorded results for the rule, every account and Region."""
+    return aggregator.read(aggregator_client(args), args.aggregator, wanted)
 
 
 def run(args: argparse.Namespace) -> int:

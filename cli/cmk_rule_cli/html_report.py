@@ -37,8 +37,9 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:
 h1{font-size:1.45rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:1.8rem 0 .5rem}h3{font-size:1rem;margin:1rem 0 .3rem}
 table{border-collapse:collapse;margin:.4rem 0}th,td{border:1px solid #d0d7de;padding:.25rem .45rem;text-align:left;
 vertical-align:top;overflow-wrap:anywhere}th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
-table.wide{width:100%;table-layout:fixed}table.wide td{font-size:12px}
-.v{font-weight:600}.v-COMPLIANT,.u-USED{color:#1a7f37}.v-NON_COMPLIANT,.u-NO_USE_IN_PERIOD{color:#cf222e}
+table.wide{width:100%;table-layout:fixed}table.wide td,table.auto td{font-size:12px}table.auto{width:100%}
+table.auto td,table.auto th{overflow-wrap:break-word}
+.v{font-weight:600}td.v,td[class^="u-"]{overflow-wrap:normal}.v-COMPLIANT,.u-USED{color:#1a7f37}.v-NON_COMPLIANT,.u-NO_USE_IN_PERIOD{color:#cf222e}
 .v-NOT_APPLICABLE{color:#57606a}.v-SKIPPED,.u-NOT_READ,.u-NO_USE_IN_KEPT_HISTORY{color:#9a6700}
 .problems li{color:#cf222e}.flags li{color:#9a6700}.meta th{width:11rem}.muted{color:#57606a}
 svg text{font:13px system-ui,sans-serif}details{margin:.4rem 0;border:1px solid #d0d7de;border-radius:6px;
@@ -47,15 +48,15 @@ padding:.3rem .6rem}summary{cursor:pointer;font-weight:600}abbr{text-decoration:
 
 # Group table: (column, header, width). Verdict and reason first; widths add up to 100%.
 GROUP_COLUMNS = (
-    ("verdict", "Verdict", "9%"),
-    ("annotation", "Reason", "33%"),
+    ("verdict", "Verdict", "10%"),
+    ("annotation", "Reason", "30%"),
     ("group_id", "Group", "13%"),
     ("engine", "Engine / status", "8%"),
-    ("key_arn", "Key", "10%"),
-    ("key_state", "Key state", "6%"),
-    ("key_rotation", "Rotation", "5%"),
+    ("key_arn", "Key", "9%"),
+    ("key_state", "Key state", "7%"),
+    ("key_rotation", "Rotates", "6%"),
     ("key_use", "Key use in period", "9%"),
-    ("listed_at", "Listed at", "7%"),
+    ("listed_at", "Listed at", "8%"),
 )
 _RANK = {verdict: index for index, verdict in enumerate(VERDICTS)}
 
@@ -165,8 +166,13 @@ def spark(daily: Sequence[int], label: str) -> str:
     )
 
 
+def _breakable(value: Value) -> str:
+    """A status word such as NON_COMPLIANT, allowed to wrap only after its underscores."""
+    return _cell(value).replace("_", "_<wbr>")
+
+
 def _verdict_cell(value: Value) -> str:
-    return f'<td class="v v-{_cell(value)}">{_cell(value)}</td>' if value else "<td></td>"
+    return f'<td class="v v-{_cell(value)}">{_breakable(value)}</td>' if value else "<td></td>"
 
 
 def _group_table(rows: Sequence[Row]) -> str:
@@ -184,7 +190,7 @@ def _group_table(rows: Sequence[Row]) -> str:
             elif column == "engine":
                 cells.append(f"<td>{_cell(value)}<br>{_cell(row.get('status'))}</td>")
             elif column == "key_use":
-                cells.append(f'<td class="u-{_cell(value)}">{_cell(value)}</td>')
+                cells.append(f'<td class="u-{_cell(value)}">{_breakable(value)}</td>')
             else:
                 cells.append(f"<td>{_cell(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -201,7 +207,7 @@ def _wide_table(cols: str, head: str, body: Sequence[str]) -> str:
 def _plain_table(rows: Sequence[Row], columns: Sequence[str]) -> str:
     head = "".join(f"<th>{escape(column)}</th>" for column in columns)
     body = []
-    for row in rows:
+    for row in sorted(rows, key=lambda r: _RANK.get(str(r.get("compliance_type") or r.get("verdict")), len(_RANK))):
         cells = []
         for column in columns:
             value = row.get(column)
@@ -212,7 +218,7 @@ def _plain_table(rows: Sequence[Row], columns: Sequence[str]) -> str:
             else:
                 cells.append(f"<td>{_cell(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return f'<table class="wide"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+    return f'<table class="auto"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _counts_table(counts: Mapping[str, Mapping[str, int]], verdicts: Sequence[str], first: str) -> str:
@@ -283,7 +289,7 @@ def _key_use_section(section: KeyUseSection, flags: Sequence[str]) -> str:
         status = _cell(row.get("use_status"))
         body.append(
             "<tr>"
-            f'<td class="v u-{status}">{status}</td><td>{short_arn(row.get("key_arn"))}</td>'
+            f'<td class="v u-{status}">{_breakable(row.get("use_status"))}</td><td>{short_arn(row.get("key_arn"))}</td>'
             f"<td>{_cell(row.get('account'))}<br>{_cell(row.get('region'))}</td><td>{_cell(row.get('groups'))}</td>"
             f'<td class="n">{_cell(row.get("elasticache_calls"))}{" +" if row.get("truncated") else ""}</td>'
             f"<td>{_cell(row.get('first_seen'))}<br>{_cell(row.get('last_seen'))}</td>"
@@ -291,8 +297,9 @@ def _key_use_section(section: KeyUseSection, flags: Sequence[str]) -> str:
             f"<td>{spark(section.daily[index], text(row.get('key_arn')))}</td></tr>"
         )
     cols = "".join(f'<col style="width:{w}">' for w in ("11%", "10%", "11%", "14%", "7%", "14%", "16%", "17%"))
+    heading = f"Key-use proof: ElastiCache's kms:Decrypt / kms:GenerateDataKey* calls ({len(section.rows)} key(s))"
     parts = [
-        f"<h2>Key-use proof: ElastiCache's kms:Decrypt / kms:GenerateDataKey* calls ({len(section.rows)} key(s))</h2>",
+        f'<h2 id="key-use">{escape(heading)}</h2>',
         '<p class="muted">From CloudTrail: calls whose userIdentity.invokedBy (or source) is '
         "elasticache.amazonaws.com. "
         "A key without such calls is flagged: no use in the period, or no use in the part of it event history still "
@@ -354,7 +361,7 @@ def render_summary(
         "<h2>Verdicts per account and Region</h2>",
         bar_chart(counts),
         _counts_table(counts, VERDICTS, "account/Region"),
-        f"<h2>Replication groups ({len(rows)}), failures first</h2>",
+        f'<h2 id="groups">Replication groups ({len(rows)}), failures first</h2>',
         _accounts_section(rows),
     ]
     if key_use is not None:

@@ -155,6 +155,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="skip the CloudTrail key-use proof (cloudtrail:LookupEvents); the pack then says it was not read",
     )
     proof.add_argument(
+        "--cloudtrail-lake",
+        metavar="EVENT_DATA_STORE",
+        help="read key use from this CloudTrail Lake event data store (id or ARN; one SQL query for all keys, "
+        "cloudtrail:StartQuery/GetQueryResults, read in the first --region) instead of the 90-day event history",
+    )
+    proof.add_argument(
         "--aggregator",
         metavar="NAME",
         help="Config aggregator whose recorded results for --rule-name (a name or prefix; OrgConfigRule-NAME-... "
@@ -255,7 +261,7 @@ class KeyUseProof:
             "source": self.source,
             "read": not self.skipped,
             "window": {"start": output.iso(self.window.start), "end": output.iso(self.window.end)},
-            "history_days": keyuse.EVENT_HISTORY_DAYS,
+            "history_days": keyuse.EVENT_HISTORY_DAYS if self.window.history_start else None,
             "period_reaches_past_history": self.window.cut_by_history,
             "keys": [
                 {**use.as_row(self.window), "daily": {day.isoformat(): n for day, n in sorted(use.daily.items())}}
@@ -274,14 +280,19 @@ def _with_key_use(rows: list[dict[str, output.Value]], proof: KeyUseProof) -> No
 
 
 def prove_key_use(
-    report: accounts.Report, rows: Sequence[output.Row], period: Period, *, enabled: bool, now: datetime
+    args: argparse.Namespace, report: accounts.Report, rows: Sequence[output.Row], period: Period, *, now: datetime
 ) -> KeyUseProof:
-    """Read CloudTrail event history for every customer-managed key that protects a group (see :mod:`keyuse`)."""
-    window = keyuse.window_for(period.start, period.end, now, history_days=keyuse.EVENT_HISTORY_DAYS)
-    source = "CloudTrail event history (cloudtrail:LookupEvents)"
+    """Read CloudTrail for every customer-managed key that protects a group (see :mod:`keyuse`): the event history
+    of each key's own account and Region, or one CloudTrail Lake query."""
+    lake = getattr(args, "cloudtrail_lake", None)
+    history_days = None if lake else keyuse.EVENT_HISTORY_DAYS
+    window = keyuse.window_for(period.start, period.end, now, history_days=history_days)
     tasks = keyuse.tasks_from_rows(rows)
-    if not enabled:
-        return KeyUseProof(window, [], source, skipped=True)
+    if not args.key_use:
+        return KeyUseProof(window, [], "not read (--no-key-use)", skipped=True)
+    if lake:
+        source = f"CloudTrail Lake event data store {lake} (cloudtrail:StartQuery, one query for all keys)"
+        return KeyUseProof(window, keyuse.prove_with_lake(tasks, window, home_client(args, "cloudtrail"), lake), source)
     clients = {(account, scan.region): scan.clients for account, scan in accounts.account_scans(report)}
 
     def cloudtrail_for(account: str, region: str) -> Any:
@@ -295,7 +306,7 @@ def prove_key_use(
         uses = keyuse.prove(tasks, window, cloudtrail_for, advance=progress.advance)
     finally:
         progress.close()
-    return KeyUseProof(window, uses, source)
+    return KeyUseProof(window, uses, "CloudTrail event history (cloudtrail:LookupEvents)")
 
 
 def write_folder(directory: Path, files: Mapping[str, str], manifest: dict[str, Any]) -> None:
@@ -423,19 +434,19 @@ def _html_key_use(proof: KeyUseProof | None) -> html_report.KeyUseSection | None
     )
 
 
-def aggregator_client(args: argparse.Namespace) -> Any:
-    """A Config client with the caller's own credentials (read-only guard) in the first --region, or the default."""
+def home_client(args: argparse.Namespace, service: str) -> Any:
+    """A client with the caller's own credentials (read-only guard) in the first --region, or the default."""
     session = collect.open_session(args.profile)
     try:
         request = regions.parse_region_arguments(args.regions, session.region_name)
     except regions.RegionArgumentError as error:
         raise errors.CliError(str(error)) from None
-    return collect.ClientMaker(session).client("config", request.home)
+    return collect.ClientMaker(session).client(service, request.home)
 
 
 def read_aggregator(args: argparse.Namespace, wanted: str) -> aggregator.AggregateResults:
     """The aggregator's recorded results for the rule, every account and Region."""
-    return aggregator.read(aggregator_client(args), args.aggregator, wanted)
+    return aggregator.read(home_client(args, "config"), args.aggregator, wanted)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -447,10 +458,15 @@ def run(args: argparse.Namespace) -> int:
             raise errors.CliError("--rule-name is empty")
         if args.aggregator is not None and not (args.aggregator.strip() and args.rule_name):
             raise errors.CliError("--aggregator needs a non-empty aggregator name and --rule-name (a name or prefix)")
+        if args.cloudtrail_lake is not None:
+            try:
+                keyuse.event_data_store_id(args.cloudtrail_lake)
+            except ValueError as error:
+                raise errors.CliError(f"--cloudtrail-lake: {error}") from None
         check_output_dir(directory, args.force)
         report = collect.collect(args, command=NAME, read_rotation=True, rule_name=args.rule_name)
         rows = report.rows()
-        proof = prove_key_use(report, rows, period, enabled=args.key_use, now=datetime.now(UTC))
+        proof = prove_key_use(args, report, rows, period, now=datetime.now(UTC))
         aggregate = read_aggregator(args, args.rule_name) if args.aggregator else None
     except errors.CliError as error:
         sys.stderr.write(f"cmk-rule evidence: error: {error}\n")

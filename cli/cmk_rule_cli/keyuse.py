@@ -28,6 +28,7 @@ so none is relied on. A call made with ElastiCache's service-linked role
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -331,3 +332,122 @@ def problems(uses: Iterable[KeyUse]) -> list[str]:
             f"({keys}): {uses_here[0].error}; their use is not proven, run again later."
         )
     return sentences
+
+
+# --- CloudTrail Lake ----------------------------------------------------------------------------------------------
+
+LAKE_OPERATION = "cloudtrail:StartQuery"
+LAKE_POLL_SECONDS = 2.0
+LAKE_MAX_POLLS = 450  # 15 minutes
+_EVENT_DATA_STORE = re.compile(r"^(?:arn:[\w-]+:cloudtrail:[\w-]+:\d{12}:eventdatastore/)?([A-Za-z0-9-]{1,128})$")
+
+
+def event_data_store_id(value: str) -> str:
+    """The id an event data store is queried by (``FROM <id>``), from its id or ARN; anything else is refused, so
+    nothing but that id reaches the SQL text."""
+    match = _EVENT_DATA_STORE.fullmatch(value.strip())
+    if not match:
+        raise ValueError(f"'{value}' is not a CloudTrail Lake event data store id or ARN")
+    return match.group(1)
+
+
+def lake_query(store_id: str, window: Window) -> str:
+    """One SQL query for every key: ElastiCache's key-use calls in the window, per key, account, Region and day.
+
+    CloudTrail Lake runs Trino SQL over the event's fields, ``FROM`` the event data store's id
+    (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/query-limitations.html); ``requestParameters`` is a
+    map of strings, so the key comes from ``element_at(requestParameters, 'keyId')``. Only our own validated id and
+    timestamps are put into the text.
+    """
+    start, end = (moment.strftime("%Y-%m-%d %H:%M:%S") for moment in (window.start, window.end))
+    # StartQuery has no bind parameters for a free-form statement; the only inserted values are the validated id
+    # and our own timestamps.
+    columns = (
+        "SELECT element_at(requestParameters, 'keyId') AS key_id, recipientAccountId AS account, awsRegion AS region, "
+        "date(eventTime) AS day, count(*) AS calls, min(eventTime) AS first_seen, max(eventTime) AS last_seen, "
+        "max(eventID) AS example"
+    )
+    source = f"FROM {store_id}"
+    conditions = (
+        "WHERE eventSource = 'kms.amazonaws.com' AND (eventName = 'Decrypt' OR eventName LIKE 'GenerateDataKey%') "
+        f"AND eventTime >= '{start}' AND eventTime < '{end}' "
+        f"AND (userIdentity.invokedBy = '{ELASTICACHE}' OR sourceIPAddress = '{ELASTICACHE}') GROUP BY 1, 2, 3, 4"
+    )
+    return " ".join((columns, source, conditions))
+
+
+def _matches_key(key_arn: str, key_id: str) -> bool:
+    return key_id == key_arn or key_arn.endswith(f":key/{key_id}")
+
+
+def prove_with_lake(
+    tasks: Iterable[KeyTask],
+    window: Window,
+    cloudtrail: Any,
+    store: str,
+    *,
+    sleep: Callable[[float], None] | None = None,
+) -> list[KeyUse]:
+    """Every key's use from one CloudTrail Lake query (``StartQuery``, then ``GetQueryResults`` until FINISHED)."""
+    sleep = sleep or time.sleep
+    uses = [KeyUse(t.account, t.region, t.key_arn, list(t.groups)) for t in tasks]
+    if not uses or window.empty:
+        return uses
+    try:
+        query_id = cloudtrail.start_query(QueryStatement=lake_query(event_data_store_id(store), window))["QueryId"]
+        rows = _lake_rows(cloudtrail, store, query_id, sleep)
+    except (ClientError, BotoCoreError) as error:
+        failure = call_error(LAKE_OPERATION, error)
+        for use in uses:
+            use.error = failure
+        return uses
+    except RuntimeError as error:
+        for use in uses:
+            use.error = AwsCallError(LAKE_OPERATION, str(error))
+        return uses
+    for row in rows:
+        for use in uses:
+            same_place = use.account == row.get("account") and use.region == row.get("region")
+            if same_place and _matches_key(use.key_arn, str(row.get("key_id", ""))):
+                _add_lake_row(use, row)
+    return uses
+
+
+def _lake_rows(cloudtrail: Any, store: str, query_id: str, sleep: Callable[[float], None]) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    token: str | None = None
+    for _ in range(LAKE_MAX_POLLS):
+        request: dict[str, Any] = {"EventDataStore": store, "QueryId": query_id}
+        if token:
+            request["NextToken"] = token
+        answer = cloudtrail.get_query_results(**request)
+        status = answer.get("QueryStatus")
+        if status in ("QUEUED", "RUNNING"):
+            sleep(LAKE_POLL_SECONDS)
+            continue
+        if status != "FINISHED":
+            raise RuntimeError(f"the CloudTrail Lake query {query_id} ended {status}: {answer.get('ErrorMessage', '')}")
+        for row in answer.get("QueryResultRows", []):
+            rows.append({name: value for column in row for name, value in column.items()})
+        token = answer.get("NextToken")
+        if not token:
+            return rows
+    raise RuntimeError(f"the CloudTrail Lake query {query_id} did not finish in {LAKE_MAX_POLLS} polls")
+
+
+def _add_lake_row(use: KeyUse, row: Mapping[str, str]) -> None:
+    calls = int(row.get("calls") or 0)
+    first, last = _parse_lake_time(row.get("first_seen")), _parse_lake_time(row.get("last_seen"))
+    use.count += calls
+    if first is not None:
+        use.daily[first.date()] += calls
+        use.first_seen = first if use.first_seen is None else min(use.first_seen, first)
+    if last is not None and (use.last_seen is None or last >= use.last_seen):
+        use.last_seen, use.example_event_id = last, row.get("example") or None
+
+
+def _parse_lake_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -150,7 +150,7 @@ def test_the_organization_pack(
 ) -> None:
     """`evidence --aggregator`: counts per account and Region and every non-compliant group in every file."""
     client, stub = stubbed_config()
-    monkeypatch.setattr(evidence, "aggregator_client", lambda args: client)
+    monkeypatch.setattr(evidence, "home_client", lambda args, service: client)
     folder = tmp_path / "org"
     start = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
     argv = ["evidence", "--region", "us-east-1", "--output-dir", str(folder), "--period-start", start]

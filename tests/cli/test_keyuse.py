@@ -31,6 +31,7 @@ from tests.support.calls import recording
 from .conftest import fresh_account
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+QUERY_ID = "EXAMPLEd-0bd9-4f17-8ff6-123456789012"
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
@@ -270,3 +271,58 @@ def test_the_html_lists_every_group_with_failures_first(
     assert verdict_order == sorted(verdict_order, key=lambda v: v != "NON_COMPLIANT")  # every failure before a pass
     for group in seeded_fleet.groups:
         assert any(f" {group.group_id} " in f" {row}" for row in group_rows), group.group_id
+
+
+# --- CloudTrail Lake (moto has no Lake queries: Stubber against the real service model) ------------------------
+
+
+def test_one_lake_query_for_every_key(
+    aws_env: str,
+    seeded: tuple[fleet.SeededFleet, mock_cloudtrail.EventHistory],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seeded_fleet, _ = seeded
+    store = "arn:aws:cloudtrail:us-east-1:123456789012:eventdatastore/EXAMPLE-f852-4e8f-8bd1-bcf6cEXAMPLE"
+    client = boto3.client("cloudtrail", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+    approved = seeded_fleet.keys["approved"]
+    key_id = approved.rsplit("/", 1)[-1]  # ElastiCache may name the key by id in requestParameters
+    row = [
+        {"key_id": key_id},
+        {"account": mock_aws.ACCOUNT_ID},
+        {"region": "us-east-1"},
+        {"day": "2026-11-20"},
+        {"calls": "7"},
+        {"first_seen": "2026-11-20 01:02:03.000"},
+        {"last_seen": "2026-11-20 09:02:03.000"},
+        {"example": "lake-event-1"},
+    ]
+    sleeps: list[float] = []
+    with Stubber(client) as stub:
+        stub.add_response("start_query", {"QueryId": QUERY_ID})
+        stub.add_response(
+            "get_query_results", {"QueryStatus": "RUNNING"}, {"EventDataStore": store, "QueryId": QUERY_ID}
+        )
+        stub.add_response(
+            "get_query_results",
+            {"QueryStatus": "FINISHED", "QueryResultRows": [row]},
+            {"EventDataStore": store, "QueryId": QUERY_ID},
+        )
+        monkeypatch.setattr(keyuse.time, "sleep", sleeps.append)
+        monkeypatch.setattr("cmk_rule_cli.evidence.home_client", lambda args, service: client)
+        with recording() as log:
+            _, document = _run(tmp_path / "pack", "--cloudtrail-lake", store, "--period-start", "2026-01-01")
+        stub.assert_no_pending_responses()
+    assert log.count("LookupEvents") == 0 and sleeps == [keyuse.LAKE_POLL_SECONDS]
+    keys = {k["key_arn"]: k for k in document["key_use"]["keys"]}
+    assert keys[approved]["elasticache_calls"] == 7 and keys[approved]["example_event_id"] == "lake-event-1"
+    assert keys[seeded_fleet.keys["unapproved"]]["use_status"] == keyuse.NO_USE_IN_PERIOD  # Lake keeps the period
+    assert document["key_use"]["history_days"] is None and document["key_use"]["period_reaches_past_history"] is False
+
+
+def test_the_lake_query_carries_only_a_validated_id() -> None:
+    window = keyuse.window_for(date(2026, 11, 1), date(2026, 11, 30), NOW, history_days=None)
+    sql = keyuse.lake_query(keyuse.event_data_store_id("EXAMPLE-1234"), window)
+    assert "FROM EXAMPLE-1234 " in sql and "eventTime >= '2026-11-01 00:00:00'" in sql
+    with pytest.raises(ValueError, match="not a CloudTrail Lake event data store"):
+        keyuse.event_data_store_id("x; DROP TABLE y")

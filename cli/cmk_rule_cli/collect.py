@@ -367,9 +367,14 @@ def _collect_accounts(
         requested=wanted,
         rule_name=rule_name,
     )
-    tasks: list[tuple[ClientMaker, str, ScanContext]] = []
-    account_regions: dict[str, list[str]] = {}
-    for account_id in wanted:  # AssumeRole is quick; one at a time keeps STS quotas out of the picture
+    try:  # a bad role name is the operator's mistake: say so once, before any call
+        member_role_arn(request.partition, wanted[0], args.role)
+    except InvalidSettingError as error:
+        raise CliError(f"--role '{args.role}': {error}") from None
+
+    def open_account(account_id: str) -> tuple[ClientMaker, list[str]] | str:
+        """The account's clients and Regions, or why it cannot be read (never raised: one account never stops
+        the others)."""
         try:
             member = ClientMaker(
                 assume_session(
@@ -381,21 +386,28 @@ def _collect_accounts(
                     command=command,
                 )
             )
-            found = list(request.regions) or _enabled_regions(member, request, f"role {args.role} in {account_id}")
+            return member, list(request.regions) or _enabled_regions(
+                member, request, f"role {args.role} in {account_id}"
+            )
         except ClientError as error:
-            report.unassumed[account_id] = (
+            return (
                 f"sts:AssumeRole of {args.role} failed ({describe_error(error)}); check that the role exists there "
                 f"and trusts {principal}"
             )
-            continue
         except CliError as error:
-            if str(error).startswith("--role"):
-                raise
-            report.unassumed[account_id] = str(error)
-            continue
+            return str(error)
         except BotoCoreError as error:
-            report.unassumed[account_id] = f"sts:AssumeRole of {args.role} failed ({describe_error(error)})"
+            return f"sts:AssumeRole of {args.role} failed ({describe_error(error)})"
+
+    tasks: list[tuple[ClientMaker, str, ScanContext]] = []
+    account_regions: dict[str, list[str]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(wanted)))) as pool:
+        opened = list(pool.map(open_account, wanted))
+    for account_id, outcome in zip(wanted, opened, strict=True):
+        if isinstance(outcome, str):
+            report.unassumed[account_id] = outcome
             continue
+        member, found = outcome
         account_regions[account_id] = found
         context = ScanContext(
             account_id, request.partition, parameters, read_rotation=read_rotation, rule_name=rule_name

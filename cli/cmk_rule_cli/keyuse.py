@@ -6,16 +6,18 @@ history keeps them for 90 days without any trail (``LookupEvents``,
 https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html: "events that occurred in a Region
 within the last 90 days", at most 50 events a page, "limited to two [requests] per second, per account, per Region").
 
-**One query per key, not per period.** ``LookupEvents`` accepts exactly one lookup attribute. We ask
-``ResourceName = <key ARN>`` (KMS lists the key's ARN in each event's ``resources``:
+**One query per key, not per period.** ``LookupEvents`` accepts exactly one lookup attribute. We ask ``ResourceName =
+<key ARN>`` (KMS lists the key's ARN in each event's ``resources``:
 https://docs.aws.amazon.com/kms/latest/developerguide/ct-decrypt.html), so each page holds only events of keys that
-protect a group. The alternative, ``EventSource = kms.amazonaws.com`` once per period, returns *every* KMS call of the
-account and Region (every application's decrypts, every service's data keys): at 50 events a request and 2 requests a
-second that is hours of paging in a busy account to find a few ElastiCache calls. Per key, the cost is one request
-per 50 events of that key, bounded by :data:`MAX_PAGES_PER_KEY`.
+protect a group (``LookupEvents`` returns each event's ``Resources`` as ``ResourceName`` values, the key ARN for KMS;
+the mock account's stand-in follows that, a real account has not been tried here). The alternative, ``EventSource =
+kms.amazonaws.com`` once per period, returns *every* KMS call of the account and Region (every application's decrypts,
+every service's data keys): at 50 events a request and 2 requests a second that is hours of paging in a busy account
+to find a few ElastiCache calls. Per key, the cost is one request per 50 events of that key, bounded by
+:data:`MAX_PAGES_PER_KEY`.
 
 **How an event is ElastiCache's.** ElastiCache calls KMS on your behalf; CloudTrail then names the calling service in
-``userIdentity.invokedBy`` ("the name of the AWS service that made the request",
+``userIdentity.invokedBy`` (the AWS service that made the request on the principal's behalf,
 https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html), and such
 calls carry the service's name as ``sourceIPAddress`` / ``userAgent`` instead of an address (record contents:
 https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html).

@@ -18,6 +18,7 @@ from cmk_rule.parameters import (
     RuleParameters,
     parse_rule_parameters,
 )
+from cmk_rule_cli import accounts
 from cmk_rule_cli.errors import CliError
 
 PARAMETER_FLAGS = {
@@ -59,6 +60,7 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY",
         help="exemptionTagKey: groups carrying this tag key are NOT_APPLICABLE",
     )
+    accounts.add_arguments(parser)
 
 
 def rule_parameters(args: argparse.Namespace) -> dict[str, str]:

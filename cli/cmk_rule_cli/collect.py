@@ -24,15 +24,16 @@ from typing import Any, TextIO
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
-from cmk_rule.aws import CLIENT_CONFIG, describe_error, error_code
+from cmk_rule.aws import ASSUMED_ROLE_SECONDS, CLIENT_CONFIG, describe_error, error_code, member_role_arn
 from cmk_rule.config_history import previous_results
 from cmk_rule.engine import Engine, Judgement
-from cmk_rule.errors import AwsCallError
+from cmk_rule.errors import AwsCallError, InvalidSettingError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory
 from cmk_rule.keys import KeyLookup, KeyResolver, read_rotation
 from cmk_rule.verdict import Compliance
-from cmk_rule_cli import output, regions
+from cmk_rule_cli import accounts, output, regions
 from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC
+from cmk_rule_cli.accounts import MultiAccountReport
 from cmk_rule_cli.arguments import parse_parameters, rule_parameters
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.scan_report import RegionScan, ScanReport
@@ -49,6 +50,14 @@ READ_ONLY_OPERATIONS = frozenset(
         ("kms", "DescribeKey"),
         ("kms", "GetKeyRotationStatus"),
         ("config", "GetComplianceDetailsByConfigRule"),
+        # evidence: key-use proof, organization-wide results, other accounts
+        ("cloudtrail", "LookupEvents"),
+        ("cloudtrail", "StartQuery"),
+        ("cloudtrail", "GetQueryResults"),
+        ("config", "DescribeAggregateComplianceByConfigRules"),
+        ("config", "GetAggregateComplianceDetailsByConfigRule"),
+        ("organizations", "ListAccounts"),
+        ("sts", "AssumeRole"),
     }
 )
 
@@ -168,7 +177,7 @@ def scan_region(clients: ClientMaker, region: str, context: ScanContext) -> Regi
         require_rotation=parameters.require_key_rotation,
     )
     engine = Engine(parameters, inventory=inventory, keys=keys)
-    scan = RegionScan(region, engine.run_periodic(datetime.now(UTC), rule_name=None), inventory)
+    scan = RegionScan(region, engine.run_periodic(datetime.now(UTC), rule_name=None), inventory, clients=clients)
     if context.read_rotation:
         scan.rotation = rotation_facts(kms, scan.result.judgements)
     if context.rule_name:
@@ -211,11 +220,14 @@ def collect(
     read_rotation: bool = False,
     rule_name: str | None = None,
     progress_stream: TextIO | None = None,
-) -> ScanReport:
-    """Validate the flags, find the account and Regions, and scan the Regions concurrently (at most
-    :data:`MAX_PARALLEL_REGIONS` at a time). Raises :class:`CliError` for anything the operator must fix first."""
+) -> ScanReport | MultiAccountReport:
+    """Validate the flags, find the account(s) and Regions, and scan the Regions concurrently (at most
+    :data:`MAX_PARALLEL_REGIONS` at a time). With ``--accounts``/``--organization``, the role is assumed in each
+    account first and every account's Regions share one pool and one progress bar. Raises :class:`CliError` for
+    anything the operator must fix first."""
     started_at = datetime.now(UTC)
     parameters = rule_parameters(args)
+    many = accounts.wanted(args)
     session = open_session(args.profile)
     try:
         request = regions.parse_region_arguments(args.regions, session.region_name)
@@ -223,18 +235,22 @@ def collect(
         raise CliError(str(error)) from None
     clients = ClientMaker(session)
     account_id, principal = caller_identity(clients, request.home, args.profile)
+    if many:
+        return _collect_accounts(
+            args,
+            clients,
+            request=request,
+            principal=principal,
+            parameters=parameters,
+            started_at=started_at,
+            command=command,
+            read_rotation=read_rotation,
+            rule_name=rule_name,
+            progress_stream=progress_stream,
+        )
     region_list = list(request.regions) or _enabled_regions(clients, request, principal)
     context = ScanContext(account_id, request.partition, parameters, read_rotation=read_rotation, rule_name=rule_name)
-    progress = output.Progress(len(region_list), f"{command}: Regions", progress_stream)
-    results: dict[str, RegionScan] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(region_list)))) as pool:
-        futures = {pool.submit(scan_region, clients, region, context): region for region in region_list}
-        try:
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                progress.advance(futures[future])
-        finally:
-            progress.close()
+    scans = _scan_all([(clients, region, context) for region in region_list], f"{command}: Regions", progress_stream)
     return ScanReport(
         command=command,
         account_id=account_id,
@@ -243,9 +259,142 @@ def collect(
         regions=region_list,
         parameters=parameters,
         started_at=started_at,
-        scans=[results[region] for region in region_list],
+        scans=[scans[(account_id, region)] for region in region_list],
         rule_name=rule_name,
     )
+
+
+def _scan_all(
+    tasks: list[tuple[ClientMaker, str, ScanContext]], label: str, progress_stream: TextIO | None
+) -> dict[tuple[str, str], RegionScan]:
+    """Scan (account, Region) pairs in one bounded pool with one progress bar."""
+    progress = output.Progress(len(tasks), label, progress_stream)
+    results: dict[tuple[str, str], RegionScan] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(tasks)))) as pool:
+        futures = {
+            pool.submit(scan_region, task_clients, region, context): (context.account_id, region)
+            for task_clients, region, context in tasks
+        }
+        try:
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                progress.advance(" ".join(futures[future]))
+        finally:
+            progress.close()
+    return results
+
+
+def assume_session(
+    clients: ClientMaker, *, partition: str, region: str, account_id: str, role_name: str, command: str
+) -> boto3.session.Session:
+    """A read-only-guarded session with the role's credentials in ``account_id`` (``sts:AssumeRole``, one hour)."""
+    try:
+        role_arn = member_role_arn(partition, account_id, role_name)
+    except InvalidSettingError as error:
+        raise CliError(f"--role '{role_name}': {error}") from None
+    answer = clients.client("sts", region).assume_role(
+        RoleArn=role_arn, RoleSessionName=f"cmk-rule-{command}", DurationSeconds=ASSUMED_ROLE_SECONDS
+    )
+    credentials = answer["Credentials"]
+    session = boto3.session.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+    session.events.register("before-call", _refuse_writes)
+    return session
+
+
+def _collect_accounts(
+    args: argparse.Namespace,
+    clients: ClientMaker,
+    *,
+    request: regions.RegionRequest,
+    principal: str,
+    parameters: dict[str, str],
+    started_at: datetime,
+    command: str,
+    read_rotation: bool,
+    rule_name: str | None,
+    progress_stream: TextIO | None,
+) -> MultiAccountReport:
+    if args.accounts:
+        wanted = accounts.parse_account_ids(args.accounts)
+    else:
+        wanted = accounts.organization_accounts(clients.client("organizations", request.home))
+    report = MultiAccountReport(
+        command=command,
+        principal_arn=principal,
+        partition=request.partition,
+        parameters=parameters,
+        started_at=started_at,
+        role_name=args.role,
+        requested=wanted,
+        rule_name=rule_name,
+    )
+    try:  # a bad role name is the operator's mistake: say so once, before any call
+        member_role_arn(request.partition, wanted[0], args.role)
+    except InvalidSettingError as error:
+        raise CliError(f"--role '{args.role}': {error}") from None
+
+    def open_account(account_id: str) -> tuple[ClientMaker, list[str]] | str:
+        """The account's clients and Regions, or why it cannot be read (never raised: one account never stops
+        the others)."""
+        try:
+            member = ClientMaker(
+                assume_session(
+                    clients,
+                    partition=request.partition,
+                    region=request.home,
+                    account_id=account_id,
+                    role_name=args.role,
+                    command=command,
+                )
+            )
+            return member, list(request.regions) or _enabled_regions(
+                member, request, f"role {args.role} in {account_id}"
+            )
+        except ClientError as error:
+            return (
+                f"sts:AssumeRole of {args.role} failed ({describe_error(error)}); check that the role exists there "
+                f"and trusts {principal}"
+            )
+        except CliError as error:
+            return str(error)
+        except BotoCoreError as error:
+            return f"sts:AssumeRole of {args.role} failed ({describe_error(error)})"
+
+    tasks: list[tuple[ClientMaker, str, ScanContext]] = []
+    account_regions: dict[str, list[str]] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(wanted)))) as pool:
+        opened = list(pool.map(open_account, wanted))
+    for account_id, outcome in zip(wanted, opened, strict=True):
+        if isinstance(outcome, str):
+            report.unassumed[account_id] = outcome
+            continue
+        member, found = outcome
+        account_regions[account_id] = found
+        context = ScanContext(
+            account_id, request.partition, parameters, read_rotation=read_rotation, rule_name=rule_name
+        )
+        tasks += [(member, region, context) for region in found]
+    scans = _scan_all(tasks, f"{command}: accounts x Regions", progress_stream)
+    for account_id, found in account_regions.items():
+        report.reports.append(
+            ScanReport(
+                command=command,
+                account_id=account_id,
+                principal_arn=f"role {args.role} assumed by {principal}",
+                partition=request.partition,
+                regions=found,
+                parameters=parameters,
+                started_at=started_at,
+                scans=[scans[(account_id, region)] for region in found],
+                rule_name=rule_name,
+            )
+        )
+    return report
 
 
 def _enabled_regions(clients: ClientMaker, request: regions.RegionRequest, principal: str) -> list[str]:

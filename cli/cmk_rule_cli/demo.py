@@ -17,13 +17,14 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 import boto3
 from moto.server import ThreadedMotoServer
 
 from cmk_rule.aws import ClientFactory
-from cmk_rule_cli import events, fleet, mock_aws
+from cmk_rule_cli import events, fleet, mock_aws, mock_cloudtrail
 
 DEMO_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -149,7 +150,9 @@ def run_demo(*, quiet_logs: bool = True, port: int = 0, then: Callable[[str, Dem
                     if finding:
                         run.findings.append(finding)
             if then is not None:
-                then(endpoint, run)
+                with mock_cloudtrail.event_history() as history:  # moto has no LookupEvents: key use for `evidence`
+                    mock_cloudtrail.seed_demo(history, run.fleets, account=mock_aws.ACCOUNT_ID, now=datetime.now(UTC))
+                    then(endpoint, run)
     return run
 
 
@@ -228,7 +231,8 @@ def serve_instructions(endpoint: str, run: DemoRun) -> str:
     )
     lines += [
         f"cmk-rule scan {flags} --format table",
-        f"cmk-rule evidence {flags} --rule-name {fleet.RULE_NAME} --output-dir ./evidence-demo",
+        f"cmk-rule evidence {flags} --rule-name {fleet.RULE_NAME} "
+        f"--period-start {(datetime.now(UTC) - timedelta(days=30)).date().isoformat()} --output-dir ./evidence-demo",
     ]
     return "\n".join(lines)
 

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TextIO
 
 from cmk_rule_cli import output
+from cmk_rule_cli.accounts import Report
 from cmk_rule_cli.arguments import add_account_arguments
 from cmk_rule_cli.collect import collect
 from cmk_rule_cli.errors import CliError
-from cmk_rule_cli.scan_report import EXIT_ERROR, VERDICTS, ScanReport
+from cmk_rule_cli.scan_report import EXIT_ERROR, VERDICTS
 
 NAME = "scan"
 HELP = "judge every replication group of an account with the rule's engine, read-only (nothing is reported)"
@@ -66,7 +67,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
 
 
-def report_problems(report: ScanReport, rows: list[dict[str, output.Value]], stream: TextIO) -> None:
+def report_problems(report: Report, rows: list[dict[str, output.Value]], stream: TextIO) -> None:
     """Problems, notes and a one-line summary on stderr (stdout stays the report alone)."""
     for sentence in report.problems():
         stream.write(f"cmk-rule {report.command}: error: {sentence}\n")

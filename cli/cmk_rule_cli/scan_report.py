@@ -45,6 +45,9 @@ class RegionScan:
     rotation: dict[str, tuple[bool | None, str | None]] = field(default_factory=dict)  # key ARN -> (enabled, note)
     config_results: dict[str, PreviousResult] | None = None
     config_error: AwsCallError | None = None
+    # The account's clients (a collect.ClientMaker), for evidence's reads after the scan; typed loosely so the
+    # report never imports the collection.
+    clients: Any = None
 
     def skips(self) -> list[Skip]:
         """Everything not judged or not read in this Region: the engine's skips by name, then Config's results."""

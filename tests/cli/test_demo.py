@@ -138,6 +138,7 @@ def test_scan_and_evidence_work_against_the_served_mock_account(tmp_path: Path) 
     assert sorted(p.name for p in (tmp_path / "evidence").iterdir()) == [
         "evidence.json",
         "groups.csv",
+        "key-use.csv",
         "manifest.json",
         "recorded-results.csv",
         "summary.html",

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from cmk_rule_cli import __version__, collect, fleet, mock_aws, scan_report
+from cmk_rule_cli import __version__, collect, fleet, mock_aws, mock_cloudtrail, scan_report
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
 
@@ -26,7 +26,7 @@ REGIONS = ("us-east-1", "eu-west-1")
 PRINCIPAL = f"arn:aws:sts::{mock_aws.ACCOUNT_ID}:user/moto"
 HOSTILE_TAG = '<script>alert("x")</script> & <b>bold</b>'
 HOSTILE_GROUP = "markup-exempt-west"
-FILES = {"evidence.json", "groups.csv", "recorded-results.csv", "summary.html", "manifest.json"}
+FILES = {"evidence.json", "groups.csv", "key-use.csv", "recorded-results.csv", "summary.html", "manifest.json"}
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,14 @@ def account(moto_endpoint: str) -> Iterator[tuple[dict[str, fleet.SeededFleet], 
         Tags=[{"Key": fleet.EXEMPTION_TAG, "Value": HOSTILE_TAG}],
     )
     fleets["eu-west-1"].groups.append(fleet.SeededGroup(HOSTILE_GROUP, "eu-west-1", "redis", 1, "NOT_APPLICABLE"))
-    with mock_aws.config_results_store() as store:
+    with mock_aws.config_results_store() as store, mock_cloudtrail.event_history() as history:
+        now = datetime.now(UTC)
+        history.add_key_use(  # ElastiCache used the approved key; no other key shows use (moto has no LookupEvents)
+            account=mock_aws.ACCOUNT_ID,
+            region="us-east-1",
+            key_arn=fleets["us-east-1"].keys["approved"],
+            moments=[now - timedelta(days=d) for d in (1, 3, 7)],
+        )
         store.seed("us-east-1", fleet.RULE_NAME, "orders", "COMPLIANT", "recorded compliant")
         store.seed("us-east-1", fleet.RULE_NAME, "legacy-unencrypted", "NON_COMPLIANT", "recorded non-compliant")
         store.seed("us-east-1", fleet.RULE_NAME, "scratch-exempt", "NOT_APPLICABLE", "recorded exempt")
@@ -150,8 +157,9 @@ def test_config_results_of_all_three_compliance_types(evidence: tuple[int, Path,
 
 def test_only_reads_are_ever_called(evidence: tuple[int, Path, str, set[str]]) -> None:
     _, _, _, operations = evidence
-    assert all(operation.startswith(("Describe", "List", "Get")) for operation in operations), operations
+    assert all(operation.startswith(("Describe", "List", "Get", "Lookup")) for operation in operations), operations
     assert {"GetCallerIdentity", "DescribeReplicationGroups", "DescribeKey", "GetKeyRotationStatus"} <= operations
+    assert "LookupEvents" in operations
     assert not operations & {"PutEvaluations", "BatchImportFindings", "StartConfigRulesEvaluation"}
 
 

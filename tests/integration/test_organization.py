@@ -80,12 +80,19 @@ def test_an_account_outside_the_allow_list_is_rejected_before_any_role_is_assume
     assert calls.calls == []  # not even sts:AssumeRole
 
 
-def test_organization_mode_without_an_allow_list_rejects_everything(
-    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog
+def test_without_an_allow_list_an_account_that_joined_after_deployment_is_served(
+    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(ForbiddenAccountError, match="ALLOWED_ACCOUNT_IDS"):
-        lambda_handler(member_event(aws), context)
-    assert calls.calls == []
+    """No ALLOWED_ACCOUNT_IDS: organization membership (IAM's aws:ResourceOrgID, infra) is the gate, so an account
+    that joined after the deployment is judged through its own member role without a redeploy."""
+    monkeypatch.setenv("SECURITY_HUB_MODE", "off")
+    monkeypatch.setenv("ORGANIZATION_ID", "o-a1b2c3d4e5")
+    joined_later = "444455556666"
+    summary = lambda_handler(member_event(aws, joined_later), context)
+    assert summary["put_evaluations_calls"] == 1
+    assert aws.put_calls[-1]["account"] == joined_later
+    assume = [p for (_, op, _), p in zip(calls.calls, calls.params, strict=True) if op == "AssumeRole"]
+    assert [p["RoleArn"] for p in assume] == [f"arn:aws:iam::{joined_later}:role/{ROLE}"]
 
 
 def test_the_member_role_credentials_are_reused_across_invocations(

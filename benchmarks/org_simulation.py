@@ -390,9 +390,36 @@ def simulate(
     out: TextIO = sys.stdout,
 ) -> Simulation:
     """Seed, run every wave, check every verdict; returns the numbers (see the module docstring)."""
+    simulation = Simulation(accounts, joiners, tuple(regions), per_container)
+    with _restored_process_state():
+        _simulate(simulation, out)
+    return simulation
+
+
+@contextlib.contextmanager
+def _restored_process_state() -> Iterator[None]:
+    """The simulation sets the Lambda's environment and replaces the handler's client cache: undo both after."""
+    from cmk_rule import handler, reevaluation
+
+    environment, clients = dict(os.environ), handler.clients
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+        handler.clients = clients
+        reevaluation.rule_names.clear()
+
+
+def _simulate(simulation: Simulation, out: TextIO) -> None:
     from moto import mock_aws
 
-    simulation = Simulation(accounts, joiners, tuple(regions), per_container)
+    accounts, joiners, regions, per_container = (
+        simulation.accounts,
+        simulation.joiners,
+        simulation.regions,
+        simulation.per_container,
+    )
     os.environ.update(
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's conventional fake credentials
@@ -420,7 +447,6 @@ def simulate(
             run_reevaluation(members + late, simulation, per_container)
             _progress(out, f"re-evaluation: {simulation.reevaluation.invocations} batches")
     simulation.total_seconds = time.perf_counter() - started
-    return simulation
 
 
 @contextlib.contextmanager

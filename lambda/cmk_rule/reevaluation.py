@@ -30,11 +30,9 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -43,6 +41,9 @@ from cmk_rule.aws import AwsClients, ClientFactory, call_error, error_code, lamb
 from cmk_rule.errors import AwsCallError, ForbiddenAccountError, InvalidSettingError, RuleError, TransientAwsError
 from cmk_rule.settings import Settings
 from cmk_rule.telemetry import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 START = "config:StartConfigRulesEvaluation"
 DESCRIBE = "config:DescribeConfigRules"
@@ -323,6 +324,13 @@ def handle_sqs_batch(
     own_account: str | None,
 ) -> dict[str, Any]:
     """Request one evaluation per account/Region of the batch; return the partial-batch response for SQS."""
+    # Imported here: only the SQS path needs Powertools' batch utility, the periodic path's cold start does not.
+    from aws_lambda_powertools.utilities.batch import (  # noqa: PLC0415
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
+
     batch = BatchReevaluation(settings, clients, own_account)
     records = event.get("Records") or []
     metrics.add_metric(name="ReevaluationEvents", unit=MetricUnit.Count, value=len(records))

@@ -457,6 +457,13 @@ def _quiet() -> Iterator[None]:
         sink.truncate(0)
 
 
+def _load() -> str:
+    try:
+        return ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    except OSError:  # pragma: no cover - platforms without getloadavg
+        return "unknown"
+
+
 def _progress(out: TextIO, message: str) -> None:
     out.write(f"[org-sim {time.strftime('%H:%M:%S')}] {message}\n")
     out.flush()
@@ -508,7 +515,8 @@ def markdown(simulation: Simulation, *, command: str) -> str:
         "accounts that join after the deployment. Organization mode, **no allow-list**, Security Hub off; one Regional "
         "Lambda per Region, a new container (client and credential cache) every "
         f"{simulation.per_container} invocations; every call of a member runs on its assumed member role (moto maps "
-        "the role's credentials to its account).",
+        "the role's credentials to its account). Times are wall-clock on a shared machine (load average "
+        f"{_load()} at the end, {os.cpu_count()} CPUs): compare them within this table, not with Lambda's.",
         "",
         f"- Verdicts: {periodic.verdicts_checked + joined.verdicts_checked:,} checked against the seeded truth, "
         f"{len(periodic.wrong) + len(joined.wrong)} wrong; the {simulation.joiners} accounts that joined later were "

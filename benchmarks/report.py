@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import chart
+from benchmarks import chart, sections
 from benchmarks.counting import FLOOR_OPERATIONS
 from benchmarks.memory import LAMBDA_MEMORY_BOUND_MB
 from benchmarks.results import BenchmarkResults, ColdStart, CostMode, FleetResult
@@ -366,8 +366,9 @@ def chart_panels(results: BenchmarkResults) -> list[tuple[str, list[chart.Series
 
 
 def write(results: BenchmarkResults, directory: Path, *, command: str) -> str:
-    """Write RESULTS.md and results.png into ``directory``; returns the Markdown."""
-    text = markdown(results, command=command)
+    """Write RESULTS.md and results.png into ``directory``; returns the Markdown. Sections other benchmarks wrote
+    into the old RESULTS.md (the organization simulation's) are kept (:mod:`benchmarks.sections`)."""
+    text = sections.keep(directory / RESULTS_FILE, markdown(results, command=command))
     (directory / RESULTS_FILE).write_text(text)
     if results.fleets:
         chart.write_chart(

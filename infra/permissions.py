@@ -35,6 +35,7 @@ API_ACTIONS: dict[tuple[str, str], str] = {
     ("config", "put_evaluations"): "config:PutEvaluations",
     ("config", "get_compliance_details_by_config_rule"): "config:GetComplianceDetailsByConfigRule",
     ("config", "start_config_rules_evaluation"): "config:StartConfigRulesEvaluation",
+    ("config", "describe_config_rules"): "config:DescribeConfigRules",  # member rule name (organization re-evaluation)
     ("config", "get_resource_config_history"): "config:GetResourceConfigHistory",
     ("securityhub", "batch_import_findings"): "securityhub:BatchImportFindings",
     ("securityhub", "get_findings"): "securityhub:GetFindings",

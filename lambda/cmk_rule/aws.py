@@ -125,6 +125,8 @@ class AwsClients:
 
     session: boto3.session.Session
     region: str
+    # An assumed role's keys (aws_access_key_id, aws_secret_access_key, aws_session_token); None: the session's own.
+    credentials: dict[str, str] | None = field(default=None, repr=False)
     _clients: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -134,7 +136,7 @@ class AwsClients:
             if service not in self._clients:
                 # A copy: botocore rewrites the retries dict of the Config it is given.
                 self._clients[service] = self.session.client(  # type: ignore[call-overload]
-                    service, region_name=self.region, config=copy.deepcopy(CLIENT_CONFIG)
+                    service, region_name=self.region, config=copy.deepcopy(CLIENT_CONFIG), **(self.credentials or {})
                 )
             return self._clients[service]
 
@@ -180,17 +182,19 @@ class ClientFactory:
             )["Credentials"]
         except (ClientError, BotoCoreError) as error:
             raise call_error("sts:AssumeRole", error) from error
-        session = boto3.session.Session(
-            aws_access_key_id=credentials["AccessKeyId"],
-            aws_secret_access_key=credentials["SecretAccessKey"],
-            aws_session_token=credentials["SessionToken"],
-            region_name=region,
-        )
+        # The member's clients come from the function's own session with the role's keys passed in, not from a new
+        # session: a session loads botocore's endpoint data and service models again (about 0.3 s of CPU per member
+        # account and Region, measured by benchmarks/org_simulation.py); one session parses them once per container.
+        keys = {
+            "aws_access_key_id": credentials["AccessKeyId"],
+            "aws_secret_access_key": credentials["SecretAccessKey"],
+            "aws_session_token": credentials["SessionToken"],
+        }
         expiration = credentials["Expiration"]
         expires_at = (
             expiration.timestamp() if hasattr(expiration, "timestamp") else self._clock() + ASSUMED_ROLE_SECONDS
         )
-        clients = AwsClients(session, region)
+        clients = AwsClients(self._session, region, credentials=keys)
         with self._lock:
             self._assumed[key] = _Assumed(clients, expires_at)
         return clients

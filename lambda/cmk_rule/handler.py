@@ -1,10 +1,12 @@
 """The Lambda entry point: ``cmk_rule.handler.lambda_handler``.
 
-Two kinds of events arrive here:
+Three kinds of events arrive here:
 
 * AWS Config rule events (periodic and change-triggered): judge and report.
-* EventBridge events for CloudTrail API calls that can change a verdict (a key disabled, a group created, ...):
-  ask Config to re-run the rule now, instead of waiting for the next periodic run.
+* EventBridge events for CloudTrail API calls or KMS native events that can change a verdict (a key disabled, a
+  group created, a key deleted, ...): ask Config to re-run the rule now, instead of waiting for the next periodic run.
+* SQS batches of such events forwarded from member accounts (organization mode): one re-evaluation per account and
+  Region per batch (:mod:`cmk_rule.reevaluation`).
 
 Clients, settings and Powertools utilities live at module level: they are built once per container.
 """
@@ -16,32 +18,22 @@ import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
-from cmk_rule.aws import (
-    CLIENT_CONFIG,
-    AwsClients,
-    ClientFactory,
-    call_error,
-    error_code,
-    lambda_region,
-    member_role_arn,
-    partition_of,
-)
+from cmk_rule import reevaluation
+from cmk_rule.accounts import check_target, member_clients, own_clients
+from cmk_rule.aws import CLIENT_CONFIG, AwsClients, ClientFactory
 from cmk_rule.engine import Deadline
-from cmk_rule.errors import ForbiddenAccountError, IncompleteRunError, InvalidSettingError, RuleError
+from cmk_rule.errors import IncompleteRunError, RuleError
+from cmk_rule.reevaluation import ReevaluationDeferredError
 from cmk_rule.request import RuleInvocation, is_reevaluation_trigger, parse_config_event
 from cmk_rule.runner import InvocationReport, run_invocation
 from cmk_rule.settings import Settings
+from cmk_rule.telemetry import SERVICE, add_account_dimensions, logger, metrics
 
-SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "elasticache-cmk-rule")
 # botocore's DEBUG logs print request parameters, PutEvaluations' ResultToken included: never below INFO here.
 logging.getLogger("botocore").setLevel(max(logging.INFO, logging.getLogger("botocore").level))
-logger = Logger(service=SERVICE)
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ElastiCacheCmkRule"), service=SERVICE)
 
 
 def _tracing_wanted() -> bool:
@@ -65,18 +57,19 @@ clients = ClientFactory()
 # Time kept for reporting what was judged. Judging stops when less than this, plus the longest one AWS call can
 # take, is left (capped at half of the time available at the start); see _deadline.
 REPORTING_RESERVE_SECONDS = 90.0
-# StartConfigRulesEvaluation answers these when an evaluation is already running or was just requested
-# (https://docs.aws.amazon.com/config/latest/APIReference/API_StartConfigRulesEvaluation.html): not an error here.
-EVALUATION_ALREADY_REQUESTED = frozenset({"LimitExceededException", "ResourceInUseException"})
 
 
 @logger.inject_lambda_context(clear_state=True, log_event=False)  # the event holds the result token
 @metrics.log_metrics
 @_traced
 def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-    """Judge and report (Config rule events) or request a re-evaluation (EventBridge events)."""
+    """Judge and report (Config rule events) or request a re-evaluation (EventBridge events, SQS batches)."""
     try:
         return _handle(event, context)
+    except ReevaluationDeferredError as error:
+        # Expected, not a fault: an evaluation is running, so the event must come back (Lambda's async retries).
+        logger.info("re-evaluation deferred: the invocation fails so that Lambda retries it", extra={"why": str(error)})
+        raise
     except RuleError as error:
         # A diagnosed failure: one metric and one error line naming it, then the invocation fails (and is retried
         # by Lambda's asynchronous invocation retries, then sent to the on-failure destination).
@@ -87,8 +80,12 @@ def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str
 
 def _handle(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = Settings.from_env()
+    if settings.organization_id:
+        logger.append_keys(organization_id=settings.organization_id)
+    if reevaluation.is_sqs_batch(event):
+        return reevaluation.handle_sqs_batch(event, settings, clients, context, _function_account(context))
     if is_reevaluation_trigger(event):
-        return request_reevaluation(event, settings)
+        return reevaluation.request_reevaluation(event, settings, clients)
     invocation = parse_config_event(event)
     logger.append_keys(
         rule_name=invocation.rule_name,
@@ -97,7 +94,10 @@ def _handle(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         message_type=invocation.message_type.value,
         test_mode=invocation.test_mode,
     )
-    report = run_invocation(invocation, clients_for(invocation, settings, context), settings, _deadline(context))
+    aws = clients_for(invocation, settings, context)
+    if invocation.parameters.execution_role_name is not None:
+        add_account_dimensions(invocation.account_id, invocation.region)  # validated by clients_for
+    report = run_invocation(invocation, aws, settings, _deadline(context))
     _observe(report)
     if report.problems:
         raise IncompleteRunError(report.problems)
@@ -107,55 +107,25 @@ def _handle(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
 def clients_for(invocation: RuleInvocation, settings: Settings, context: LambdaContext | None) -> AwsClients:
     """The clients for this event's account: the function's own, or (organization mode) the member-account role.
 
-    The account is checked before any role is assumed, so an event from an account outside the deployment can
-    never make this function act on it (confused-deputy guard).
+    The account, partition and Region are checked before any role is assumed, so an event from outside the
+    deployment can never make this function act on it (confused-deputy guard, :mod:`cmk_rule.accounts`). Without
+    ``ALLOWED_ACCOUNT_IDS`` every well-formed account of the function's partition is served: organization
+    membership is enforced by IAM (``aws:ResourceOrgID`` on the central role's ``sts:AssumeRole``).
     """
-    own_account = _function_account(context)
     role_name = invocation.parameters.execution_role_name
     if role_name is None:
-        if own_account and invocation.account_id != own_account:
-            raise ForbiddenAccountError(
-                f"event for account {invocation.account_id} rejected: this function serves account {own_account} only "
-                "(set executionRoleName for organization mode)"
-            )
-        return clients.own(invocation.region)
-    if invocation.account_id not in settings.allowed_account_ids:
-        raise ForbiddenAccountError(
-            f"event for account {invocation.account_id} rejected: not in ALLOWED_ACCOUNT_IDS; no role was assumed"
+        check_target(invocation.account_id, invocation.partition, invocation.region, field="accountId")
+        return own_clients(
+            clients, account_id=invocation.account_id, own_account=_function_account(context), region=invocation.region
         )
-    partition = partition_of(lambda_region())
-    try:
-        region_partition = partition_of(invocation.region)
-    except BotoCoreError:
-        region_partition = None
-    if invocation.partition != partition or region_partition != partition:
-        raise ForbiddenAccountError(
-            f"event for partition {invocation.partition}, Region {invocation.region} rejected: "
-            f"this function runs in partition {partition}"
-        )
-    return clients.assumed(member_role_arn(partition, invocation.account_id, role_name), invocation.region)
-
-
-def request_reevaluation(event: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
-    """Ask Config to re-run this deployment's rule after an API call that can change a verdict."""
-    if settings.config_rule_name is None:
-        raise InvalidSettingError("CONFIG_RULE_NAME", "must be set to re-evaluate the rule on EventBridge events")
-    detail = event.get("detail") if isinstance(event.get("detail"), Mapping) else {}
-    trigger = f"{event.get('source', '?')}:{detail.get('eventName', '?') if detail else '?'}"
-    logger.info("re-evaluation requested", extra={"trigger": trigger, "rule_name": settings.config_rule_name})
-    config = clients.own(lambda_region()).client("config")
-    try:
-        config.start_config_rules_evaluation(ConfigRuleNames=[settings.config_rule_name])
-    except ClientError as error:
-        if error_code(error) not in EVALUATION_ALREADY_REQUESTED:
-            raise call_error("config:StartConfigRulesEvaluation", error) from error
-        logger.info("an evaluation is already in progress or was just requested", extra={"code": error_code(error)})
-        metrics.add_metric(name="ReevaluationsAlreadyInProgress", unit=MetricUnit.Count, value=1)
-        return {"reevaluation": "already-in-progress", "trigger": trigger}
-    except BotoCoreError as error:
-        raise call_error("config:StartConfigRulesEvaluation", error) from error
-    metrics.add_metric(name="ReevaluationsRequested", unit=MetricUnit.Count, value=1)
-    return {"reevaluation": "started", "trigger": trigger}
+    return member_clients(
+        clients,
+        settings,
+        account_id=invocation.account_id,
+        partition=invocation.partition,
+        region=invocation.region,
+        role_name=role_name,
+    )
 
 
 def _function_account(context: LambdaContext | None) -> str | None:

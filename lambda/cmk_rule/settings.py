@@ -2,6 +2,12 @@
 
 A bad value is an error naming the variable: a typo must not silently turn Security Hub reporting off or widen the
 organization allow-list.
+
+Organization mode: ``ALLOWED_ACCOUNT_IDS`` is optional. Unset or empty, no allow-list applies and membership of the
+organization is the gate (IAM's ``aws:ResourceOrgID`` on the central role's ``sts:AssumeRole``, set up by the
+infrastructure), so an account that joins later is served without a redeploy. Set, it narrows further.
+``EXECUTION_ROLE_NAME`` and ``ORGANIZATION_RULE_NAME`` name the member role and the organization Config rule for
+near-real-time re-evaluation in member accounts; ``ORGANIZATION_ID`` only labels logs.
 """
 
 from __future__ import annotations
@@ -18,6 +24,13 @@ from cmk_rule import validation
 from cmk_rule.errors import InvalidSettingError
 
 _RULE_NAME = re.compile(r"^[\w.-]{1,128}$", re.ASCII)
+# OrganizationConfigRuleName: 1-64 characters of [A-Za-z0-9-_]
+# (https://docs.aws.amazon.com/config/latest/APIReference/API_OrganizationConfigRule.html)
+_ORGANIZATION_RULE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$", re.ASCII)
+# Organizations: "o-" then 10-32 lowercase letters or digits
+# (https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html)
+_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$", re.ASCII)
+_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 _E = TypeVar("_E", bound=Enum)
 DEFAULT_REFRESH_DAYS = 30
 MAX_REFRESH_DAYS = 80  # Security Hub deletes findings not updated for 90 days
@@ -44,7 +57,11 @@ class Settings:
     security_hub_mode: SecurityHubMode = SecurityHubMode.DIRECT
     reporting_mode: ReportingMode = ReportingMode.ALL
     config_rule_name: str | None = None
+    # Empty: no allow-list (organization membership, enforced by IAM, is the gate). See admits().
     allowed_account_ids: frozenset[str] = field(default_factory=frozenset)
+    organization_id: str | None = None
+    execution_role_name: str | None = None
+    organization_rule_name: str | None = None
     # In reporting mode "changes", an unchanged finding is still re-imported once it is this old, safely inside
     # Security Hub's 90-day deletion of findings that are not updated.
     findings_refresh: timedelta = timedelta(days=DEFAULT_REFRESH_DAYS)
@@ -62,7 +79,25 @@ class Settings:
             config_rule_name=rule_name,
             allowed_account_ids=_accounts(env.get("ALLOWED_ACCOUNT_IDS", "")),
             findings_refresh=timedelta(days=_refresh_days(env.get("FINDINGS_REFRESH_DAYS", ""))),
+            organization_id=_optional(env, "ORGANIZATION_ID", _ORGANIZATION_ID, "an organization id (o-...)"),
+            execution_role_name=_optional(env, "EXECUTION_ROLE_NAME", _ROLE_NAME, "a valid IAM role name"),
+            organization_rule_name=_optional(
+                env, "ORGANIZATION_RULE_NAME", _ORGANIZATION_RULE_NAME, "a valid organization Config rule name"
+            ),
         )
+
+    def admits(self, account_id: str) -> bool:
+        """Whether the allow-list (if any) lets this deployment act for ``account_id``."""
+        return not self.allowed_account_ids or account_id in self.allowed_account_ids
+
+
+def _optional(env: Mapping[str, str], variable: str, pattern: re.Pattern[str], what: str) -> str | None:
+    value = env.get(variable, "").strip()
+    if not value:
+        return None
+    if not pattern.fullmatch(value):
+        raise InvalidSettingError(variable, f"'{value[:80]}' is not {what}")
+    return value
 
 
 def _enum(kind: type[_E], variable: str, value: str) -> _E:

@@ -30,6 +30,7 @@ CONTRACT = {
     "config:PutEvaluations",
     "config:GetComplianceDetailsByConfigRule",
     "config:StartConfigRulesEvaluation",
+    "config:DescribeConfigRules",
     "config:GetResourceConfigHistory",
     "securityhub:BatchImportFindings",
     "securityhub:GetFindings",
@@ -89,7 +90,7 @@ def test_every_api_the_code_calls_is_granted_and_every_grant_is_called() -> None
         ),
         (
             PermissionOptions(exemption_tag=True, require_rotation=True, start_evaluations=True),
-            CONTRACT - {"sts:AssumeRole"},
+            CONTRACT - {"sts:AssumeRole", "config:DescribeConfigRules"},  # the latter: member role, organization
         ),
         (
             PermissionOptions(security_hub_direct=False),

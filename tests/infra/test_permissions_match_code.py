@@ -17,6 +17,7 @@ from cmk_rule_cli import events
 from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
 from infra.permissions import ALL_CODE_ACTIONS, API_ACTIONS
 from tests.integration.fleets import ACCOUNT, REGION, RULE, client, scheduled, seed_groups
+from tests.support import sqs
 from tests.support.calls import CallLog
 from tests.support.events import load_event
 
@@ -51,6 +52,10 @@ def test_the_code_calls_exactly_the_granted_actions(
         parameters={"executionRoleName": "Member"},
     )
     lambda_handler(member, context)
+    # Organization re-evaluation (SQS batch): the member rule's name is looked up in the member account.
+    monkeypatch.setenv("EXECUTION_ROLE_NAME", "Member")
+    monkeypatch.setenv("ORGANIZATION_RULE_NAME", RULE)
+    lambda_handler(sqs.batch(sqs.forwarded("111111111111")), context)
     assert ACCOUNT != "111111111111"
     assert iam_actions(calls) == set(ALL_CODE_ACTIONS)
 

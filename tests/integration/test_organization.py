@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import boto3
+import jsonschema
 import pytest
+from botocore.stub import Stubber
 
-from cmk_rule.errors import ForbiddenAccountError
+from cmk_rule import handler
+from cmk_rule.errors import AwsCallError, ForbiddenAccountError
 from cmk_rule.handler import lambda_handler
 from cmk_rule_cli import events
 from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
-from tests.integration.fleets import REGION, RULE
+from tests.integration.fleets import REGION, RULE, scheduled
 from tests.support.calls import CallLog
 
 CENTRAL = "123456789012"
@@ -80,12 +85,19 @@ def test_an_account_outside_the_allow_list_is_rejected_before_any_role_is_assume
     assert calls.calls == []  # not even sts:AssumeRole
 
 
-def test_organization_mode_without_an_allow_list_rejects_everything(
-    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog
+def test_without_an_allow_list_an_account_that_joined_after_deployment_is_served(
+    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with pytest.raises(ForbiddenAccountError, match="ALLOWED_ACCOUNT_IDS"):
-        lambda_handler(member_event(aws), context)
-    assert calls.calls == []
+    """No ALLOWED_ACCOUNT_IDS: organization membership (IAM's aws:ResourceOrgID, infra) is the gate, so an account
+    that joined after the deployment is judged through its own member role without a redeploy."""
+    monkeypatch.setenv("SECURITY_HUB_MODE", "off")
+    monkeypatch.setenv("ORGANIZATION_ID", "o-a1b2c3d4e5")
+    joined_later = "444455556666"
+    summary = lambda_handler(member_event(aws, joined_later), context)
+    assert summary["put_evaluations_calls"] == 1
+    assert aws.put_calls[-1]["account"] == joined_later
+    assume = [p for (_, op, _), p in zip(calls.calls, calls.params, strict=True) if op == "AssumeRole"]
+    assert [p["RoleArn"] for p in assume] == [f"arn:aws:iam::{joined_later}:role/{ROLE}"]
 
 
 def test_the_member_role_credentials_are_reused_across_invocations(
@@ -95,3 +107,72 @@ def test_the_member_role_credentials_are_reused_across_invocations(
     lambda_handler(member_event(aws), context)
     assert calls.count("AssumeRole") == 1
     assert CENTRAL != MEMBER
+
+
+EMF_SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "emf-schema.json").read_text())
+# The published schema names no draft; its "$id": "#/..." values are draft-07 style (fragment ids were dropped in
+# 2019-09), so it is read as draft 7.
+EMF_VALIDATOR = jsonschema.Draft7Validator(EMF_SCHEMA)
+
+
+def emf_documents(stdout: str) -> list[dict[str, Any]]:
+    """The EMF documents among the captured stdout lines (Powertools prints one per flush)."""
+    return [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws"')]
+
+
+def assert_valid_emf(document: dict[str, Any]) -> None:
+    """The published EMF schema, plus the specification's prose rules the schema does not encode."""
+    jsonschema.Draft7Validator.check_schema(EMF_SCHEMA)
+    EMF_VALIDATOR.validate(document)
+    for directive in document["_aws"]["CloudWatchMetrics"]:
+        for dimension_set in directive["Dimensions"]:
+            for name in dimension_set:
+                assert isinstance(document[name], str), name  # a dimension target MUST be a string
+        for metric in directive["Metrics"]:
+            value = document[metric["Name"]]
+            values = value if isinstance(value, list) else [value]
+            assert values and all(isinstance(v, (int, float)) for v in values), metric["Name"]
+
+
+def test_organization_metrics_carry_a_dimension_set_per_member_account_and_region(
+    aws: ConfigResultsStore, organization: None, context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    lambda_handler(member_event(aws), context)
+    (document,) = emf_documents(capsys.readouterr().out)
+    assert_valid_emf(document)
+    (directive,) = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Dimensions"] == [["service"], ["service", "AccountId", "Region"]]
+    assert (document["AccountId"], document["Region"], document["service"]) == (MEMBER, REGION, "elasticache-cmk-rule")
+    assert {"EvaluationsCompliant", "AwsErrors", "KeyLookups"} <= {m["Name"] for m in directive["Metrics"]}
+
+
+def test_a_failed_member_invocation_is_counted_for_that_account(
+    aws: ConfigResultsStore, organization: None, context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An alarm on InvocationErrors per AccountId sees the member whose role cannot be assumed (Stubber: moto
+    lets every AssumeRole through)."""
+    capsys.readouterr()
+    with Stubber(handler.clients.own(REGION).client("sts")) as stub:
+        stub.add_client_error("assume_role", "AccessDenied", "not authorized", 403)
+        with pytest.raises(AwsCallError, match="sts:AssumeRole"):
+            lambda_handler(member_event(aws), context)
+    (document,) = emf_documents(capsys.readouterr().out)
+    assert_valid_emf(document)
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]  # the account was not served
+    assert document["InvocationErrors"] == [1.0]
+
+
+def test_account_mode_metrics_keep_the_single_service_dimension_set(
+    aws: ConfigResultsStore,
+    context: FakeLambdaContext,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SECURITY_HUB_MODE", "off")
+    capsys.readouterr()
+    lambda_handler(scheduled(aws), context)
+    (document,) = emf_documents(capsys.readouterr().out)
+    assert_valid_emf(document)
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+    assert "AccountId" not in document

@@ -54,18 +54,30 @@ def test_dot_dot_is_a_valid_role_name_and_stays_a_role_name(rig: Harness, organi
     assert _assume_role_arns(rig) == [f"arn:aws:iam::{MEMBER}:role/.."]
 
 
-@pytest.mark.parametrize("allowed", [None, "", f"{MEMBER}"])
+@pytest.mark.parametrize("allowed", [f"{MEMBER}", f"{MEMBER},222222222222"])
 def test_an_account_outside_the_allow_list_is_rejected_before_any_call(
+    rig: Harness, monkeypatch: pytest.MonkeyPatch, allowed: str
+) -> None:
+    monkeypatch.setenv("SECURITY_HUB_MODE", "off")
+    monkeypatch.setenv("ALLOWED_ACCOUNT_IDS", allowed)
+    with pytest.raises(ForbiddenAccountError, match=f"account {OUTSIDER} rejected"):
+        rig.run(_event(rig, account=OUTSIDER))
+    assert dict(rig.faults.counts) == {}
+
+
+@pytest.mark.parametrize("allowed", [None, "", " , "])
+def test_without_an_allow_list_any_account_of_the_partition_is_served_through_its_member_role(
     rig: Harness, monkeypatch: pytest.MonkeyPatch, allowed: str | None
 ) -> None:
+    """Organization membership is the gate (IAM's aws:ResourceOrgID on the central role, set by the infrastructure):
+    an account that joined after deployment is served, through a role ARN built from validated parts."""
     monkeypatch.setenv("SECURITY_HUB_MODE", "off")
     if allowed is None:
         monkeypatch.delenv("ALLOWED_ACCOUNT_IDS", raising=False)
     else:
         monkeypatch.setenv("ALLOWED_ACCOUNT_IDS", allowed)
-    with pytest.raises(ForbiddenAccountError, match=f"account {OUTSIDER} rejected"):
-        rig.run(_event(rig, account=OUTSIDER))
-    assert dict(rig.faults.counts) == {}
+    assert rig.run(_event(rig, account=OUTSIDER)).summary is not None
+    assert _assume_role_arns(rig) == [f"arn:aws:iam::{OUTSIDER}:role/{ROLE}"]
 
 
 def test_account_mode_rejects_an_event_for_another_account(rig: Harness) -> None:
@@ -84,20 +96,26 @@ def test_account_mode_rejects_an_event_for_another_account(rig: Harness) -> None
         pytest.param(f"arn:aws-iso:config:us-east-1:{MEMBER}:config-rule/config-rule-0123ab", id="aws-iso-us-east-1"),
     ],
 )
+@pytest.mark.parametrize("allow_list", [True, False], ids=["allow-list", "no-allow-list"])
 def test_an_event_from_another_partition_is_rejected_before_any_call(
-    rig: Harness, organization: None, rule_arn: str
+    rig: Harness, monkeypatch: pytest.MonkeyPatch, organization: None, rule_arn: str, allow_list: bool
 ) -> None:
+    if not allow_list:
+        monkeypatch.delenv("ALLOWED_ACCOUNT_IDS")
     with pytest.raises(ForbiddenAccountError, match="partition"):
         rig.run(_event(rig, configRuleArn=rule_arn))
     assert dict(rig.faults.counts) == {}
 
 
 @pytest.mark.parametrize("region", ["cn-north-1", "us-gov-west-1", "us-isob-east-1"])
+@pytest.mark.parametrize("allow_list", [True, False], ids=["allow-list", "no-allow-list"])
 def test_an_event_for_a_region_outside_the_functions_partition_is_rejected_before_any_call(
-    rig: Harness, organization: None, region: str
+    rig: Harness, monkeypatch: pytest.MonkeyPatch, organization: None, region: str, allow_list: bool
 ) -> None:
     """The ARN says partition 'aws' but names a Region of another partition: the member role would be assumed with
     the function's credentials against that partition's STS endpoint. Reject it as the partition check does."""
+    if not allow_list:
+        monkeypatch.delenv("ALLOWED_ACCOUNT_IDS")
     rule_arn = f"arn:aws:config:{region}:{MEMBER}:config-rule/config-rule-0123ab"
     with pytest.raises(RuleError, match=r"configRuleArn|partition|Region|region"):
         rig.run(_event(rig, configRuleArn=rule_arn))

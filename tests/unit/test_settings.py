@@ -52,3 +52,49 @@ def test_the_findings_refresh_interval_stays_inside_security_hubs_retention() ->
     for bad in ("0", "90", "x"):
         with pytest.raises(InvalidSettingError, match="FINDINGS_REFRESH_DAYS"):
             Settings.from_env({"FINDINGS_REFRESH_DAYS": bad})
+
+
+def test_organization_settings_are_read_and_optional() -> None:
+    assert Settings.from_env({}).organization_id is None
+    settings = Settings.from_env(
+        {
+            "ORGANIZATION_ID": "o-a1b2c3d4e5",
+            "EXECUTION_ROLE_NAME": "elasticache-cmk-rule-execution",
+            "ORGANIZATION_RULE_NAME": "elasticache-cmk",
+        }
+    )
+    assert settings.organization_id == "o-a1b2c3d4e5"
+    assert settings.execution_role_name == "elasticache-cmk-rule-execution"
+    assert settings.organization_rule_name == "elasticache-cmk"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ORGANIZATION_ID", "o-short"),
+        ("ORGANIZATION_ID", "r-a1b2c3d4e5"),
+        ("ORGANIZATION_ID", "o-A1B2C3D4E5"),
+        ("EXECUTION_ROLE_NAME", "path/role"),
+        ("EXECUTION_ROLE_NAME", "R" * 65),
+        ("ORGANIZATION_RULE_NAME", "has space"),
+        ("ORGANIZATION_RULE_NAME", "x" * 65),
+        ("ORGANIZATION_RULE_NAME", "dots.not.allowed"),
+    ],
+)
+def test_bad_organization_settings_name_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(InvalidSettingError) as caught:
+        Settings.from_env({variable: value})
+    assert caught.value.variable == variable
+
+
+@pytest.mark.parametrize(
+    ("allowed", "account", "admitted"),
+    [
+        ("", "444455556666", True),  # no allow-list: organization membership (IAM) is the gate
+        (" , ", "444455556666", True),
+        ("111111111111", "111111111111", True),
+        ("111111111111", "444455556666", False),
+    ],
+)
+def test_the_allow_list_is_optional_and_narrows_when_set(allowed: str, account: str, admitted: bool) -> None:
+    assert Settings.from_env({"ALLOWED_ACCOUNT_IDS": allowed}).admits(account) is admitted

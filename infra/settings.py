@@ -457,14 +457,36 @@ def _regions(value: Any, default_region: str | None) -> tuple[tuple[str, ...], b
     return regions, True
 
 
+# IAM's default quota for a role trust policy (IAM User Guide, "IAM and AWS STS quotas"; raisable to 4,096).
+MAX_TRUST_POLICY_CHARS = 2048
+# The member role's trust policy without its list of central role ARNs (statement, principal, condition keys).
+_TRUST_POLICY_OVERHEAD = 260
+
+
+def trust_policy_chars(execution_role_name: str, regions: tuple[str, ...]) -> int:
+    """An upper bound of the member role's trust policy size: one central role ARN per Region (longest partition)."""
+    arns = [
+        f"arn:aws-iso-b:iam::123456789012:role/{execution_role_name}{CENTRAL_ROLE_INFIX}{region}" for region in regions
+    ]
+    return _TRUST_POLICY_OVERHEAD + sum(len(arn) + 3 for arn in arns)
+
+
 def _check_derived_role_names(execution_role_name: str, regions: tuple[str, ...]) -> None:
-    """The central roles (<name>-central-<region>) and the forwarder role (<name>-events) must be IAM role names."""
+    """The central roles (<name>-central-<region>) and the forwarder role (<name>-events) must be IAM role names, and
+    the member role's trust policy (one central role ARN per Region) must fit IAM's quota."""
     longest = max((len(region) for region in regions), default=len("ap-southeast-5"))
     room = _MAX_ROLE_NAME - len(CENTRAL_ROLE_INFIX) - longest
     if len(execution_role_name) > room:
         raise SettingsError(
             f"{KEY_EXECUTION_ROLE}: {execution_role_name!r} is too long: at most {room} characters, because the "
             f"central roles are named <{KEY_EXECUTION_ROLE}>{CENTRAL_ROLE_INFIX}<region> (64 at most)"
+        )
+    size = trust_policy_chars(execution_role_name, regions)
+    if size > MAX_TRUST_POLICY_CHARS:
+        raise SettingsError(
+            f"{KEY_REGIONS}: {len(regions)} Regions make the member role's trust policy about {size} characters "
+            f"(one central role ARN each); IAM accepts {MAX_TRUST_POLICY_CHARS} by default: use a shorter "
+            f"{KEY_EXECUTION_ROLE} or fewer Regions per app"
         )
 
 

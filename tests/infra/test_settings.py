@@ -144,6 +144,8 @@ def test_security_hub_off_turns_suppression_off_by_default() -> None:
         ({"regions": "us-east-1,,eu-west-1"}, "regions"),
         ({"regions": "us-east-1,cn-north-1"}, "regions"),  # two partitions
         ({**ORGANIZATION_CONTEXT, "executionRoleName": "x" * 47}, "executionRoleName"),  # x-central-us-east-1 > 64
+        # 25 central role ARNs do not fit the member role's 2,048-character trust policy.
+        ({**ORGANIZATION_CONTEXT, "regions": ",".join(f"us-test-{i}" for i in range(25))}, "regions"),
         ({**ORGANIZATION_CONTEXT, "allowedAccountIds": ",".join(f"{i:012d}" for i in range(300))}, "allowedAccountIds"),
         ({**ORGANIZATION_CONTEXT, "targetOrganizationalUnitIds": ""}, "targetOrganizationalUnitIds"),
         ({**ORGANIZATION_CONTEXT, "targetOrganizationalUnitIds": "123456789012"}, "targetOrganizationalUnitIds"),

@@ -90,13 +90,13 @@ def create_stacks(app: App, *, env: Environment | None = None, settings: Setting
     global_stack = OrganizationGlobalStack(app, next(ids), settings=settings, env=at(home))
     regional: list[Stack] = []
     for region in settings.regions:
-        stack = OrganizationRegionalStack(app, next(ids), settings=settings, env=at(region))
-        stack.add_stack_dependency(global_stack, "the organization rule's first evaluations need every member role")
-        regional.append(stack)
+        central = OrganizationRegionalStack(app, next(ids), settings=settings, env=at(region))
+        central.add_stack_dependency(global_stack, "the organization rule's first evaluations need every member role")
+        regional.append(central)
     stacks = [global_stack, *regional]
     if settings.reevaluation_enabled:
-        events_stack = OrganizationMemberEventsStack(app, next(ids), settings=settings, env=at(home))
-        for stack in regional:
-            events_stack.add_stack_dependency(stack, "member accounts forward to the central buses, which must exist")
-        stacks.append(events_stack)
+        forwarding = OrganizationMemberEventsStack(app, next(ids), settings=settings, env=at(home))
+        for central_stack in regional:
+            forwarding.add_stack_dependency(central_stack, "member accounts forward to the central buses")
+        stacks.append(forwarding)
     return stacks

@@ -204,7 +204,7 @@ class MemberEventsStack(Stack):
             self.rules.append(rule)
 
 
-def _template(settings: Settings, stack_class: type[Stack]) -> dict[str, Any]:
+def _template(settings: Settings, stack_class: type[MemberRoleStack | MemberEventsStack]) -> dict[str, Any]:
     """Synthesize a StackSet template in a private, throw-away App.
 
     Its own output directory keeps it out of the CLI's cloud assembly (``CDK_OUTDIR`` would otherwise be shared), the

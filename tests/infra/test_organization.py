@@ -24,6 +24,7 @@ from tests.infra.support import (
     statement_by_sid,
     synth_app,
 )
+from tests.support.events import EVENTS
 
 ROLE_NAME = "elasticache-cmk-rule-execution"
 TWO_REGIONS = "us-east-1,eu-west-1"
@@ -352,6 +353,13 @@ CLOUDTRAIL_FAILED_DISABLE_KEY = {
     "detail": {"eventSource": "kms.amazonaws.com", "eventName": "DisableKey", "errorCode": "AccessDenied"},
 }
 KMS_ROTATION = {"source": "aws.kms", "detail-type": "KMS CMK Rotation", "detail": {"key-id": "k"}}
+# The real-shaped KMS native samples of the Lambda side (contract 13), where they exist in this tree; the minimal
+# events above carry the same source and detail-type.
+NATIVE_SAMPLES = [
+    json.loads(path.read_text(encoding="utf-8"))
+    for name in ("eventbridge_kms_cmk_deletion", "eventbridge_kms_imported_key_material_expiration")
+    if (path := EVENTS / f"{name}.json").exists()
+]
 
 
 def test_member_events_stack_set_forwards_to_the_central_bus_in_every_region(org: AppSynth) -> None:
@@ -376,6 +384,8 @@ def test_member_events_stack_set_forwards_to_the_central_bus_in_every_region(org
 
     assert matched(KMS_CMK_DELETION)
     assert matched(KMS_MATERIAL_EXPIRATION)
+    for sample in NATIVE_SAMPLES:
+        assert matched(sample), sample["detail-type"]
     assert matched(CLOUDTRAIL_DISABLE_KEY)
     assert not matched(CLOUDTRAIL_FAILED_DISABLE_KEY)
     assert not matched(KMS_ROTATION)
@@ -473,3 +483,10 @@ def test_organization_conformance_pack_points_every_member_at_the_central_lambda
     # A pack's member rules get generated names: no re-evaluation, so no bus, queue or forwarding.
     s.template.resource_count_is("AWS::Events::EventBus", 0)
     s.template.resource_count_is("AWS::Config::OrganizationConfigRule", 0)
+
+
+def test_opt_in_automation_rule_matches_the_member_copies_by_prefix() -> None:
+    app = synth_app(nag=False, **ORGANIZATION_CONTEXT, suppressConfigIntegrationDuplicates="true")
+    criteria = central(app).only("AWS::SecurityHub::AutomationRule")["Properties"]["Criteria"]
+    assert criteria["Title"] == [{"Comparison": "PREFIX", "Value": "OrgConfigRule-elasticache-replication-group-cmk-"}]
+    assert central(synth_app(**ORGANIZATION_CONTEXT)).resources("AWS::SecurityHub::AutomationRule") == {}

@@ -43,10 +43,10 @@ dropped. The visibility timeout is six times the function timeout, as the Lambda
 event sources ("Using Lambda with Amazon SQS"): 90 minutes with the 900 s timeout.
 
 Account mode: the rules sit on the account's default bus. Organization mode: the same rules are deployed into every
-member account and Region by a StackSet (infra/member_events.py) with the central account's custom bus of the same
-Region as target; that bus admits ``events:PutEvents`` only from principals of the organization (``aws:PrincipalOrgID``)
-and one rule on it feeds the queue. Conformance-pack modes have none: AWS Config names a pack's rule
-``<name>-conformance-pack-<suffix>``, so the rule name to re-evaluate is not known at deploy time.
+member account and Region by a StackSet (``MemberEventsStack`` in infra/member_role.py) with the central account's
+custom bus of the same Region as target; that bus admits ``events:PutEvents`` only from principals of the organization
+(``aws:PrincipalOrgID``) and one rule on it feeds the queue. Conformance-pack modes have none: AWS Config names a
+pack's rule ``<name>-conformance-pack-<suffix>``, so the rule name to re-evaluate is not known at deploy time.
 """
 
 from __future__ import annotations

@@ -172,11 +172,13 @@ def forwarded_events_pattern() -> events.EventPattern:
 class ReevaluationQueue(Construct):
     """The debounce queue (+ dead-letter queue) and the function's SQS event source mapping."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.Function) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, settings: Settings, function: lambda_.Function) -> None:
         super().__init__(scope, construct_id)
+        # Named <rule>-reevaluation (contract 13) so operators find it; SQS names allow 80 characters, rule names 64.
         self.dead_letter_queue = sqs.Queue(
             self,
             "DeadLetterQueue",
+            queue_name=f"{settings.rule_name}-reevaluation-dlq",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=Duration.days(14),
@@ -184,6 +186,7 @@ class ReevaluationQueue(Construct):
         self.queue = sqs.Queue(
             self,
             "Queue",
+            queue_name=f"{settings.rule_name}-reevaluation",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             visibility_timeout=VISIBILITY_TIMEOUT,
@@ -222,7 +225,7 @@ class Reevaluation(Construct):
         failure_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.queue = ReevaluationQueue(self, "Queue", function=function)
+        self.queue = ReevaluationQueue(self, "Queue", settings=settings, function=function)
         self.rules: list[events.Rule] = []
         for matched in matched_events(settings):
             rule = events.Rule(self, matched.rule_id, description=matched.description, event_pattern=matched.pattern)
@@ -260,7 +263,7 @@ class CentralEventBus(Construct):
                 conditions={"StringEquals": {"aws:PrincipalOrgID": settings.organization_id}},
             )
         )
-        self.queue = ReevaluationQueue(self, "Queue", function=function)
+        self.queue = ReevaluationQueue(self, "Queue", settings=settings, function=function)
         self.rule = events.Rule(
             self,
             "ForwardedChanges",

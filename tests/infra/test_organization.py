@@ -419,6 +419,7 @@ def test_central_rule_feeds_a_debounce_queue_consumed_with_partial_batch_failure
     queues = s.resources("AWS::SQS::Queue")
     queue_id = target["Arn"]["Fn::GetAtt"][0]
     queue = queues[queue_id]["Properties"]
+    assert queue["QueueName"] == "elasticache-replication-group-cmk-reevaluation"
     assert queue["VisibilityTimeout"] == 5400  # 6 x the 900 s function timeout
     assert queue["SqsManagedSseEnabled"] is True
     dlq_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]

@@ -97,8 +97,8 @@ def test_every_api_the_code_calls_is_granted_and_every_grant_is_called() -> None
             },
         ),
         (
-            PermissionOptions(exemption_tag=True, require_rotation=True, start_evaluations=True, find_rule=True),
-            CONTRACT - {"sts:AssumeRole"},
+            PermissionOptions(exemption_tag=True, require_rotation=True, start_evaluations=True),
+            CONTRACT - {"sts:AssumeRole", "config:DescribeConfigRules"},  # the latter: member role, organization
         ),
         (
             PermissionOptions(security_hub_direct=False),

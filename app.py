@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""CDK app: the stack for the deployment mode in context (``-c deploymentMode=...``), checked by cdk-nag.
+"""CDK app: the stacks for the deployment mode and Regions in context (``-c deploymentMode=... -c regions=...``),
+checked by cdk-nag; ``npx cdk deploy --all`` deploys them in dependency order.
 
 cdk-nag v3 is a CDK policy-validation plugin (``Validations.of(app).add_plugins``), no longer an Aspect: any
 unacknowledged AwsSolutions finding fails ``cdk synth`` / ``cdk deploy``. Acknowledgments: infra/nag_suppressions.py.

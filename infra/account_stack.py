@@ -102,12 +102,12 @@ class AccountStack(Stack):
         )
 
         if settings.reevaluation_enabled:
-            Reevaluation(
+            self.reevaluation = Reevaluation(
                 self,
                 "Reevaluation",
                 settings=settings,
                 function=function,
-                dead_letter_queue=rule_function.failure_queue,
+                failure_queue=rule_function.failure_queue,
             )
         if settings.suppress_config_integration_duplicates:
             SuppressConfigIntegrationDuplicates(self, "SecurityHubDuplicates", settings=settings)

@@ -31,6 +31,9 @@ def pack_parameters(settings: Settings, function_arn: str) -> dict[str, str]:
         values["RequireKeyRotation"] = "true"
     if settings.exemption_tag_key:
         values["ExemptionTagKey"] = settings.exemption_tag_key
+    if settings.is_organization:
+        # Organization pack: the central Lambda assumes this role in the member account the rule runs in.
+        values["ExecutionRoleName"] = settings.member_role_name
     return values
 
 

@@ -39,7 +39,8 @@ WILDCARD_REASONS: dict[str, str] = {
     ),
     permissions.MEMBER_ROLE_ANY_ACCOUNT: (
         "The central Lambda assumes one fixed role name in whichever member account invoked it (known only at run "
-        "time, checked against ALLOWED_ACCOUNT_IDS before AssumeRole); that role trusts only this Lambda's role."
+        "time); the statement's aws:ResourceOrgID condition limits it to accounts of the organization, and that role "
+        "trusts only the central roles."
     ),
 }
 
@@ -50,30 +51,40 @@ FAILURE_QUEUE_REASON = (
 )
 
 
-def _finding_resource(template: str, stack: Stack, role_name: str) -> str:
-    """Render a resource template the way cdk-nag prints it: pseudo parameters become ``<AWS::...>``."""
+def _show(value: str, pseudo: str) -> str:
+    """How cdk-nag prints a value: pseudo parameters (unresolved tokens) become ``<AWS::...>``."""
+    return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
 
-    def show(value: str, pseudo: str) -> str:
-        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
 
+def _finding_resource(template: str, stack: Stack, role_name: str, region: str) -> str:
+    """Render a resource template the way cdk-nag prints it."""
     return permissions.render(
         template,
         partition="<AWS::Partition>",
-        region=show(stack.region, "Region"),
-        account=show(stack.account, "AccountId"),
+        region=_show(region, "Region"),
+        account=_show(stack.account, "AccountId"),
         role_name=role_name,
     )
 
 
-def acknowledge_wildcards(scope: Construct, grants: list[Grant], *, role_name: str = "", tracing: bool = False) -> None:
-    """Acknowledge AwsSolutions-IAM5 for each wildcard resource in ``grants`` (and '*' for X-Ray if ``tracing``)."""
+def acknowledge_wildcards(
+    scope: Construct,
+    grants: list[Grant],
+    *,
+    role_name: str = "",
+    tracing: bool = False,
+    regions: list[str] | None = None,
+) -> None:
+    """Acknowledge AwsSolutions-IAM5 for each wildcard resource in ``grants`` (and '*' for X-Ray if ``tracing``),
+    rendered for each Region in ``regions`` (default: the stack's Region), as the policies render them."""
     stack = Stack.of(scope)
     templates = [resource for grant in grants for resource in grant.resources if "*" in resource]
     if tracing:
         templates.append(permissions.ALL_RESOURCES)
     for template in dict.fromkeys(templates):
-        finding = f"AwsSolutions-IAM5[Resource::{_finding_resource(template, stack, role_name)}]"
-        Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=WILDCARD_REASONS[template]))
+        for region in dict.fromkeys(regions or [stack.region]):
+            finding = f"AwsSolutions-IAM5[Resource::{_finding_resource(template, stack, role_name, region)}]"
+            Validations.of(scope).acknowledge(Acknowledgment(id=finding, reason=WILDCARD_REASONS[template]))
 
 
 def acknowledge_failure_queue(queue: Construct) -> None:

@@ -19,7 +19,17 @@ Resource scoping follows the Service Authorization Reference ("Actions, resource
   resource. They are single, non-wildcard actions.
 * ``securityhub:BatchImportFindings`` accepts ``product`` (the account's own ``product/<account>/default`` ARN) and
   ``securityhub:GetFindings`` accepts ``hub`` (``hub/default``).
-* ``sts:AssumeRole`` accepts ``role``: the member-account role name is fixed, the account is any member account.
+* ``config:DescribeConfigRules`` (organization re-evaluation: find the member account's ``OrgConfigRule-<name>-...``
+  copy) accepts ``ConfigRule`` like the two above: ``config-rule/*`` of the member account and Region.
+* ``sts:AssumeRole`` accepts ``role``: the member-account role name is fixed, the account is any account of the
+  organization: the statement carries ``aws:ResourceOrgID`` = the organization id, the global condition key for "the
+  organization of the account that owns the resource" (IAM User Guide, "AWS global condition context keys",
+  https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid).
+  That condition, not an account list, is the membership gate: accounts that join later are served, accounts outside
+  the organization are refused by IAM.
+
+Resources with ``{region}`` are rendered once per Region the identity works in: the member role covers every Region
+of the deployment with one policy (IAM is global, so there is one member role per account).
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ API_ACTIONS: dict[tuple[str, str], str] = {
 ALL_CODE_ACTIONS: frozenset[str] = frozenset(API_ACTIONS.values())
 
 # Resource templates. Placeholders: {partition} {region} {account} {role_name} {rule_arn}.
+# Condition templates additionally know {organization_id}.
 REPLICATION_GROUPS = "arn:{partition}:elasticache:{region}:{account}:replicationgroup:*"
 KMS_KEYS_ANY_ACCOUNT = "arn:{partition}:kms:{region}:*:key/*"
 ANY_CONFIG_RULE = "arn:{partition}:config:{region}:{account}:config-rule/*"
@@ -59,7 +70,19 @@ LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")  # the function's ow
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")  # added by Tracing.ACTIVE; X-Ray has no ARNs
 # On-failure destination (the encrypted failure queue only); CDK's Queue.grantSendMessages adds the two read actions.
 DESTINATION_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
-PLATFORM_ACTIONS: frozenset[str] = frozenset(LOG_ACTIONS + XRAY_ACTIONS + DESTINATION_ACTIONS)
+# The SQS event source mapping of the re-evaluation queue (Lambda polls as the function's role; CDK's
+# Queue.grantConsumeMessages): only when near-real-time re-evaluation is deployed.
+CONSUME_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+)
+PLATFORM_ACTIONS: frozenset[str] = frozenset(LOG_ACTIONS + XRAY_ACTIONS + DESTINATION_ACTIONS + CONSUME_ACTIONS)
+
+# The member account's EventBridge forwarding role: PutEvents on the central account's bus, in each listed Region.
+CENTRAL_EVENT_BUS = "arn:{partition}:events:{region}:{central_account}:event-bus/{bus_name}"
 
 
 @dataclass(frozen=True)
@@ -69,6 +92,8 @@ class Grant:
     sid: str
     actions: tuple[str, ...]
     resources: tuple[str, ...]
+    # IAM condition block with templated values, e.g. {"StringEquals": {"aws:ResourceOrgID": "{organization_id}"}}.
+    conditions: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,7 @@ class PermissionOptions:
     security_hub_direct: bool = True
     start_evaluations: bool = False  # EventBridge re-evaluation calls StartConfigRulesEvaluation
     exact_rule_arn: bool = False  # the deploying stack owns the rule and can name its ARN
+    find_rule: bool = False  # organization re-evaluation looks the member's rule copy up (DescribeConfigRules)
 
 
 def code_grants(options: PermissionOptions) -> list[Grant]:
@@ -94,6 +120,8 @@ def code_grants(options: PermissionOptions) -> list[Grant]:
     rule_actions = ["config:GetComplianceDetailsByConfigRule"]
     if options.start_evaluations:
         rule_actions.append("config:StartConfigRulesEvaluation")
+    if options.find_rule:
+        rule_actions.append("config:DescribeConfigRules")
 
     grants = [
         Grant("ReadReplicationGroups", tuple(elasticache), (REPLICATION_GROUPS,)),
@@ -112,15 +140,52 @@ def code_grants(options: PermissionOptions) -> list[Grant]:
     return [*grants, rule_grant]
 
 
+# The organization gate on AssumeRole (see the module docstring for the documentation it follows).
+ORGANIZATION_CONDITION = ("StringEquals", "aws:ResourceOrgID", "{organization_id}")
+
+
 def central_grants() -> list[Grant]:
-    """Organization mode: the central Lambda only assumes the member-account role; everything else runs as that role."""
-    return [Grant("AssumeMemberRole", ("sts:AssumeRole",), (MEMBER_ROLE_ANY_ACCOUNT,))]
+    """Organization modes: the central Lambda only assumes the member-account role, and only in accounts of the
+    organization; everything else runs as that role."""
+    return [
+        Grant(
+            "AssumeMemberRole",
+            ("sts:AssumeRole",),
+            (MEMBER_ROLE_ANY_ACCOUNT,),
+            conditions=(ORGANIZATION_CONDITION,),
+        )
+    ]
+
+
+def forwarder_grants() -> list[Grant]:
+    """The member account's EventBridge role: put events on the central bus of each listed Region, nothing else."""
+    return [Grant("ForwardToCentralBus", ("events:PutEvents",), (CENTRAL_EVENT_BUS,))]
 
 
 def actions_of(grants: list[Grant]) -> set[str]:
     return {action for grant in grants for action in grant.actions}
 
 
-def render(template: str, *, partition: str, region: str, account: str, role_name: str = "", rule_arn: str = "") -> str:
-    """Fill a resource template (the values are usually CloudFormation tokens such as ``Aws.PARTITION``)."""
-    return template.format(partition=partition, region=region, account=account, role_name=role_name, rule_arn=rule_arn)
+def render(
+    template: str,
+    *,
+    partition: str,
+    region: str,
+    account: str,
+    role_name: str = "",
+    rule_arn: str = "",
+    organization_id: str = "",
+    central_account: str = "",
+    bus_name: str = "",
+) -> str:
+    """Fill a resource or condition template (values are usually CloudFormation tokens such as ``Aws.PARTITION``)."""
+    return template.format(
+        partition=partition,
+        region=region,
+        account=account,
+        role_name=role_name,
+        rule_arn=rule_arn,
+        organization_id=organization_id,
+        central_account=central_account,
+        bus_name=bus_name,
+    )

@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from pathlib import Path
 
-from aws_cdk import Aws, Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra import nag_suppressions
 from infra.permissions import Grant, render
 from infra.settings import Settings
 
-LAMBDA_SOURCE_DIR = Path(__file__).resolve().parent.parent / "lambda"
+REPO = Path(__file__).resolve().parent.parent
+LAMBDA_SOURCE_DIR = REPO / "lambda"
+REQUIREMENTS = REPO / "requirements.txt"
 HANDLER = "cmk_rule.handler.lambda_handler"
 
 # The newest Python runtime in aws-cdk-lib 2.275.0. cdk-nag's AwsSolutions-L1 compares against the newest runtime of
 # the family that the installed aws-cdk-lib knows (Runtime.ALL), so this is also the one L1 accepts.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 
-# Publisher account of the public "Powertools for AWS Lambda (Python)" layers in the commercial partition (the China
-# Regions use another account: not supported here).
-POWERTOOLS_LAYER_ACCOUNT = "017000801446"
-# The layer *version* is pinned in cdk.json (context powertoolsLayerVersion). Public references seen on 2026-11-28 show
-# AWSLambdaPowertoolsPythonV3-python314-arm64 up to version 38 (and version 36 = Powertools 3.31.1); that 38 is the
-# build of Powertools 3.37.0 (requirements.txt) could NOT be verified offline. The authoritative mapping is the public
-# SSM parameter /aws/service/powertools/python/arm64/python3.14/3.37.0 (its value is the layer ARN).
+# The Powertools layer: Powertools publishes, in every Region it serves, a public SSM parameter whose value is the ARN
+# of the layer build for one architecture, runtime and release:
+#   /aws/service/powertools/python/{arch}/{python_version}/{version}   ({version} = 3.37.0 or "latest")
+# (Powertools for AWS Lambda (Python) docs, "Install" > "Lambda Layer" > "Using SSM Parameter Store",
+# https://docs.aws.amazon.com/powertools/python/latest/getting-started/install/#using-ssm-parameter-store; the same
+# path format is quoted in aws-powertools/powertools-lambda-python issue #7689). The stack declares it as a
+# CloudFormation parameter of type AWS::SSM::Parameter::Value<String>, so CloudFormation resolves it in each stack's own
+# Region at deploy time: no layer number is hard-coded, and layer numbers that differ by Region do not matter. The
+# release is the one requirements.txt pins (what the tests ran against), never "latest".
+POWERTOOLS_PACKAGE = "aws-lambda-powertools"
 
 SERVICE_NAME = "elasticache-cmk-rule"
 METRICS_NAMESPACE = "ElastiCacheCmkRule"
@@ -71,13 +79,21 @@ RETENTION = {
 _ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "tests", "**/tests", "**/.pytest_cache", "**/.mypy_cache"]
 
 
-def powertools_layer_arn(version: int, runtime: lambda_.Runtime = RUNTIME) -> str:
-    """arn:<partition>:lambda:<region>:017000801446:layer:AWSLambdaPowertoolsPythonV3-python3XY-arm64:<version>."""
-    python = runtime.name.replace(".", "")  # python3.14 -> python314
-    return (
-        f"arn:{Aws.PARTITION}:lambda:{Aws.REGION}:{POWERTOOLS_LAYER_ACCOUNT}:layer:"
-        f"AWSLambdaPowertoolsPythonV3-{python}-arm64:{version}"
-    )
+@cache
+def powertools_version() -> str:
+    """The Powertools release pinned in requirements.txt (``aws-lambda-powertools==X.Y.Z``)."""
+    text = REQUIREMENTS.read_text(encoding="utf-8")
+    match = re.search(rf"^{re.escape(POWERTOOLS_PACKAGE)}==([0-9][0-9A-Za-z.]*)\s*$", text, re.MULTILINE)
+    if match is None:
+        raise ValueError(f"{REQUIREMENTS}: no exact pin {POWERTOOLS_PACKAGE}==X.Y.Z")
+    return match.group(1)
+
+
+def powertools_parameter_name(
+    runtime: lambda_.Runtime = RUNTIME, architecture: lambda_.Architecture = lambda_.Architecture.ARM_64
+) -> str:
+    """/aws/service/powertools/python/arm64/python3.14/<pinned version>."""
+    return f"/aws/service/powertools/python/{architecture.name}/{runtime.name}/{powertools_version()}"
 
 
 class RuleFunction(Construct):
@@ -85,7 +101,8 @@ class RuleFunction(Construct):
 
     ``grants`` are what the rule's code needs (see :mod:`infra.permissions`); they go into the role's default policy,
     which the function depends on, so the first invocation already has them. ``role_name`` fills the member-role
-    placeholder of organization mode.
+    placeholder of organization mode; ``own_role_name`` names this function's role (organization modes: member roles
+    trust it by name); ``organization_id`` fills the organization condition of the AssumeRole grant.
     """
 
     def __init__(
@@ -96,12 +113,17 @@ class RuleFunction(Construct):
         settings: Settings,
         grants: list[Grant],
         role_name: str = "",
+        own_role_name: str | None = None,
+        organization_id: str = "",
         extra_environment: dict[str, str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.settings = settings
         self.role = iam.Role(
             self,
             "Role",
+            # Named in organization modes: member roles trust <executionRoleName>-central-<region> by ARN.
+            role_name=own_role_name,
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="Execution role of the elasticache-cmk-rule AWS Config rule",
         )
@@ -141,7 +163,9 @@ class RuleFunction(Construct):
             code=lambda_.Code.from_asset(str(LAMBDA_SOURCE_DIR), exclude=_ASSET_EXCLUDES),
             layers=[
                 lambda_.LayerVersion.from_layer_version_arn(
-                    self, "PowertoolsLayer", powertools_layer_arn(settings.powertools_layer_version)
+                    self,
+                    "PowertoolsLayer",
+                    ssm.StringParameter.value_for_string_parameter(self, powertools_parameter_name()),
                 )
             ],
             role=self.role,
@@ -166,24 +190,60 @@ class RuleFunction(Construct):
             )
         )
         for grant in grants:
-            self.role.add_to_policy(statement(grant, self, role_name=role_name))
+            self.role.add_to_policy(statement(grant, self, role_name=role_name, organization_id=organization_id))
 
         nag_suppressions.acknowledge_wildcards(self.role, grants, role_name=role_name, tracing=True)
         nag_suppressions.acknowledge_failure_queue(self.failure_queue)
 
 
-def statement(grant: Grant, scope: Construct, *, rule_arn: str = "", role_name: str = "") -> iam.PolicyStatement:
-    """Render a :class:`Grant` in ``scope``'s stack (pseudo parameters keep it partition/Region/account-aware)."""
+def statement(
+    grant: Grant, scope: Construct, *, rule_arn: str = "", role_name: str = "", organization_id: str = ""
+) -> iam.PolicyStatement:
+    """Render a :class:`Grant` in ``scope``'s stack and Region (pseudo parameters keep it partition-aware)."""
     stack = Stack.of(scope)
-    resources = [
-        render(
-            resource,
-            partition=stack.partition,
-            region=stack.region,
-            account=stack.account,
-            rule_arn=rule_arn,
-            role_name=role_name,
-        )
-        for resource in grant.resources
-    ]
-    return iam.PolicyStatement(sid=grant.sid, actions=list(grant.actions), resources=resources)
+    return policy_statement(
+        grant,
+        partition=stack.partition,
+        regions=[stack.region],
+        account=stack.account,
+        rule_arn=rule_arn,
+        role_name=role_name,
+        organization_id=organization_id,
+    )
+
+
+def policy_statement(
+    grant: Grant,
+    *,
+    partition: str,
+    regions: list[str],
+    account: str,
+    role_name: str = "",
+    rule_arn: str = "",
+    organization_id: str = "",
+    central_account: str = "",
+    bus_name: str = "",
+) -> iam.PolicyStatement:
+    """Render a :class:`Grant` for every Region in ``regions`` (resources without {region} once), with its
+    conditions."""
+    values = {
+        "partition": partition,
+        "account": account,
+        "role_name": role_name,
+        "rule_arn": rule_arn,
+        "organization_id": organization_id,
+        "central_account": central_account,
+        "bus_name": bus_name,
+    }
+    resources: list[str] = []
+    for template in grant.resources:
+        for region in regions if "{region}" in template else regions[:1]:
+            rendered = render(template, region=region, **values)
+            if rendered not in resources:
+                resources.append(rendered)
+    conditions: dict[str, dict[str, str]] = {}
+    for operator, key, value in grant.conditions:
+        conditions.setdefault(operator, {})[key] = render(value, region=regions[0], **values)
+    return iam.PolicyStatement(
+        sid=grant.sid, actions=list(grant.actions), resources=resources, conditions=conditions or None
+    )

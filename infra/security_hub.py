@@ -12,12 +12,17 @@ Hub CSPM" > AWS Config; observed ASFF of such findings):
 (Security Hub User Guide, "AWS service integrations with Security Hub CSPM", section AWS Config, "typical finding".)
 ``AWS::SecurityHub::AutomationRule`` criteria have no ``ProductFields`` filter, so the rule matches product + Title.
 Our own findings are imported under the account's ``default`` product (ProductName ``Default``) and never match.
-``CONTAINS`` rather than ``EQUALS`` because the deployed name differs by mode: ``<name>`` (account),
-``<name>-conformance-pack-<suffix>`` (conformance pack) and ``OrgConfigRule-<name>-<suffix>`` (organization member
-accounts). Suppressed findings keep updating; they are only hidden from the default views.
+The Title criterion matches exactly this rule's deployed names, never a substring (a short rule name under CONTAINS
+would suppress other rules' findings): ``EQUALS <name>`` in account mode; ``PREFIX <name>-conformance-pack-`` for a
+pack's rule (``<name>-conformance-pack-<suffix>``, in one account or in every member account of an organization pack)
+and ``PREFIX OrgConfigRule-<name>-`` for an organization rule's member-account copies. Suppressed findings keep
+updating; they are only hidden from the default views.
 
-Automation rules are Regional and act on findings visible to the account that owns them: deploy this in the Security
-Hub administrator account (or a standalone account) in each Region.
+Opt-in (``suppressConfigIntegrationDuplicates=true``): only the Security Hub administrator account may create
+automation rules (Security Hub User Guide, "Automation rules",
+https://docs.aws.amazon.com/securityhub/latest/userguide/automation-rules.html), so creating it by default would roll
+back the deployment in every Security Hub member account. Rules are Regional and act on the findings the owning account
+sees: deploy the stack with it where that account is the Security Hub administrator (or a standalone account).
 """
 
 from __future__ import annotations
@@ -26,15 +31,25 @@ from aws_cdk import Aws
 from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
 
-from infra.settings import Settings
+from infra.settings import DeploymentMode, Settings
 
 CONFIG_PRODUCT_NAME = "Config"
+
+
+def title_filter(settings: Settings) -> tuple[str, str]:
+    """(comparison, value) matching the Config integration findings' Title for this deployment mode."""
+    if settings.mode is DeploymentMode.ACCOUNT:
+        return "EQUALS", settings.rule_name
+    if settings.mode is DeploymentMode.ORGANIZATION:
+        return "PREFIX", f"OrgConfigRule-{settings.rule_name}-"
+    return "PREFIX", f"{settings.rule_name}-conformance-pack-"
 
 
 class SuppressConfigIntegrationDuplicates(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: Settings) -> None:
         super().__init__(scope, construct_id)
         S = securityhub.CfnAutomationRule  # noqa: N806 - short alias for the nested property classes
+        comparison, title = title_filter(settings)
         self.rule = S(
             self,
             "Rule",
@@ -54,7 +69,7 @@ class SuppressConfigIntegrationDuplicates(Construct):
                         value=f"arn:{Aws.PARTITION}:securityhub:{Aws.REGION}::product/aws/config",
                     )
                 ],
-                title=[S.StringFilterProperty(comparison="CONTAINS", value=settings.rule_name)],
+                title=[S.StringFilterProperty(comparison=comparison, value=title)],
             ),
             actions=[
                 S.AutomationRulesActionProperty(

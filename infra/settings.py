@@ -1,6 +1,6 @@
 """Deployment settings: read every CDK context key once, validate it, and fail synthesis with a message naming the key.
 
-Context comes from ``cdk.json`` (defaults that are pinned, e.g. the Powertools layer version) and from the command line
+Context comes from ``cdk.json`` (the project's defaults) and from the command line
 (``npx cdk deploy -c key=value``). Values given with ``-c`` always arrive as strings; values from ``cdk.json`` may be
 JSON booleans, numbers or lists, so every parser accepts both. Nothing here is silently defaulted when it is *present
 but wrong*: a bad value raises :class:`SettingsError`, which stops ``cdk synth`` before any template is written.
@@ -30,8 +30,17 @@ class DeploymentMode(StrEnum):
     ACCOUNT = "account"
     CONFORMANCE_PACK = "conformance-pack"
     ORGANIZATION = "organization"
-    # The member-account role alone, for accounts a service-managed StackSet never reaches (the management account).
+    # The pack of infra/conformance-pack.yaml in every member account (AWS::Config::OrganizationConformancePack),
+    # evaluated by the same central Lambda as organization mode.
+    ORGANIZATION_CONFORMANCE_PACK = "organization-conformance-pack"
+    # The member-account part alone (role, and its EventBridge forwarding), for accounts a service-managed StackSet
+    # never reaches (the management account).
     MEMBER_ROLE = "member-role"
+
+
+ORGANIZATION_MODES = frozenset({DeploymentMode.ORGANIZATION, DeploymentMode.ORGANIZATION_CONFORMANCE_PACK})
+# Modes whose member-account part (role + event forwarding) is deployed: by StackSets, or by hand (member-role).
+MEMBER_MODES = ORGANIZATION_MODES | {DeploymentMode.MEMBER_ROLE}
 
 
 # AWS Config's MaximumExecutionFrequency enum (PutConfigRule / AWS::Config::ConfigRule).
@@ -66,8 +75,10 @@ LOG_RETENTION_DAYS = (
 DEFAULT_RULE_NAME = "elasticache-replication-group-cmk"
 DEFAULT_EXECUTION_ROLE_NAME = "elasticache-cmk-rule-execution"
 DEFAULT_CONFORMANCE_PACK_NAME = "elasticache-cmk"
+# The central account's custom event bus that member accounts forward their events to (one per Region).
+EVENT_BUS_NAME = "elasticache-cmk-rule"
 
-# Context keys, in one place so that docs/deployment.md and the tests can refer to them.
+# Context keys, in one place so that the README's "Context keys" table and the tests can refer to them.
 KEY_MODE = "deploymentMode"
 KEY_RULE_NAME = "configRuleName"
 KEY_FREQUENCY = "maximumExecutionFrequency"
@@ -78,7 +89,6 @@ KEY_SECURITY_HUB = "securityHubMode"
 KEY_SUPPRESS_DUPLICATES = "suppressConfigIntegrationDuplicates"
 KEY_REPORTING = "reportingMode"
 KEY_NEAR_REAL_TIME = "nearRealTimeReevaluation"
-KEY_LAYER_VERSION = "powertoolsLayerVersion"
 KEY_LOG_RETENTION = "logRetentionDays"
 KEY_CONCURRENCY = "reservedConcurrency"
 KEY_EXECUTION_ROLE = "executionRoleName"
@@ -86,8 +96,22 @@ KEY_ALLOWED_ACCOUNTS = "allowedAccountIds"
 KEY_TARGET_OUS = "targetOrganizationalUnitIds"
 KEY_EXCLUDED_ACCOUNTS = "excludedAccountIds"
 KEY_CALL_AS = "stackSetCallAs"
-KEY_CENTRAL_ROLE_ARN = "centralRoleArn"
+KEY_CENTRAL_ACCOUNT = "centralAccountId"
 KEY_PACK_NAME = "conformancePackName"
+KEY_REGIONS = "regions"
+KEY_ORGANIZATION_ID = "organizationId"
+
+# Keys that no longer exist: giving one is an error that says what replaced it (never silently ignored).
+REMOVED_KEYS = {
+    "powertoolsLayerVersion": (
+        "no longer used: the Powertools layer ARN is resolved in each Region at deploy time from the public SSM "
+        "parameter /aws/service/powertools/python/arm64/<runtime>/<version> (version from requirements.txt)"
+    ),
+    "centralRoleArn": (
+        f"replaced by {KEY_CENTRAL_ACCOUNT} (the central account id; the member role trusts that account's "
+        "per-Region central roles by name)"
+    ),
+}
 
 ALL_KEYS = (
     KEY_MODE,
@@ -100,7 +124,6 @@ ALL_KEYS = (
     KEY_SUPPRESS_DUPLICATES,
     KEY_REPORTING,
     KEY_NEAR_REAL_TIME,
-    KEY_LAYER_VERSION,
     KEY_LOG_RETENTION,
     KEY_CONCURRENCY,
     KEY_EXECUTION_ROLE,
@@ -108,8 +131,10 @@ ALL_KEYS = (
     KEY_TARGET_OUS,
     KEY_EXCLUDED_ACCOUNTS,
     KEY_CALL_AS,
-    KEY_CENTRAL_ROLE_ARN,
+    KEY_CENTRAL_ACCOUNT,
     KEY_PACK_NAME,
+    KEY_REGIONS,
+    KEY_ORGANIZATION_ID,
 )
 
 # KMS key ARNs, account ids, role names and role ARNs: the one definition the Lambda uses too (cmk_rule.validation),
@@ -123,11 +148,33 @@ _RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _PACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,255}$")
 _ROLE_NAME = validation.ROLE_NAME
 _ROLE_ARN = validation.ROLE_ARN
+_REGION = validation.REGION
+_ORGANIZATION_ID = validation.ORGANIZATION_ID
 # Organizations root ids (r-...) and OU ids (ou-<root part>-<ou part>).
 _OU_OR_ROOT = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 
 # AWS Config limits InputParameters to 1024 characters for a rule and 2048 for an organization rule.
 _MAX_INPUT_PARAMETERS = {True: 2048, False: 1024}
+# Lambda allows 4 KB of environment variables in total; ALLOWED_ACCOUNT_IDS must fit with the others.
+_MAX_ALLOWED_ACCOUNTS_CHARS = 3000
+_MAX_ROLE_NAME = 64
+CENTRAL_ROLE_INFIX = "-central-"
+FORWARDER_ROLE_SUFFIX = "-events"
+
+# Region name prefix -> partition (the Regions of one app must share one partition: one IAM, one organization).
+_PARTITION_PREFIXES = (
+    ("cn-", "aws-cn"),
+    ("us-gov-", "aws-us-gov"),
+    ("us-isob-", "aws-iso-b"),
+    ("us-iso-", "aws-iso"),
+    ("eu-isoe-", "aws-iso-e"),
+    ("us-isof-", "aws-iso-f"),
+)
+
+
+def partition_of(region: str) -> str:
+    """The partition a Region name belongs to (``aws`` for every commercial Region)."""
+    return next((partition for prefix, partition in _PARTITION_PREFIXES if region.startswith(prefix)), "aws")
 
 
 @dataclass(frozen=True)
@@ -144,20 +191,40 @@ class Settings:
     suppress_config_integration_duplicates: bool
     reporting_mode: ReportingMode
     near_real_time: bool
-    powertools_layer_version: int
     log_retention_days: int
-    reserved_concurrency: int
+    reserved_concurrency: int | None
     execution_role_name: str | None
     allowed_account_ids: tuple[str, ...]
     target_ou_ids: tuple[str, ...]
     excluded_account_ids: tuple[str, ...]
     stack_set_call_as: str
-    central_role_arn: str | None
+    central_account_id: str | None
     conformance_pack_name: str
+    # The Regions to deploy to: the ``regions`` context, else the CLI's default Region, else () (one stack whose
+    # Region is resolved by CloudFormation: account and conformance-pack modes only).
+    regions: tuple[str, ...] = ()
+    regions_given: bool = False
+    organization_id: str | None = None
 
     @property
     def is_organization(self) -> bool:
-        return self.mode is DeploymentMode.ORGANIZATION
+        """The central-account side of an organization deployment (rule or pack in every member account)."""
+        return self.mode in ORGANIZATION_MODES
+
+    @property
+    def home_region(self) -> str | None:
+        """Where the global (IAM) parts live: the first listed Region."""
+        return self.regions[0] if self.regions else None
+
+    def central_role_name(self, region: str) -> str:
+        """The central Lambda's execution role in ``region``: named, so that member roles can trust it by ARN
+        without a cross-Region reference."""
+        return f"{self.member_role_name}{CENTRAL_ROLE_INFIX}{region}"
+
+    @property
+    def forwarder_role_name(self) -> str:
+        """The member-account role EventBridge assumes to put events on the central bus."""
+        return f"{self.member_role_name}{FORWARDER_ROLE_SUFFIX}"
 
     @property
     def member_role_name(self) -> str:
@@ -172,8 +239,14 @@ class Settings:
 
     @property
     def reevaluation_enabled(self) -> bool:
-        """EventBridge-driven re-evaluation only exists in account mode (see infra/reevaluation.py for why)."""
-        return self.mode is DeploymentMode.ACCOUNT and self.near_real_time
+        """EventBridge-driven re-evaluation: account mode (own events) and organization mode (every member account's
+        events forwarded to the central bus). Not for packs: their rules' names are generated (infra/reevaluation.py).
+        In member-role mode it deploys the member account's forwarding rules."""
+        return self.near_real_time and self.mode in (
+            DeploymentMode.ACCOUNT,
+            DeploymentMode.ORGANIZATION,
+            DeploymentMode.MEMBER_ROLE,
+        )
 
     def input_parameters(self) -> dict[str, str]:
         """The Config rule's InputParameters: only the parameters that are set (the Lambda rejects empty ones)."""
@@ -189,25 +262,33 @@ class Settings:
         return params
 
 
-def load_settings(scope: Construct) -> Settings:
+def load_settings(scope: Construct, *, default_region: str | None = None) -> Settings:
     """Read and validate the context visible from ``scope`` (normally the App)."""
-    return parse_settings(_ContextReader(scope))
+    return parse_settings(_ContextReader(scope), default_region=default_region)
 
 
-def parse_settings(context: Mapping[str, Any] | _ContextReader) -> Settings:
-    """Validate a plain mapping of context values (used by tests and by :func:`load_settings`)."""
+def parse_settings(context: Mapping[str, Any] | _ContextReader, *, default_region: str | None = None) -> Settings:
+    """Validate a plain mapping of context values (used by tests and by :func:`load_settings`).
+
+    ``default_region`` is the CLI's Region (``CDK_DEFAULT_REGION``), used when ``regions`` is not given.
+    """
     get = context.get
+    for key, replacement in REMOVED_KEYS.items():
+        if not _is_blank(get(key)):
+            raise SettingsError(f"{key}: {replacement}")
     mode = _enum(get(KEY_MODE), KEY_MODE, DeploymentMode, DeploymentMode.ACCOUNT)
     security_hub_mode = _enum(get(KEY_SECURITY_HUB), KEY_SECURITY_HUB, SecurityHubMode, SecurityHubMode.DIRECT)
-    suppress = _bool(get(KEY_SUPPRESS_DUPLICATES), KEY_SUPPRESS_DUPLICATES, security_hub_mode is SecurityHubMode.DIRECT)
+    # Opt-in: only a Security Hub administrator account may create automation rules, so a default "true" would roll
+    # back every deployment in a Security Hub member account.
+    suppress = _bool(get(KEY_SUPPRESS_DUPLICATES), KEY_SUPPRESS_DUPLICATES, False)
     if suppress and security_hub_mode is SecurityHubMode.OFF:
         raise SettingsError(
             f"{KEY_SUPPRESS_DUPLICATES}: cannot be true when {KEY_SECURITY_HUB}=off, because the AWS Config "
             "integration's findings are then the only Security Hub findings for this rule"
         )
 
-    is_org = mode is DeploymentMode.ORGANIZATION
-    needs_role_name = mode in (DeploymentMode.ORGANIZATION, DeploymentMode.MEMBER_ROLE)
+    is_org = mode in ORGANIZATION_MODES
+    needs_role_name = mode in MEMBER_MODES
     execution_role_name = _pattern(
         get(KEY_EXECUTION_ROLE),
         KEY_EXECUTION_ROLE,
@@ -215,16 +296,28 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader) -> Settings:
         DEFAULT_EXECUTION_ROLE_NAME,
         "an IAM role name ([\\w+=,.@-]{1,64})",
     )
+    # Optional: organization membership is the gate (the central role may assume member roles only in accounts of
+    # organizationId). A list narrows it further; it must fit in the Lambda environment.
     allowed = _list(get(KEY_ALLOWED_ACCOUNTS), KEY_ALLOWED_ACCOUNTS, _ACCOUNT_ID, "a 12-digit account id")
-    if is_org and not allowed:
+    if len(",".join(allowed)) > _MAX_ALLOWED_ACCOUNTS_CHARS:
         raise SettingsError(
-            f"{KEY_ALLOWED_ACCOUNTS}: required in organization mode (comma-separated 12-digit account ids the "
-            "Lambda accepts events from)"
+            f"{KEY_ALLOWED_ACCOUNTS}: {len(allowed)} account ids exceed what fits in the Lambda environment (4 KB); "
+            f"leave it unset and rely on the organization gate ({KEY_ORGANIZATION_ID}), which has no account cap"
         )
-    # Lambda allows 4 KB of environment variables in total; ALLOWED_ACCOUNT_IDS must fit with the others.
-    if len(",".join(allowed)) > 3000:
+    organization_id = _pattern(
+        get(KEY_ORGANIZATION_ID), KEY_ORGANIZATION_ID, _ORGANIZATION_ID, None, "an organization id (o-[a-z0-9]{10,32})"
+    )
+    if is_org and organization_id is None:
         raise SettingsError(
-            f"{KEY_ALLOWED_ACCOUNTS}: {len(allowed)} account ids exceed what fits in the Lambda environment (4 KB)"
+            f"{KEY_ORGANIZATION_ID}: required in {mode.value} mode (o-..., from "
+            "`aws organizations describe-organization --query Organization.Id`): the central role may assume member "
+            "roles only in accounts of this organization"
+        )
+    regions, regions_given = _regions(get(KEY_REGIONS), default_region)
+    if mode in MEMBER_MODES and not regions:
+        raise SettingsError(
+            f"{KEY_REGIONS}: required in {mode.value} mode when the CLI has no default Region (comma-separated Region "
+            "names, e.g. us-east-1,eu-west-1)"
         )
     target_ous = _list(get(KEY_TARGET_OUS), KEY_TARGET_OUS, _OU_OR_ROOT, "an Organizations root id (r-...) or OU id")
     if is_org and not target_ous:
@@ -232,12 +325,16 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader) -> Settings:
             f"{KEY_TARGET_OUS}: required in organization mode (root id r-... or OU ids ou-... the member-account "
             "role's StackSet deploys to)"
         )
-    central_role_arn = _pattern(get(KEY_CENTRAL_ROLE_ARN), KEY_CENTRAL_ROLE_ARN, _ROLE_ARN, None, "an IAM role ARN")
-    if mode is DeploymentMode.MEMBER_ROLE and not central_role_arn:
+    central_account = _pattern(
+        get(KEY_CENTRAL_ACCOUNT), KEY_CENTRAL_ACCOUNT, _ACCOUNT_ID, None, "a 12-digit account id"
+    )
+    if mode is DeploymentMode.MEMBER_ROLE and not central_account:
         raise SettingsError(
-            f"{KEY_CENTRAL_ROLE_ARN}: required in member-role mode (the ARN of the central Lambda's execution role, "
-            "output CentralRoleArn of the organization stack)"
+            f"{KEY_CENTRAL_ACCOUNT}: required in member-role mode (the account id where the organization stacks run; "
+            "the member role trusts that account's central roles only)"
         )
+    if needs_role_name:
+        _check_derived_role_names(execution_role_name, regions)
 
     settings = Settings(
         mode=mode,
@@ -261,9 +358,10 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader) -> Settings:
         suppress_config_integration_duplicates=suppress,
         reporting_mode=_enum(get(KEY_REPORTING), KEY_REPORTING, ReportingMode, ReportingMode.ALL),
         near_real_time=_bool(get(KEY_NEAR_REAL_TIME), KEY_NEAR_REAL_TIME, True),
-        powertools_layer_version=_int(get(KEY_LAYER_VERSION), KEY_LAYER_VERSION, None, minimum=1),
         log_retention_days=_int(get(KEY_LOG_RETENTION), KEY_LOG_RETENTION, 365, allowed=LOG_RETENTION_DAYS),
-        reserved_concurrency=_int(get(KEY_CONCURRENCY), KEY_CONCURRENCY, 5, minimum=1, maximum=100),
+        # Unset = unreserved: reserving needs unreserved concurrency of at least 100 left in the account, which new
+        # accounts with reduced quotas do not have.
+        reserved_concurrency=_optional_int(get(KEY_CONCURRENCY), KEY_CONCURRENCY, minimum=1),
         execution_role_name=execution_role_name if needs_role_name else None,
         allowed_account_ids=allowed if is_org else (),
         target_ou_ids=target_ous if is_org else (),
@@ -273,7 +371,7 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader) -> Settings:
         if is_org
         else (),
         stack_set_call_as=_choice(get(KEY_CALL_AS), KEY_CALL_AS, ("SELF", "DELEGATED_ADMIN"), "SELF"),
-        central_role_arn=central_role_arn if mode is DeploymentMode.MEMBER_ROLE else None,
+        central_account_id=central_account if mode is DeploymentMode.MEMBER_ROLE else None,
         conformance_pack_name=_pattern(
             get(KEY_PACK_NAME),
             KEY_PACK_NAME,
@@ -281,6 +379,9 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader) -> Settings:
             DEFAULT_CONFORMANCE_PACK_NAME,
             "a conformance pack name ([a-zA-Z][-a-zA-Z0-9]*)",
         ),
+        regions=regions,
+        regions_given=regions_given,
+        organization_id=organization_id if is_org else None,
     )
     limit = _MAX_INPUT_PARAMETERS[is_org]
     rendered = json.dumps(settings.input_parameters(), separators=(",", ":"))
@@ -335,6 +436,57 @@ def _bool(value: Any, key: str, default: bool) -> bool:
     if text in ("true", "false"):
         return text == "true"
     raise SettingsError(f"{key}: expected true or false, got {value!r}")
+
+
+def _optional_int(value: Any, key: str, *, minimum: int) -> int | None:
+    return None if _is_blank(value) else _int(value, key, None, minimum=minimum)
+
+
+def _regions(value: Any, default_region: str | None) -> tuple[tuple[str, ...], bool]:
+    """The listed Regions (order kept, duplicates removed) and whether they were given; else the default Region."""
+    regions = _list(value, KEY_REGIONS, _REGION, "a Region name such as us-east-1")
+    if not regions:
+        return ((default_region,) if default_region else ()), False
+    partitions = {partition_of(region) for region in regions}
+    if len(partitions) > 1:
+        raise SettingsError(
+            f"{KEY_REGIONS}: {', '.join(regions)} span partitions {', '.join(sorted(partitions))}; one app deploys "
+            "to one partition (IAM and organizations do not cross partitions)"
+        )
+    return regions, True
+
+
+# IAM's default quota for a role trust policy (IAM User Guide, "IAM and AWS STS quotas"; raisable to 4,096).
+MAX_TRUST_POLICY_CHARS = 2048
+# The member role's trust policy without its list of central role ARNs (statement, principal, condition keys).
+_TRUST_POLICY_OVERHEAD = 260
+
+
+def trust_policy_chars(execution_role_name: str, regions: tuple[str, ...]) -> int:
+    """An upper bound of the member role's trust policy size: one central role ARN per Region (longest partition)."""
+    arns = [
+        f"arn:aws-iso-b:iam::123456789012:role/{execution_role_name}{CENTRAL_ROLE_INFIX}{region}" for region in regions
+    ]
+    return _TRUST_POLICY_OVERHEAD + sum(len(arn) + 3 for arn in arns)
+
+
+def _check_derived_role_names(execution_role_name: str, regions: tuple[str, ...]) -> None:
+    """The central roles (<name>-central-<region>) and the forwarder role (<name>-events) must be IAM role names, and
+    the member role's trust policy (one central role ARN per Region) must fit IAM's quota."""
+    longest = max((len(region) for region in regions), default=len("ap-southeast-5"))
+    room = _MAX_ROLE_NAME - len(CENTRAL_ROLE_INFIX) - longest
+    if len(execution_role_name) > room:
+        raise SettingsError(
+            f"{KEY_EXECUTION_ROLE}: {execution_role_name!r} is too long: at most {room} characters, because the "
+            f"central roles are named <{KEY_EXECUTION_ROLE}>{CENTRAL_ROLE_INFIX}<region> (64 at most)"
+        )
+    size = trust_policy_chars(execution_role_name, regions)
+    if size > MAX_TRUST_POLICY_CHARS:
+        raise SettingsError(
+            f"{KEY_REGIONS}: {len(regions)} Regions make the member role's trust policy about {size} characters "
+            f"(one central role ARN each); IAM accepts {MAX_TRUST_POLICY_CHARS} by default: use a shorter "
+            f"{KEY_EXECUTION_ROLE} or fewer Regions per app"
+        )
 
 
 def _int(

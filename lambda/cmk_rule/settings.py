@@ -29,7 +29,7 @@ _RULE_NAME = re.compile(r"^[\w.-]{1,128}$", re.ASCII)
 _ORGANIZATION_RULE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$", re.ASCII)
 # Organizations: "o-" then 10-32 lowercase letters or digits
 # (https://docs.aws.amazon.com/organizations/latest/APIReference/API_Organization.html)
-_ORGANIZATION_ID = re.compile(r"^o-[a-z0-9]{10,32}$", re.ASCII)
+_ORGANIZATION_ID = validation.ORGANIZATION_ID
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 _E = TypeVar("_E", bound=Enum)
 DEFAULT_REFRESH_DAYS = 30

@@ -33,6 +33,8 @@ ALIAS_ARN_PATTERN = rf"arn:{PARTITION_PATTERN}:kms:{REGION_PATTERN}:{ACCOUNT_ID_
 AWS_MANAGED_ALIAS_PREFIX_PATTERN = rf"(?:arn:{PARTITION_PATTERN}:kms:{REGION_PATTERN}:{ACCOUNT_ID_PATTERN}:)?alias/aws/"
 # IAM role names: [\w+=,.@-]{1,64} (CreateRole), ASCII word characters only.
 ROLE_NAME_PATTERN = r"[A-Za-z0-9_+=,.@-]{1,64}"
+# Organizations organization ids (Organizations API reference, "Organization": ^o-[a-z0-9]{10,32}$).
+ORGANIZATION_ID_PATTERN = r"o-[a-z0-9]{10,32}"
 ROLE_ARN_PATTERN = rf"arn:{PARTITION_PATTERN}:iam::{ACCOUNT_ID_PATTERN}:role/[A-Za-z0-9_+=,.@/-]{{1,512}}"
 
 ACCOUNT_ID = re.compile(ACCOUNT_ID_PATTERN, re.ASCII)
@@ -45,6 +47,7 @@ ALIAS_ARN = re.compile(ALIAS_ARN_PATTERN, re.ASCII)
 AWS_MANAGED_ALIAS_PREFIX = re.compile(AWS_MANAGED_ALIAS_PREFIX_PATTERN, re.ASCII)
 ROLE_NAME = re.compile(ROLE_NAME_PATTERN, re.ASCII)
 ROLE_ARN = re.compile(ROLE_ARN_PATTERN, re.ASCII)
+ORGANIZATION_ID = re.compile(ORGANIZATION_ID_PATTERN, re.ASCII)
 
 
 def _whole(pattern: re.Pattern[str], value: object) -> bool:

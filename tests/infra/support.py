@@ -19,17 +19,31 @@ REPO = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 ENV = cdk.Environment(account=ACCOUNT, region=REGION)
-CENTRAL_ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/central-rule-role"
+CENTRAL_ACCOUNT = "210987654321"
+ORGANIZATION_ID = "o-a1b2c3d4e5"
 ORGANIZATION_CONTEXT = {
     "deploymentMode": "organization",
-    "allowedAccountIds": "111111111111,222222222222",
+    "organizationId": ORGANIZATION_ID,
     "targetOrganizationalUnitIds": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
 }
-MEMBER_ROLE_CONTEXT = {"deploymentMode": "member-role", "centralRoleArn": CENTRAL_ROLE_ARN}
+MEMBER_ROLE_CONTEXT = {"deploymentMode": "member-role", "centralAccountId": CENTRAL_ACCOUNT}
+# Every commercial Region with AWS Config and ElastiCache that a 17-Region organization might list.
+REGIONS_17 = (
+    "us-east-1,us-east-2,us-west-1,us-west-2,ca-central-1,eu-west-1,eu-west-2,eu-west-3,eu-central-1,eu-north-1,"
+    "eu-south-1,ap-south-1,ap-northeast-1,ap-northeast-2,ap-southeast-1,ap-southeast-2,sa-east-1"
+)
 KEY_ARN_1 = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_ARN_2 = f"arn:aws:kms:{REGION}:210987654321:key/mrk-1234abcd12ab34cd56ef1234567890ab"
 
-# Platform actions (not called by the rule's code) every Lambda role carries.
+# Platform actions (not called by the rule's code) every Lambda role carries; with the re-evaluation queue also
+# CONSUME_ACTIONS (the SQS event source mapping).
+CONSUME_ACTIONS = {
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueUrl",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+}
 PLATFORM_ACTIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",  # its own log group
@@ -68,6 +82,11 @@ class Synth:
 
     def function(self) -> dict[str, Any]:
         return self.only("AWS::Lambda::Function")["Properties"]
+
+    def function_failure_queue_id(self) -> str:
+        """The on-failure destination queue of the function's asynchronous invocations."""
+        config = self.only("AWS::Lambda::EventInvokeConfig")["Properties"]
+        return str(config["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0])
 
     def lambda_role_id(self) -> str:
         return self.function()["Role"]["Fn::GetAtt"][0]
@@ -117,15 +136,48 @@ def nag_violations(stack: cdk.Stack) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class AppSynth:
+    """Every stack of one synthesized app, in deployment order, with the cloud assembly's manifest."""
+
+    stacks: dict[str, Synth]
+    manifest: dict[str, Any]
+
+    def dependencies(self, stack_id: str) -> list[str]:
+        """The stacks ``stack_id`` depends on (asset manifests left out)."""
+        return [d for d in self.manifest["artifacts"][stack_id].get("dependencies", []) if d in self.stacks]
+
+    def regional(self) -> list[Synth]:
+        """The stacks that hold a Lambda function (one per Region)."""
+        return [s for s in self.stacks.values() if s.resources("AWS::Lambda::Function")]
+
+
 @functools.cache
-def synth(**context: str) -> Synth:
-    """Synthesize the stack for ``context`` (merged over cdk.json's) once per test process."""
+def synth_app(*, nag: bool = True, **context: str) -> AppSynth:
+    """Synthesize every stack for ``context`` (merged over cdk.json's) once per test process."""
     merged = {**cdk_json_context(), **context}
     app = cdk.App(context=merged, analytics_reporting=False)
-    (stack,) = create_stacks(app, env=ENV, settings=parse_settings(merged))
-    violations = nag_violations(stack)
-    template_json = app.synth().get_stack_artifact(stack.artifact_id).template
-    return Synth(stack=stack, template=Template.from_json(template_json), json=template_json, nag_violations=violations)
+    stacks = create_stacks(app, env=ENV, settings=parse_settings(merged, default_region=REGION))
+    violations = {stack.artifact_id: nag_violations(stack) if nag else [] for stack in stacks}
+    assembly = app.synth()
+    result = {}
+    for stack in stacks:
+        template_json = assembly.get_stack_artifact(stack.artifact_id).template
+        result[stack.artifact_id] = Synth(
+            stack=stack,
+            template=Template.from_json(template_json),
+            json=template_json,
+            nag_violations=violations[stack.artifact_id],
+        )
+    manifest = json.loads((Path(assembly.directory) / "manifest.json").read_text(encoding="utf-8"))
+    return AppSynth(stacks=result, manifest=manifest)
+
+
+def synth(**context: str) -> Synth:
+    """The main stack for ``context``: the (first) Regional stack, or the member-role stack."""
+    app = synth_app(**context)
+    regional = app.regional()
+    return regional[0] if regional else next(iter(app.stacks.values()))
 
 
 def lint_findings(template: str | dict[str, Any], *, ignore: frozenset[str] = frozenset()) -> list[str]:

@@ -7,12 +7,15 @@ import json
 import pytest
 from aws_cdk.assertions import Match
 
-from infra.reevaluation import CLOUDTRAIL_DETAIL_TYPE
+from infra.reevaluation import CLOUDTRAIL_DETAIL_TYPE, KMS_NATIVE_DETAIL_TYPES
+from infra.rule_function import powertools_version
 from tests.infra.support import (
     ACCOUNT,
+    CONSUME_ACTIONS,
     KEY_ARN_1,
     PLATFORM_ACTIONS,
     REGION,
+    REPO,
     Synth,
     statement_by_sid,
     synth,
@@ -131,26 +134,13 @@ def test_lambda_settings(default: Synth) -> None:
             "Architectures": ["arm64"],
             "Handler": "cmk_rule.handler.lambda_handler",
             "TracingConfig": {"Mode": "Active"},
-            "ReservedConcurrentExecutions": 5,
             "Timeout": 900,
             "MemorySize": 512,
             "LoggingConfig": {"LogGroup": {"Ref": Match.string_like_regexp("^RuleFunctionLogGroup")}},
-            "Layers": [
-                {
-                    "Fn::Join": [
-                        "",
-                        [
-                            "arn:",
-                            {"Ref": "AWS::Partition"},
-                            ":lambda:",
-                            {"Ref": "AWS::Region"},
-                            ":017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:38",
-                        ],
-                    ]
-                }
-            ],
         },
     )
+    # Unset = unreserved (reserving needs 100 unreserved left in the account).
+    assert "ReservedConcurrentExecutions" not in default.function()
     assert default.function()["Environment"]["Variables"] == {
         "SECURITY_HUB_MODE": "direct",
         "CONFIG_RULE_NAME": RULE_NAME,
@@ -162,8 +152,24 @@ def test_lambda_settings(default: Synth) -> None:
     default.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
 
 
+def test_the_powertools_layer_is_resolved_per_region_from_its_public_ssm_parameter(default: Synth) -> None:
+    (layer,) = default.function()["Layers"]
+    parameter_id = layer["Ref"]
+    pinned = powertools_version()
+    assert f"aws-lambda-powertools=={pinned}" in (REPO / "requirements.txt").read_text(encoding="utf-8")
+    assert default.json["Parameters"][parameter_id] == {
+        "Type": "AWS::SSM::Parameter::Value<String>",
+        "Default": f"/aws/service/powertools/python/arm64/python3.14/{pinned}",
+    }
+
+
+def test_reserved_concurrency_when_asked() -> None:
+    assert synth(reservedConcurrency="20").function()["ReservedConcurrentExecutions"] == 20
+
+
 def test_failed_async_invocations_go_to_an_encrypted_tls_only_queue(default: Synth) -> None:
-    queue_id, queue = next(iter(default.resources("AWS::SQS::Queue").items()))
+    failure_queue_id = default.function_failure_queue_id()
+    queue_id, queue = failure_queue_id, default.json["Resources"][failure_queue_id]
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
     default.template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
@@ -208,7 +214,7 @@ def test_config_may_invoke_only_from_this_account(default: Synth) -> None:
 
 
 def test_exact_actions_default(default: Synth) -> None:
-    assert default.role_actions() == DEFAULT_CODE_ACTIONS | PLATFORM_ACTIONS
+    assert default.role_actions() == DEFAULT_CODE_ACTIONS | PLATFORM_ACTIONS | CONSUME_ACTIONS
     statements = default.role_statements()
     assert statement_by_sid(statements, "ReadReplicationGroups")["Resource"] == partition_arn(
         f":elasticache:{REGION}:{ACCOUNT}:replicationgroup:*"
@@ -230,7 +236,10 @@ def test_exact_actions_default(default: Synth) -> None:
 
 def test_exact_actions_with_exemption_tag_and_rotation(strict: Synth) -> None:
     assert strict.role_actions() == (
-        DEFAULT_CODE_ACTIONS | {"elasticache:ListTagsForResource", "kms:GetKeyRotationStatus"} | PLATFORM_ACTIONS
+        DEFAULT_CODE_ACTIONS
+        | {"elasticache:ListTagsForResource", "kms:GetKeyRotationStatus"}
+        | PLATFORM_ACTIONS
+        | CONSUME_ACTIONS
     )
 
 
@@ -251,15 +260,25 @@ def test_exact_actions_without_security_hub_or_reevaluation(quiet: Synth) -> Non
 
 
 def _event_rules(s: Synth) -> dict[str, dict]:
+    """By source, for the CloudTrail rules; "kms-native" for KMS's own events."""
     return {
-        rule["Properties"]["EventPattern"]["source"][0]: rule["Properties"]
+        (
+            rule["Properties"]["EventPattern"]["source"][0]
+            if rule["Properties"]["EventPattern"]["detail-type"] == [CLOUDTRAIL_DETAIL_TYPE]
+            else "kms-native"
+        ): rule["Properties"]
         for rule in s.resources("AWS::Events::Rule").values()
     }
 
 
 def test_eventbridge_patterns_default(default: Synth) -> None:
     rules = _event_rules(default)
-    assert set(rules) == {"aws.elasticache", "aws.kms"}
+    assert set(rules) == {"aws.elasticache", "aws.kms", "kms-native"}
+    assert rules["kms-native"]["EventPattern"] == {
+        "source": ["aws.kms"],
+        "detail-type": ["KMS CMK Deletion", "KMS Imported Key Material Expiration"],
+    }
+    assert list(KMS_NATIVE_DETAIL_TYPES) == rules["kms-native"]["EventPattern"]["detail-type"]
     assert rules["aws.elasticache"]["EventPattern"] == {
         "source": ["aws.elasticache"],
         "detail-type": [CLOUDTRAIL_DETAIL_TYPE],
@@ -274,12 +293,19 @@ def test_eventbridge_patterns_default(default: Synth) -> None:
         "eventName": KMS_EVENTS,
         "errorCode": [{"exists": False}],
     }
-    queue_id = next(iter(default.resources("AWS::SQS::Queue")))
+    # Every rule feeds the debounce queue (consumed by the Lambda in batches, partial failures redelivered);
+    # undeliverable events go to the failure queue.
+    failure_queue_id = default.function_failure_queue_id()
+    mapping = default.only("AWS::Lambda::EventSourceMapping")["Properties"]
+    queue_id = mapping["EventSourceArn"]["Fn::GetAtt"][0]
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (100, 60)
+    assert default.json["Resources"][queue_id]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 10
     for rule in rules.values():
         (target,) = rule["Targets"]
-        assert target["Arn"] == {"Fn::GetAtt": [default.lambda_function_id(), "Arn"]}
+        assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
         assert target["RetryPolicy"] == {"MaximumRetryAttempts": 4, "MaximumEventAgeInSeconds": 3600}
-        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [queue_id, "Arn"]}}
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [failure_queue_id, "Arn"]}}
 
 
 def test_eventbridge_patterns_follow_the_rule_parameters(strict: Synth) -> None:
@@ -296,20 +322,36 @@ def test_eventbridge_patterns_follow_the_rule_parameters(strict: Synth) -> None:
     ]
 
 
-def test_eventbridge_may_invoke_only_from_its_rules(default: Synth) -> None:
+def test_eventbridge_may_send_to_the_queue_only_from_its_rules(default: Synth) -> None:
     rule_ids = set(default.resources("AWS::Events::Rule"))
-    sources = [
-        p["Properties"].get("SourceArn")
-        for p in default.resources("AWS::Lambda::Permission").values()
-        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    queue_id = default.only("AWS::Lambda::EventSourceMapping")["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in default.resources("AWS::SQS::QueuePolicy").values()
+        if {"Ref": queue_id} in policy["Properties"]["Queues"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement.get("Principal") == {"Service": "events.amazonaws.com"}
     ]
+    sources = [statement["Condition"]["ArnEquals"]["aws:SourceArn"] for statement in statements]
     assert sorted(json.dumps(s) for s in sources) == sorted(
         json.dumps({"Fn::GetAtt": [rule_id, "Arn"]}) for rule_id in rule_ids
     )
+    # Lambda itself is no EventBridge target any more.
+    assert [
+        p
+        for p in default.resources("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+    ] == []
 
 
-def test_security_hub_automation_rule_suppresses_config_integration_duplicates(default: Synth) -> None:
-    default.template.has_resource_properties(
+def test_security_hub_automation_rule_is_opt_in(default: Synth) -> None:
+    # Only a Security Hub administrator account may create automation rules: not by default.
+    default.template.resource_count_is("AWS::SecurityHub::AutomationRule", 0)
+
+
+def test_security_hub_automation_rule_suppresses_config_integration_duplicates() -> None:
+    suppressing = synth(suppressConfigIntegrationDuplicates="true")
+    suppressing.template.has_resource_properties(
         "AWS::SecurityHub::AutomationRule",
         {
             "RuleStatus": "ENABLED",
@@ -333,7 +375,8 @@ def test_security_hub_automation_rule_suppresses_config_integration_duplicates(d
                         },
                     }
                 ],
-                "Title": [{"Comparison": "CONTAINS", "Value": RULE_NAME}],
+                # Exactly this rule's name: never CONTAINS, which a short name turns into other rules' findings.
+                "Title": [{"Comparison": "EQUALS", "Value": RULE_NAME}],
             },
             "Actions": [
                 {

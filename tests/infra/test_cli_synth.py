@@ -1,5 +1,6 @@
 """The real CDK CLI (project-pinned, from node_modules) synthesizes every mode through app.py -- cdk-nag included --
-on the venv's Node.js 24, without end-of-life Node warnings, without AWS credentials and without network look-ups."""
+on the venv's Node.js 24, without end-of-life Node warnings, without AWS credentials and without network look-ups;
+the organization modes as multi-Region apps (one global part, one stack per Region, the member-events part)."""
 
 from __future__ import annotations
 
@@ -13,21 +14,28 @@ from pathlib import Path
 
 import pytest
 
-from infra.factory import STACK_IDS
-from infra.settings import DeploymentMode
-from tests.infra.support import ACCOUNT, CENTRAL_ROLE_ARN, REGION, REPO
+from infra.factory import stack_ids
+from infra.settings import DeploymentMode, parse_settings
+from tests.infra.support import ACCOUNT, CENTRAL_ACCOUNT, ORGANIZATION_ID, REGION, REPO, cdk_json_context
 
 VENV_BIN = Path(sys.executable).parent
 EOL_WARNING = re.compile(r"end[- ]of[- ]life|\bEOL\b|deprecated node|unsupported node", re.IGNORECASE)
 
+THREE_REGIONS = "us-east-1,eu-west-1,ap-southeast-2"
 MODES: dict[DeploymentMode, dict[str, str]] = {
     DeploymentMode.ACCOUNT: {},
-    DeploymentMode.CONFORMANCE_PACK: {},
+    DeploymentMode.CONFORMANCE_PACK: {"regions": "us-east-1,eu-west-1"},
     DeploymentMode.ORGANIZATION: {
-        "allowedAccountIds": "111111111111,222222222222",
+        "organizationId": ORGANIZATION_ID,
         "targetOrganizationalUnitIds": "r-ab12",
+        "regions": THREE_REGIONS,
     },
-    DeploymentMode.MEMBER_ROLE: {"centralRoleArn": CENTRAL_ROLE_ARN},
+    DeploymentMode.ORGANIZATION_CONFORMANCE_PACK: {
+        "organizationId": ORGANIZATION_ID,
+        "targetOrganizationalUnitIds": "r-ab12",
+        "regions": "us-east-1,eu-west-1",
+    },
+    DeploymentMode.MEMBER_ROLE: {"centralAccountId": CENTRAL_ACCOUNT, "regions": THREE_REGIONS},
 }
 
 # Credentials or endpoints inherited from the test session (tests/conftest.py sets fake keys for moto) would make the
@@ -95,11 +103,19 @@ def test_cdk_cli_synthesizes_every_mode(tmp_path: Path) -> None:
         assert result.returncode == 0, f"cdk synth ({mode.value}) failed:\n{output}"
         assert not EOL_WARNING.search(output), f"end-of-life Node warning in cdk synth ({mode.value}):\n{output}"
         manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
-        stacks = [
-            name for name, artifact in manifest["artifacts"].items() if artifact["type"] == "aws:cloudformation:stack"
-        ]
-        assert stacks == [STACK_IDS[mode]]
-        template = json.loads((outdir / f"{STACK_IDS[mode]}.template.json").read_text(encoding="utf-8"))
-        assert template["Resources"]
-        # The account came from the environment, not from an STS look-up.
-        assert ACCOUNT in json.dumps(template)
+        stacks = {
+            name: artifact
+            for name, artifact in manifest["artifacts"].items()
+            if artifact["type"] == "aws:cloudformation:stack"
+        }
+        settings = parse_settings({**cdk_json_context(), **jobs[name]}, default_region=REGION)
+        assert sorted(stacks) == sorted(stack_ids(settings))
+        for stack_id, artifact in stacks.items():
+            template = json.loads((outdir / f"{stack_id}.template.json").read_text(encoding="utf-8"))
+            assert template["Resources"]
+            # The account came from the environment, not from an STS look-up; each stack has its own Region.
+            assert artifact["environment"].startswith(f"aws://{ACCOUNT}/")
+            region = artifact["environment"].rsplit("/", 1)[1]
+            assert region in settings.regions
+            if stack_id.endswith(tuple(f"-{r}" for r in settings.regions)):
+                assert stack_id.endswith(f"-{region}")

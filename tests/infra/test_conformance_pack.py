@@ -14,6 +14,7 @@ OPTIONAL_PARAMETERS = {
     "approvedKmsKeyArns": "ApprovedKmsKeyArns",
     "requireKeyRotation": "RequireKeyRotation",
     "exemptionTagKey": "ExemptionTagKey",
+    "executionRoleName": "ExecutionRoleName",  # organization pack only
 }
 
 
@@ -102,6 +103,14 @@ def test_set_parameters_are_passed(configured: Synth) -> None:
     assert passed["ApprovedKmsKeyArns"] == KEY_ARN_1
     assert passed["RequireKeyRotation"] == "true"
     assert passed["ExemptionTagKey"] == "exempt"
+
+
+def test_opt_in_automation_rule_matches_the_packs_rule_names_by_prefix() -> None:
+    s = synth(deploymentMode="conformance-pack", suppressConfigIntegrationDuplicates="true")
+    criteria = s.only("AWS::SecurityHub::AutomationRule")["Properties"]["Criteria"]
+    assert criteria["Title"] == [
+        {"Comparison": "PREFIX", "Value": "elasticache-replication-group-cmk-conformance-pack-"}
+    ]
 
 
 def test_invoke_permission_carries_source_account(default: Synth) -> None:

@@ -10,17 +10,19 @@ import pytest
 from infra import create_stacks
 from infra.settings import DeploymentMode, ReportingMode, SecurityHubMode, SettingsError, parse_settings
 from tests.infra.support import (
-    CENTRAL_ROLE_ARN,
+    CENTRAL_ACCOUNT,
     KEY_ARN_1,
     KEY_ARN_2,
     ORGANIZATION_CONTEXT,
+    ORGANIZATION_ID,
+    REGIONS_17,
     REPO,
     cdk_json_context,
 )
 
 
-def settings(**context: object):
-    return parse_settings({**cdk_json_context(), **context})
+def settings(*, default_region: str | None = "us-east-1", **context: object):
+    return parse_settings({**cdk_json_context(), **context}, default_region=default_region)
 
 
 def test_cdk_json_defaults() -> None:
@@ -29,27 +31,29 @@ def test_cdk_json_defaults() -> None:
     assert s.rule_name == "elasticache-replication-group-cmk"
     assert s.frequency == "TwentyFour_Hours"
     assert s.security_hub_mode is SecurityHubMode.DIRECT
-    assert s.suppress_config_integration_duplicates is True
+    # Opt-in: only a Security Hub administrator account may create automation rules.
+    assert s.suppress_config_integration_duplicates is False
     assert s.reporting_mode is ReportingMode.ALL
     assert s.reevaluation_enabled is True
-    assert s.powertools_layer_version == cdk_json_context()["powertoolsLayerVersion"]
-    assert s.reserved_concurrency == 5
+    assert s.reserved_concurrency is None  # unreserved
     assert s.input_parameters() == {}
     assert s.allowed_account_ids == ()
     assert s.execution_role_name is None
+    assert s.regions == ("us-east-1",)  # the CLI's Region
+    assert s.regions_given is False
 
 
 def test_values_from_the_command_line_are_strings() -> None:
     s = settings(
         requireKeyRotation="true",
         nearRealTimeReevaluation="false",
-        powertoolsLayerVersion="40",
+        reservedConcurrency="40",
         approvedKmsKeyArns=f" {KEY_ARN_1} , {KEY_ARN_2},{KEY_ARN_1}",
         exemptionTagKey="compliance:exempt",
     )
     assert s.require_key_rotation is True
     assert s.near_real_time is False
-    assert s.powertools_layer_version == 40
+    assert s.reserved_concurrency == 40
     assert s.approved_key_arns == (KEY_ARN_1, KEY_ARN_2)  # trimmed, de-duplicated, order kept
     assert s.input_parameters() == {
         "approvedKmsKeyArns": f"{KEY_ARN_1},{KEY_ARN_2}",
@@ -67,10 +71,29 @@ def test_lists_from_cdk_json_are_lists() -> None:
 def test_organization_mode_adds_the_execution_role_parameter() -> None:
     s = settings(**ORGANIZATION_CONTEXT, executionRoleName="cmk-reader", excludedAccountIds="333333333333")
     assert s.input_parameters() == {"executionRoleName": "cmk-reader"}
-    assert s.allowed_account_ids == ("111111111111", "222222222222")
+    assert s.allowed_account_ids == ()  # optional: organization membership is the gate
+    assert s.organization_id == ORGANIZATION_ID
     assert s.target_ou_ids == ("ou-ab12-cdefgh34", "ou-ab12-ijklmn56")
     assert s.excluded_account_ids == ("333333333333",)
-    assert s.reevaluation_enabled is False
+    assert s.reevaluation_enabled is True
+    assert s.central_role_name("eu-west-1") == "cmk-reader-central-eu-west-1"
+    assert s.forwarder_role_name == "cmk-reader-events"
+
+
+def test_an_allow_list_of_any_size_that_fits_is_accepted_and_none_is_needed() -> None:
+    accounts = ",".join(f"{i:012d}" for i in range(230))
+    assert len(settings(**ORGANIZATION_CONTEXT, allowedAccountIds=accounts).allowed_account_ids) == 230
+    assert settings(**ORGANIZATION_CONTEXT).allowed_account_ids == ()
+
+
+def test_regions_are_listed_deduplicated_and_default_to_the_cli_region() -> None:
+    s = settings(regions=" eu-west-1 ,us-east-1,eu-west-1")
+    assert s.regions == ("eu-west-1", "us-east-1")
+    assert s.regions_given is True
+    assert s.home_region == "eu-west-1"
+    assert len(settings(regions=REGIONS_17).regions) == 17
+    assert settings(default_region=None).regions == ()
+    assert settings(regions=["us-gov-west-1", "us-gov-east-1"]).regions == ("us-gov-west-1", "us-gov-east-1")
 
 
 def test_security_hub_off_turns_suppression_off_by_default() -> None:
@@ -106,22 +129,31 @@ def test_security_hub_off_turns_suppression_off_by_default() -> None:
         ),
         ({"reportingMode": "diff"}, "reportingMode"),
         ({"nearRealTimeReevaluation": "on"}, "nearRealTimeReevaluation"),
-        ({"powertoolsLayerVersion": "latest"}, "powertoolsLayerVersion"),
-        ({"powertoolsLayerVersion": ""}, "powertoolsLayerVersion"),
+        ({"powertoolsLayerVersion": "38"}, "powertoolsLayerVersion"),  # removed: resolved from SSM
+        ({"centralRoleArn": "arn:aws:iam::123456789012:role/x"}, "centralRoleArn"),  # removed
         ({"logRetentionDays": "2"}, "logRetentionDays"),
         ({"reservedConcurrency": "0"}, "reservedConcurrency"),
         ({"configRuleName": "has spaces"}, "configRuleName"),
         ({"configRuleName": "x" * 65}, "configRuleName"),
-        ({**ORGANIZATION_CONTEXT, "allowedAccountIds": ""}, "allowedAccountIds"),
+        ({"reservedConcurrency": "many"}, "reservedConcurrency"),
         ({**ORGANIZATION_CONTEXT, "allowedAccountIds": "1111111111"}, "allowedAccountIds"),
+        ({**ORGANIZATION_CONTEXT, "organizationId": ""}, "organizationId"),
+        ({**ORGANIZATION_CONTEXT, "organizationId": "o-short"}, "organizationId"),
+        ({**ORGANIZATION_CONTEXT, "organizationId": "r-abcdefghij"}, "organizationId"),
+        ({"regions": "us-east-1,Europe"}, "regions"),
+        ({"regions": "us-east-1,,eu-west-1"}, "regions"),
+        ({"regions": "us-east-1,cn-north-1"}, "regions"),  # two partitions
+        ({**ORGANIZATION_CONTEXT, "executionRoleName": "x" * 47}, "executionRoleName"),  # x-central-us-east-1 > 64
+        # 25 central role ARNs do not fit the member role's 2,048-character trust policy.
+        ({**ORGANIZATION_CONTEXT, "regions": ",".join(f"us-test-{i}" for i in range(25))}, "regions"),
         ({**ORGANIZATION_CONTEXT, "allowedAccountIds": ",".join(f"{i:012d}" for i in range(300))}, "allowedAccountIds"),
         ({**ORGANIZATION_CONTEXT, "targetOrganizationalUnitIds": ""}, "targetOrganizationalUnitIds"),
         ({**ORGANIZATION_CONTEXT, "targetOrganizationalUnitIds": "123456789012"}, "targetOrganizationalUnitIds"),
         ({**ORGANIZATION_CONTEXT, "executionRoleName": "bad/name"}, "executionRoleName"),
         ({**ORGANIZATION_CONTEXT, "stackSetCallAs": "ADMIN"}, "stackSetCallAs"),
         ({**ORGANIZATION_CONTEXT, "excludedAccountIds": "abc"}, "excludedAccountIds"),
-        ({"deploymentMode": "member-role"}, "centralRoleArn"),
-        ({"deploymentMode": "member-role", "centralRoleArn": "central"}, "centralRoleArn"),
+        ({"deploymentMode": "member-role"}, "centralAccountId"),
+        ({"deploymentMode": "member-role", "centralAccountId": "central"}, "centralAccountId"),
         ({"deploymentMode": "conformance-pack", "conformancePackName": "1pack"}, "conformancePackName"),
     ],
 )
@@ -139,14 +171,20 @@ def test_synthesis_fails_on_bad_context() -> None:
     assert app.node.children == []
 
 
-def test_member_role_mode_keeps_the_central_role() -> None:
-    s = settings(deploymentMode="member-role", centralRoleArn=CENTRAL_ROLE_ARN)
-    assert s.central_role_arn == CENTRAL_ROLE_ARN
+def test_member_role_mode_keeps_the_central_account() -> None:
+    s = settings(deploymentMode="member-role", centralAccountId=CENTRAL_ACCOUNT)
+    assert s.central_account_id == CENTRAL_ACCOUNT
     assert s.execution_role_name == "elasticache-cmk-rule-execution"
 
 
-def test_cdk_json_is_valid_and_pins_the_layer() -> None:
+def test_modes_that_deploy_member_parts_need_a_region() -> None:
+    with pytest.raises(SettingsError, match=r"^regions: required in organization mode"):
+        settings(default_region=None, **ORGANIZATION_CONTEXT)
+
+
+def test_cdk_json_is_valid_and_pins_no_layer_number_or_concurrency() -> None:
     cdk_json = json.loads((REPO / "cdk.json").read_text(encoding="utf-8"))
     assert cdk_json["app"].endswith("app.py")
-    assert isinstance(cdk_json["context"]["powertoolsLayerVersion"], int)
+    assert "powertoolsLayerVersion" not in cdk_json["context"]
+    assert "reservedConcurrency" not in cdk_json["context"]
     assert cdk_json["context"]["cli-telemetry"] is False

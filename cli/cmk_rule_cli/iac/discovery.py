@@ -1,9 +1,12 @@
 """Finding and reading the inputs of ``cmk-rule check``: files or directories, format told apart by content.
 
-A file named on the command line must be a CloudFormation template or a Terraform plan; anything else is an error
-naming it, because a gate that silently skips its input passes nothing. Inside a directory (a repository, a
-``cdk.out``), other JSON and YAML (``manifest.json``, ``tree.json``, CI workflows) is skipped, except files named
-``*.template.json``/``*.template.yaml``, which must parse.
+A file named on the command line must be a CloudFormation template, a Terraform plan, a CloudFormation change set,
+Terraform configuration (``.tf``) or a ``.tfvars`` file; anything else is an error naming it, because a gate that
+silently skips its input passes nothing. Inside a directory (a repository, a ``cdk.out``), other JSON and YAML
+(``manifest.json``, ``tree.json``, CI workflows) is skipped and *listed as skipped with the reason*; a file that looks
+like a template, a plan or Terraform (``*.template.json``, a ``.tf`` file, text naming ``AWSTemplateFormatVersion``)
+but cannot be parsed is an error. Every directory holding ``.tf`` files is a Terraform module; those not called by
+another module as a local module are root modules and are checked.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from typing import Any
 
 import yaml
 
-from cmk_rule_cli.iac import cloudformation, terraform
-from cmk_rule_cli.iac.model import CLOUDFORMATION, TERRAFORM
+from cmk_rule_cli.iac import changeset, cloudformation, hcl, terraform, terraform_hcl
+from cmk_rule_cli.iac.model import CHANGE_SET, CLOUDFORMATION, TERRAFORM, TERRAFORM_HCL, Skipped
 
-SUFFIXES = (".json", ".yaml", ".yml", ".template")
+SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tf", ".tfvars")
 SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
 _TEMPLATE_NAMES = (".template.json", ".template.yaml", ".template.yml")
 
@@ -39,11 +42,38 @@ class Source:
     text: str
 
 
+@dataclass
+class Inputs:
+    """Everything ``check`` will judge, what it skipped (and why), and the errors that make the run exit 2."""
+
+    sources: list[Source]
+    skipped: list[Skipped]
+    errors: list[str]
+    modules: terraform_hcl.ModuleCache
+
+    @property
+    def files(self) -> int:
+        """How many files were read and checked (a Terraform module counts its ``.tf`` files)."""
+        count = sum(1 for source in self.sources if source.iac_format != TERRAFORM_HCL)
+        count += sum(len(module.files) for module in self.modules.loaded())
+        return count + sum(len(s.document.var_files) for s in self.sources if s.iac_format == TERRAFORM_HCL)
+
+
 def discover(arguments: Sequence[str]) -> tuple[list[Source], list[str]]:
     """Parse every input; returns the sources and the one-line errors (empty when everything could be read)."""
+    inputs = discover_all(arguments)
+    return inputs.sources, inputs.errors
+
+
+def discover_all(arguments: Sequence[str]) -> Inputs:
+    """Parse every input: sources, skipped files with reasons, and errors."""
     sources: list[Source] = []
     errors: list[str] = []
+    skipped: list[Skipped] = []
     seen: set[Path] = set()
+    modules = terraform_hcl.ModuleCache()
+    tf_directories: dict[Path, str] = {}  # module directory -> how to show it
+    var_files: list[Path] = []
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
@@ -56,8 +86,22 @@ def discover(arguments: Sequence[str]) -> tuple[list[Source], list[str]]:
             for file in files:
                 if file.resolve() in seen:
                     continue
+                if file.suffix.lower() == ".tf":
+                    tf_directories.setdefault(file.parent.resolve(), str(file.parent))
+                    found += 1
+                    continue
+                if file.name.lower().endswith((".tfvars", ".tfvars.json")):
+                    if not terraform_hcl.is_auto_tfvars(file.name):
+                        skipped.append(
+                            Skipped(
+                                str(file),
+                                "a .tfvars file Terraform does not load by itself: name it on the command line "
+                                "to use it as -var-file",
+                            )
+                        )
+                    continue
                 try:
-                    source = read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES))
+                    source = read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES) or _looks_like_iac(file))
                 except InputError as error:
                     errors.append(str(error))
                     continue
@@ -65,10 +109,20 @@ def discover(arguments: Sequence[str]) -> tuple[list[Source], list[str]]:
                     seen.add(file.resolve())
                     sources.append(source)
                     found += 1
+                else:
+                    skipped.append(Skipped(str(file), _skip_reason(file)))
             if found == 0 and len(errors) == failed:
                 errors.append(f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory")
         elif path.is_file():
             if path.resolve() in seen:
+                continue
+            lowered = path.name.lower()
+            if path.suffix.lower() == ".tf":
+                tf_directories.setdefault(path.parent.resolve(), str(path.parent))
+                continue
+            if lowered.endswith((".tfvars", ".tfvars.json")):
+                seen.add(path.resolve())
+                var_files.append(path)
                 continue
             try:
                 source = read(path, strict=True)
@@ -80,7 +134,51 @@ def discover(arguments: Sequence[str]) -> tuple[list[Source], list[str]]:
                 sources.append(source)
         else:
             errors.append(f"{argument}: no such file or directory")
-    return sources, errors
+    for directory in tf_directories:
+        modules.load_tree(directory, tf_directories[directory])
+    errors.extend(modules.errors)
+    called = {d for module in modules.loaded() for d in module.local_sources()}
+    roots = [d for d in tf_directories if d not in called]
+    assigned: dict[Path, list[Path]] = {d: [] for d in roots}
+    for var_file in var_files:
+        targets = [d for d in roots if d == var_file.resolve().parent] or (roots if len(roots) == 1 else [])
+        if not targets:
+            errors.append(
+                f"{var_file}: no Terraform root module to apply it to (name its configuration directory as well)"
+            )
+            continue
+        assigned[targets[0]].append(var_file)
+    named = {v.resolve() for v in var_files}
+    skipped = [item for item in skipped if Path(item.file).resolve() not in named]
+    for directory in roots:
+        module = modules.get(directory)
+        if module is None:
+            continue
+        try:
+            root = terraform_hcl.RootModule.of(module, tf_directories[directory], assigned[directory])
+        except hcl.HclError as error:
+            errors.append(str(error))
+            continue
+        sources.append(Source(directory, tf_directories[directory], TERRAFORM_HCL, root, ""))
+    return Inputs(sources, skipped, errors, modules)
+
+
+def _looks_like_iac(path: Path) -> bool:
+    """A file that names CloudFormation or Terraform plan markers: if it does not parse, that is an error."""
+    try:
+        head = path.read_text(encoding="utf-8-sig", errors="replace")[:65536]
+    except OSError:
+        return False
+    return "AWSTemplateFormatVersion" in head or '"resource_changes"' in head or '"ChangeSetId"' in head
+
+
+def _skip_reason(path: Path) -> str:
+    try:
+        document = parse(path.read_text(encoding="utf-8-sig"), path.suffix.lower())
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        return str(error)
+    del document
+    return "not a CloudFormation template, Terraform plan or change set"
 
 
 def read(path: Path, *, strict: bool) -> Source | None:
@@ -98,12 +196,15 @@ def read(path: Path, *, strict: bool) -> Source | None:
         return None
     if terraform.is_plan(document):
         return Source(path, display, TERRAFORM, document, text)
+    if changeset.is_change_set(document):
+        return Source(path, display, CHANGE_SET, document, text)
     if cloudformation.is_template(document):
         return Source(path, display, CLOUDFORMATION, document, text)
     if strict:
         raise InputError(
             f"{display}: neither a CloudFormation template (Resources/AWSTemplateFormatVersion) nor a Terraform plan "
-            "(terraform show -json: format_version with planned_values/resource_changes)"
+            "(terraform show -json: format_version with planned_values/resource_changes), a CloudFormation change "
+            "set (describe-change-set: Changes) or Terraform configuration (.tf)"
         )
     return None
 

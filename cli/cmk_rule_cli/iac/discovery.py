@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,100 +67,111 @@ def discover(arguments: Sequence[str]) -> tuple[list[Source], list[str]]:
 
 def discover_all(arguments: Sequence[str]) -> Inputs:
     """Parse every input: sources, skipped files with reasons, and errors."""
-    sources: list[Source] = []
-    errors: list[str] = []
-    skipped: list[Skipped] = []
-    seen: set[Path] = set()
-    modules = terraform_hcl.ModuleCache()
-    tf_directories: dict[Path, str] = {}  # module directory -> how to show it
-    var_files: list[Path] = []
+    found = _Discovery()
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            found, failed = 0, len(errors)
-            try:
-                files = list(_walk(path))
-            except OSError as error:
-                errors.append(f"{argument}: cannot be searched ({error.__class__.__name__}: {error})")
-                continue
-            for file in files:
-                if file.resolve() in seen:
-                    continue
-                if file.suffix.lower() == ".tf":
-                    tf_directories.setdefault(file.parent.resolve(), str(file.parent))
-                    found += 1
-                    continue
-                if file.name.lower().endswith((".tfvars", ".tfvars.json")):
-                    if not terraform_hcl.is_auto_tfvars(file.name):
-                        skipped.append(
-                            Skipped(
-                                str(file),
-                                "a .tfvars file Terraform does not load by itself: name it on the command line "
-                                "to use it as -var-file",
-                            )
-                        )
-                    continue
-                try:
-                    source = read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES) or _looks_like_iac(file))
-                except InputError as error:
-                    errors.append(str(error))
-                    continue
-                if source is not None:
-                    seen.add(file.resolve())
-                    sources.append(source)
-                    found += 1
-                else:
-                    skipped.append(Skipped(str(file), _skip_reason(file)))
-            if found == 0 and len(errors) == failed:
-                errors.append(f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory")
+            found.directory(argument, path)
         elif path.is_file():
-            if path.resolve() in seen:
-                continue
-            lowered = path.name.lower()
-            if path.suffix.lower() == ".tf":
-                tf_directories.setdefault(path.parent.resolve(), str(path.parent))
-                continue
-            if lowered.endswith((".tfvars", ".tfvars.json")):
-                seen.add(path.resolve())
-                var_files.append(path)
-                continue
-            try:
-                source = read(path, strict=True)
-            except InputError as error:
-                errors.append(str(error))
-                continue
-            if source is not None:
-                seen.add(path.resolve())
-                sources.append(source)
+            found.named_file(path)
         else:
-            errors.append(f"{argument}: no such file or directory")
-    for directory in tf_directories:
-        modules.load_tree(directory, tf_directories[directory])
-    errors.extend(modules.errors)
-    called = {d for module in modules.loaded() for d in module.local_sources()}
-    roots = [d for d in tf_directories if d not in called]
-    assigned: dict[Path, list[Path]] = {d: [] for d in roots}
-    for var_file in var_files:
-        targets = [d for d in roots if d == var_file.resolve().parent] or (roots if len(roots) == 1 else [])
-        if not targets:
-            errors.append(
-                f"{var_file}: no Terraform root module to apply it to (name its configuration directory as well)"
-            )
-            continue
-        assigned[targets[0]].append(var_file)
-    named = {v.resolve() for v in var_files}
-    skipped = [item for item in skipped if Path(item.file).resolve() not in named]
-    for directory in roots:
-        module = modules.get(directory)
-        if module is None:
-            continue
+            found.errors.append(f"{argument}: no such file or directory")
+    found.terraform_roots()
+    return Inputs(found.sources, found.skipped, found.errors, found.modules)
+
+
+_NOT_AUTO_TFVARS = (
+    "a .tfvars file Terraform does not load by itself: name it on the command line to use it as -var-file"
+)
+
+
+@dataclass
+class _Discovery:
+    """The state of one discovery: what was found so far, in the order the arguments name it."""
+
+    sources: list[Source] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    seen: set[Path] = field(default_factory=set)
+    modules: terraform_hcl.ModuleCache = field(default_factory=terraform_hcl.ModuleCache)
+    tf_directories: dict[Path, str] = field(default_factory=dict)  # module directory -> how to show it
+    var_files: list[Path] = field(default_factory=list)
+
+    def directory(self, argument: str, path: Path) -> None:
+        found, failed = 0, len(self.errors)
         try:
-            root = terraform_hcl.RootModule.of(module, tf_directories[directory], assigned[directory])
-        except hcl.HclError as error:
-            errors.append(str(error))
-            continue
-        sources.append(Source(directory, tf_directories[directory], TERRAFORM_HCL, root, ""))
-    return Inputs(sources, skipped, errors, modules)
+            files = list(_walk(path))
+        except OSError as error:
+            self.errors.append(f"{argument}: cannot be searched ({error.__class__.__name__}: {error})")
+            return
+        for file in files:
+            if file.resolve() in self.seen:
+                continue
+            if file.suffix.lower() == ".tf":
+                self.tf_directories.setdefault(file.parent.resolve(), str(file.parent))
+                found += 1
+            elif file.name.lower().endswith((".tfvars", ".tfvars.json")):
+                if not terraform_hcl.is_auto_tfvars(file.name):
+                    self.skipped.append(Skipped(str(file), _NOT_AUTO_TFVARS))
+            else:
+                found += self._read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES) or _looks_like_iac(file))
+        if found == 0 and len(self.errors) == failed:
+            self.errors.append(f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory")
+
+    def named_file(self, path: Path) -> None:
+        if path.resolve() in self.seen:
+            return
+        if path.suffix.lower() == ".tf":
+            self.tf_directories.setdefault(path.parent.resolve(), str(path.parent))
+        elif path.name.lower().endswith((".tfvars", ".tfvars.json")):
+            self.seen.add(path.resolve())
+            self.var_files.append(path)
+        else:
+            self._read(path, strict=True)
+
+    def _read(self, file: Path, *, strict: bool) -> int:
+        """Read one file; 1 when it is a source, 0 when it is skipped (listed) or an error (reported)."""
+        try:
+            source = read(file, strict=strict)
+        except InputError as error:
+            self.errors.append(str(error))
+            return 0
+        if source is None:
+            self.skipped.append(Skipped(str(file), _skip_reason(file)))
+            return 0
+        self.seen.add(file.resolve())
+        self.sources.append(source)
+        return 1
+
+    def terraform_roots(self) -> None:
+        """Parse every module directory found; those no other module calls are root modules, checked with tfvars."""
+        for directory, display in self.tf_directories.items():
+            self.modules.load_tree(directory, display)
+        self.errors.extend(self.modules.errors)
+        called = {d for module in self.modules.loaded() for d in module.local_sources()}
+        roots = [d for d in self.tf_directories if d not in called]
+        assigned: dict[Path, list[Path]] = {d: [] for d in roots}
+        for var_file in self.var_files:
+            targets = [d for d in roots if d == var_file.resolve().parent] or (roots if len(roots) == 1 else [])
+            if not targets:
+                self.errors.append(
+                    f"{var_file}: no Terraform root module to apply it to (name its configuration directory as well)"
+                )
+                continue
+            assigned[targets[0]].append(var_file)
+        named = {v.resolve() for v in self.var_files}
+        self.skipped = [item for item in self.skipped if Path(item.file).resolve() not in named]
+        for directory in roots:
+            module = self.modules.get(directory)
+            if module is None:
+                continue
+            display = self.tf_directories[directory]
+            try:
+                root = terraform_hcl.RootModule.of(module, display, assigned[directory])
+            except hcl.HclError as error:
+                self.errors.append(str(error))
+                continue
+            self.sources.append(Source(directory, display, TERRAFORM_HCL, root, ""))
 
 
 def _looks_like_iac(path: Path) -> bool:

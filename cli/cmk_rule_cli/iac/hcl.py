@@ -360,7 +360,7 @@ class Evaluator:
             elif step.data == "short_index":
                 steps.append(_Step(index=int(str(step.children[1]))))
             else:
-                expr = [c for c in step.children if isinstance(c, Tree) and c.data != "new_line_or_comment"][0]
+                expr = next(c for c in step.children if isinstance(c, Tree) and c.data != "new_line_or_comment")
                 steps.append(_Step(index=self.evaluate(expr, depth)))
             current = current.children[0]
             if isinstance(current, Tree) and current.data == "expr_term" and len(current.children) == 1:
@@ -510,6 +510,12 @@ def _known_or(values: Sequence[Any], text: str, compute: Callable[[], Any]) -> A
         return Unknown(text)
 
 
+def _string_method(values: list[Any], text: str, method: str) -> Any:
+    if len(values) != 1 or not isinstance(values[0], str):
+        return Unknown(text)
+    return getattr(values[0], method)()
+
+
 def _jsonencode(values: list[Any], text: str) -> Any:
     if len(values) != 1:
         return Unknown(text)
@@ -542,9 +548,9 @@ FUNCTIONS: dict[str, Callable[[list[Any], str], Any]] = {
     "jsonencode": _jsonencode,
     "jsondecode": _jsondecode,
     "tostring": lambda v, t: _known_or(v, t, lambda: v[0] if isinstance(v[0], str) else _to_string(v[0])),
-    "lower": lambda v, t: _known_or(v, t, lambda: v[0].lower()),
-    "upper": lambda v, t: _known_or(v, t, lambda: v[0].upper()),
-    "trimspace": lambda v, t: _known_or(v, t, lambda: v[0].strip()),
+    "lower": lambda v, t: _string_method(v, t, "lower"),
+    "upper": lambda v, t: _string_method(v, t, "upper"),
+    "trimspace": lambda v, t: _string_method(v, t, "strip"),
     "coalesce": _coalesce,
     "lookup": _lookup,
     "merge": lambda v, t: _known_or(v, t, lambda: {k: x for m in v for k, x in m.items()}),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from enum import Enum, StrEnum
+from typing import Any
 
 from cmk_rule.verdict import Compliance, Row
 from cmk_rule_cli.iac.checks import StaticCheck

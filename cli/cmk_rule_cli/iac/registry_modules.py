@@ -50,7 +50,7 @@ def is_elasticache_module(source: str) -> bool:
 def group_from_inputs(
     inputs: Mapping[str, Any], *, address: str, key_ref: Callable[[Any], KeyRef]
 ) -> tuple[str, tuple[GroupDecl, ...]] | None:
-    """The replication group the module call creates (``None`` when ``create``/``create_replication_group`` is false)."""
+    """The group the module call creates; ``None`` when ``create`` or ``create_replication_group`` is false."""
     values = {**DEFAULTS, **{k: v for k, v in inputs.items() if v is not None or k == "kms_key_arn"}}
     if values["create"] is False or values["create_replication_group"] is False:
         return None

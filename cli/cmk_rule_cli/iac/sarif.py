@@ -110,7 +110,7 @@ def rules() -> list[dict[str, Any]]:
     return descriptors
 
 
-def _descriptor(
+def _descriptor(  # noqa: PLR0917 - one call per kind of rule, every argument named at the call
     identifier: str,
     name: str,
     short: str,

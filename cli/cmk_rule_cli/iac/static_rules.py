@@ -35,7 +35,13 @@ from dataclasses import dataclass, field
 
 from cmk_rule.keys import is_aws_managed_alias
 from cmk_rule.rows import ROWS
-from cmk_rule.validation import ACCOUNT_ID_PATTERN, ALIAS_NAME_PATTERN, KEY_ID_PATTERN, PARTITION_PATTERN, REGION_PATTERN
+from cmk_rule.validation import (
+    ACCOUNT_ID_PATTERN,
+    ALIAS_NAME_PATTERN,
+    KEY_ID_PATTERN,
+    PARTITION_PATTERN,
+    REGION_PATTERN,
+)
 from cmk_rule.verdict import Row
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.model import (

@@ -21,15 +21,15 @@ from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
     TERRAFORM,
     Candidate,
-    Finding,
-    Status,
     DataKeyFacts,
+    Finding,
     GroupDecl,
     KeyDecl,
     KeyRef,
     KeyRefKind,
     Location,
     Setting,
+    Status,
 )
 from cmk_rule_cli.iac.static_rules import is_aws_managed_reference, is_key_arn
 

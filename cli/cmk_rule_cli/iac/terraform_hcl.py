@@ -406,7 +406,7 @@ class Loader:
         decl = registry_modules.group_from_inputs(
             {k: value(k) for k in block.attributes if k not in META_ARGUMENTS},
             address=f"{scope.prefix}module.{name}{binding.suffix()}",
-            key_ref=lambda v: key_ref_of(v),
+            key_ref=key_ref_of,
         )
         if decl is None:
             return None

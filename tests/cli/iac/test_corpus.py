@@ -214,7 +214,13 @@ def test_cdk_out_directory_reads_only_the_template(check: Callable[..., Run]) ->
 
 def test_whole_corpus_directory(check: Callable[..., Run]) -> None:
     from .test_pitfalls_corpus import (
-        CFN_PITFALLS, CONTROL_EXAMPLES, CONTROL_FIXED, LOCAL_MODULES, PITFALLS, PLAN_REPLACEMENT, VARIABLES,
+        CFN_PITFALLS,
+        CONTROL_EXAMPLES,
+        CONTROL_FIXED,
+        LOCAL_MODULES,
+        PITFALLS,
+        PLAN_REPLACEMENT,
+        VARIABLES,
     )  # fmt: skip
 
     corpus = CFN_YAML.parents[1]

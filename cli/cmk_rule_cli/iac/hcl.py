@@ -221,7 +221,7 @@ class Evaluator:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]
 
     def _string(self, node: Tree[Any], depth: int) -> Any:
-        parts: list[Any] = []
+        parts: list[tuple[Any, str]] = []  # (value, source text of the interpolation)
         for part in node.children:
             if not isinstance(part, Tree):
                 continue
@@ -230,16 +230,19 @@ class Evaluator:
                 text = str(inner)
                 if inner.type == "ESCAPED_INTERPOLATION":
                     text = text[1:]
-                parts.append(_unescape(text))
+                parts.append((_unescape(text), text))
             elif inner.data == "interpolation":
-                parts.append(self.evaluate(inner.children[1], depth))
+                parts.append((self.evaluate(inner.children[1], depth), source(inner.children[1])))
             else:
                 return Unknown(f"template directive in {source(node)}")
-        if len(parts) == 1 and not isinstance(parts[0], str):
-            return parts[0]  # "${x}" is x itself
-        if all(isinstance(p, str | int | float | bool) for p in parts):
-            return "".join(_to_string(p) for p in parts)
-        template = "".join(p if isinstance(p, str) else "${" + describe(p) + "}" for p in parts)
+        if len(parts) == 1 and not isinstance(parts[0][0], str):
+            return parts[0][0]  # "${x}" is x itself
+        if all(isinstance(value, str | int | float | bool) for value, _ in parts):
+            return "".join(_to_string(value) for value, _ in parts)
+        template = "".join(
+            _to_string(value) if isinstance(value, str | int | float | bool) else "${" + text + "}"
+            for value, text in parts
+        )
         return Unknown(f'"{template}"', template=template)
 
     def _heredoc_template(self, node: Tree[Any], _depth: int) -> Any:

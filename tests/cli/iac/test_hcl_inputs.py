@@ -135,8 +135,8 @@ def test_an_unknown_condition_keeps_both_branches() -> None:
         ({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"},
                          "Action": "kms:*", "Resource": "*"}]}, False),
         ({"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*"}]}, False),
-        ({"Statement": {"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
-                        "Action": "kms:*"}}, True),
+        ({"Statement": {"Effect": "Allow", "Action": "kms:*",
+                        "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}}}, True),
         ('{"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:*"}]}', True),
         ("not json", None),
         (hcl.Unknown("policy = var.policy"), None),
@@ -182,16 +182,22 @@ def test_sarif_for_code_scanning(check: Callable[..., Run], tmp_path: Path, monk
     assert category["runs"][0]["automationDetails"] == {"id": "iac/prod/"}
 
 
+def fingerprint(result: dict[str, Any]) -> str:
+    return str(result["partialFingerprints"]["cmkRuleResource/v1"])
+
+
+def start_line(result: dict[str, Any]) -> int:
+    return int(result["locations"][0]["physicalLocation"]["region"]["startLine"])
+
+
 def test_sarif_fingerprints_survive_moved_lines(check: Callable[..., Run], tmp_path: Path) -> None:
     shutil.copytree(HCL / "pitfalls", tmp_path / "p")
     before = json.loads(check(tmp_path / "p", "--format", "sarif").out)["runs"][0]["results"]
     main = tmp_path / "p" / "main.tf"
     main.write_text("# a new first line\n\n" + main.read_text())
     after = json.loads(check(tmp_path / "p", "--format", "sarif").out)["runs"][0]["results"]
-    lines = {r["partialFingerprints"]["cmkRuleResource/v1"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
-             for r in before}  # fmt: skip
-    moved = {r["partialFingerprints"]["cmkRuleResource/v1"]: r["locations"][0]["physicalLocation"]["region"]["startLine"]
-             for r in after}  # fmt: skip
+    lines = {fingerprint(r): start_line(r) for r in before}
+    moved = {fingerprint(r): start_line(r) for r in after}
     assert set(lines) == set(moved) and len(lines) == len(before)  # one fingerprint per result, unchanged
     assert all(moved[f] == lines[f] + 2 for f in lines)
 

@@ -1,9 +1,10 @@
-"""``cmk-rule check``: the control before deployment, on CloudFormation templates and Terraform plans.
+"""``cmk-rule check``: the control before deployment, on Terraform, CloudFormation, CDK output and change sets.
 
-It applies the rows of the runtime decision table that a template or plan can decide (see
+It applies the rows of the runtime decision table that the code can decide (see
 :mod:`cmk_rule_cli.iac.static_rules`), numbered and worded like the runtime rule so a pipeline and Config never
-disagree about the same group. The exit code gates a pipeline: 0 when nothing fails, 1 when a group fails, 2 when
-the command line or an input is unusable.
+disagree about the same group, and the control's own pitfalls that only a pre-deployment check can see
+(:mod:`cmk_rule_cli.iac.checks`). The exit code gates a pipeline: 0 when nothing fails, 1 when a result fails, 2
+when the command line or an input is unusable.
 """
 
 from __future__ import annotations
@@ -32,17 +33,23 @@ from cmk_rule_cli.iac.model import (
 from cmk_rule_cli.iac.static_rules import StaticPolicy, is_key_reference, judge_variants
 
 NAME = "check"
-HELP = "check CloudFormation templates and Terraform plans before deployment (exit 1 when a group fails)"
-DESCRIPTION = """Check ElastiCache replication groups in CloudFormation templates (JSON or YAML, including
-CDK's cdk.out/*.template.json) and Terraform plans (terraform show -json) before they are deployed: at-rest
-encryption on, and a customer-managed KMS key that the template or plan itself declares enabled (and rotating, with
---require-key-rotation). Results carry the runtime rule's decision-table rows. A literal key ARN passes with a note:
-only the runtime rule can ask KMS whether it is customer-managed and enabled.
+HELP = "check Terraform, CloudFormation and CDK before deployment (exit 1 when a result fails)"
+DESCRIPTION = """Check ElastiCache replication groups before they are deployed, in Terraform configuration (.tf
+files and module directories, with .tfvars; local modules and terraform-aws-modules/elasticache are followed),
+Terraform plans (terraform show -json), CloudFormation templates (JSON or YAML, including CDK's
+cdk.out/*.template.json) and change sets (aws cloudformation describe-change-set): at-rest encryption on, and a
+customer-managed KMS key that the code itself declares enabled (and rotating, with --require-key-rotation). Results
+carry the runtime rule's decision-table rows; the control's pitfalls (a bare alias, a value that names no key, a key
+policy that leaves ElastiCache out, a replacement that evicts the cache, a key without deletion protection) are
+results of their own. A literal key ARN passes with a note: only the runtime rule can ask KMS whether it is
+customer-managed and enabled. Every report lists what it skipped and why.
 
 Formats are detected from the content; directories are searched recursively. Exit code: 0 nothing fails,
-1 at least one group fails, 2 bad arguments or an input that is neither format.
+1 at least one result fails, 2 bad arguments or an input that cannot be parsed.
 
 examples:
+  cmk-rule check .
+  cmk-rule check infra/ infra/prod.tfvars --format sarif -o cmk-rule.sarif
   cmk-rule check cdk.out
   cmk-rule check template.yaml --require-key-rotation --approved-key-arn 1234abcd-12ab-34cd-56ef-1234567890ab
   terraform show -json plan.tfplan > plan.json && cmk-rule check plan.json --format sarif -o check.sarif
@@ -74,7 +81,12 @@ def _tag_key(text: str) -> str:
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Options of ``check``; the rule parameters have the names and meaning of ``scan``'s and the rule's."""
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="template, plan JSON, or a directory to search")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help=".tf or .tfvars file, template, plan or change set JSON, or a directory to search",
+    )
     rule = parser.add_argument_group("rule parameters (same meaning as the rule's InputParameters)")
     rule.add_argument(
         "--approved-key-arn",

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.hcl import Unknown
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
     TERRAFORM,
@@ -398,9 +399,23 @@ class _Plan:
                     deletion_window_days=_int(instance.after.get("deletion_window_in_days")),
                     key_spec=_str(instance.after.get("customer_master_key_spec")),
                     arn=_str(instance.after.get("arn")),
+                    policy=_plan_policy(instance, expressions),
                 )
             )
         return min(decls, key=lambda d: (d.enabled is not False, d.rotation is not False))
+
+
+def _plan_policy(instance: _Instance, expressions: Mapping[str, Any]) -> Any:
+    """The key policy the plan knows (JSON text), ``None`` when none is configured, else unknown until apply.
+
+    A plan has no ``lifecycle`` blocks, so deletion protection is left out for plans (``deletion_protected=None``).
+    """
+    value = instance.after.get("policy")
+    if isinstance(value, str) and value:
+        return value
+    if "policy" in expressions:
+        return Unknown("the key policy is known only after apply")
+    return None
 
 
 def _with_known_arn(ref: KeyRef, arn: str) -> KeyRef:

@@ -213,3 +213,34 @@ def test_sarif_security_severity_follows_the_row_severity() -> None:
         assert by_id[sarif.rule_id(row)]["properties"]["slug"] == row.slug
     assert by_id["CMK-CHECK-alias-reference"]["defaultConfiguration"]["level"] == "error"
     assert by_id["CMK-CHECK-replacement-evicts-cache"]["defaultConfiguration"]["level"] == "warning"
+
+
+def test_a_plan_key_policy_that_leaves_elasticache_out_fails(check: Callable[..., Run], tmp_path: Path) -> None:
+    closed = json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/A"},
+                                        "Action": "kms:*", "Resource": "*"}]})  # fmt: skip
+    rg = "aws_elasticache_replication_group"
+    plan = {
+        "format_version": "1.2",
+        "resource_changes": [
+            {"address": "aws_kms_key.k", "mode": "managed", "type": "aws_kms_key", "name": "k",
+             "change": {"actions": ["create"], "after": {"policy": closed, "is_enabled": True},
+                        "after_unknown": {"arn": True}}},
+            {"address": f"{rg}.g", "mode": "managed", "type": rg, "name": "g",
+             "change": {"actions": ["create"], "after": {"at_rest_encryption_enabled": True},
+                        "after_unknown": {"kms_key_id": True}}},
+        ],
+        "configuration": {"root_module": {"resources": [
+            {"address": "aws_kms_key.k", "expressions": {"policy": {"constant_value": closed}}},
+            {"address": f"{rg}.g",
+             "expressions": {"kms_key_id": {"references": ["aws_kms_key.k.arn", "aws_kms_key.k"]}}},
+        ]}},
+    }  # fmt: skip
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    run = check(path)
+    assert run.code == 1
+    (policy,) = run.advisories()
+    assert (policy["resource"], policy["check"], policy["verdict"], policy["line"]) == (
+        "aws_kms_key.k", "key-policy-elasticache-access", "fail", None,
+    )  # fmt: skip
+    assert run.by_resource()[f"{rg}.g"]["verdict"] == "pass"  # the group itself: a declared, enabled key

@@ -72,7 +72,7 @@ def test() -> None:
 
 
 def lint() -> None:
-    """ruff (lint + format check), mypy on the Lambda package, bandit on the Lambda package."""
+    """ruff (lint + format check), mypy (strict) on lambda/ and cli/, bandit on lambda/ and cli/ (CI runs it)."""
     _run(BIN / "ruff", "check", ".")
     _run(BIN / "ruff", "format", "--check", ".")
     _run(BIN / "mypy")

@@ -107,7 +107,7 @@ def run_demo(*, quiet_logs: bool = True, port: int = 0, then: Callable[[str, Dem
             session = boto3.session.Session()
 
             def client(service: str, region: str) -> Any:
-                return session.client(service, region_name=region, endpoint_url=endpoint)
+                return session.client(service, region_name=region, endpoint_url=endpoint)  # type: ignore[call-overload]
 
             # Imported only now: Powertools reads its log level and metrics settings from the environment at import.
             from cmk_rule import handler  # noqa: PLC0415

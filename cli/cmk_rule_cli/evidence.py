@@ -61,6 +61,7 @@ EVIDENCE_COLUMNS = (
     "key_rotation_note",
     "key_read_at",
     "row",
+    "row_id",
     "verdict",
     "annotation",
 )

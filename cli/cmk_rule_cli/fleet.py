@@ -7,10 +7,11 @@ so the demo can show it and the tests can assert it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmk_rule.rows import ROWS, Row
 from cmk_rule_cli import mock_aws
 
 RULE_NAME = "elasticache-replication-group-cmk"
@@ -42,6 +43,12 @@ class SeededFleet:
     def expected(self) -> dict[str, tuple[str, int]]:
         """Group id -> (compliance, row)."""
         return {g.group_id: (g.expected_compliance, g.expected_row) for g in self.groups}
+
+
+def missing_rows(fleets: Iterable[SeededFleet]) -> list[Row]:
+    """The registry's rows no seeded group hits (the demo's coverage check: empty for the full fleet)."""
+    hit = {group.expected_row for fleet in fleets for group in fleet.groups}
+    return [row for row in ROWS if row.number not in hit]
 
 
 def _key(kms: Any, description: str, *, rotation: bool = True) -> str:
@@ -80,42 +87,41 @@ def seed_region(make_client: Callable[[str, str], Any], region: str, *, full: bo
         "exemptionTagKey": EXEMPTION_TAG,
     }
 
-    def group(group_id: str, engine: str, row: int, compliance: str, **settings: Any) -> None:
+    def group(group_id: str, engine: str, row: Row, **settings: Any) -> None:
         elasticache.create_replication_group(
             ReplicationGroupId=group_id,
-            ReplicationGroupDescription=f"demo: decision-table row {row}",
+            ReplicationGroupDescription=f"demo: decision-table row {row.number}",
             Engine=engine,
             CacheNodeType="cache.t4g.micro",
             NumCacheClusters=2,
             **settings,
         )
-        fleet.groups.append(SeededGroup(group_id, region, engine, row, compliance))
+        fleet.groups.append(SeededGroup(group_id, region, engine, row.number, row.spec.compliance.value))
 
     suffix = "" if region == DEMO_REGIONS[0] else f"-{region.split('-')[1]}"
     encrypted = {"AtRestEncryptionEnabled": True}
-    group(f"orders{suffix}", "valkey", 11, "COMPLIANT", KmsKeyId=keys["approved"], **encrypted)
-    group(f"sessions-default-key{suffix}", "valkey", 3, "NON_COMPLIANT", **encrypted)
-    group(f"analytics-unapproved{suffix}", "redis", 9, "NON_COMPLIANT", KmsKeyId=keys["unapproved"], **encrypted)
+    group(f"orders{suffix}", "valkey", Row.COMPLIANT, KmsKeyId=keys["approved"], **encrypted)
+    group(f"sessions-default-key{suffix}", "valkey", Row.SERVICE_MANAGED_KEY, **encrypted)
+    group(f"analytics-unapproved{suffix}", "redis", Row.KEY_NOT_APPROVED, KmsKeyId=keys["unapproved"], **encrypted)
     if not full:
         return fleet
-    group("legacy-unencrypted", "redis", 2, "NON_COMPLIANT", AtRestEncryptionEnabled=False)
-    group("reports-aws-alias", "redis", 4, "NON_COMPLIANT", KmsKeyId="alias/aws/elasticache", **encrypted)
-    group("catalog-missing-key", "redis", 5, "NON_COMPLIANT", KmsKeyId=keys["missing"], **encrypted)
-    group("billing-denied-key", "valkey", 6, "NON_COMPLIANT", KmsKeyId=keys["denied"], **encrypted)
-    group("search-aws-managed", "redis", 7, "NON_COMPLIANT", KmsKeyId=keys["aws-managed"], **encrypted)
-    group("ledger-disabled-key", "valkey", 8, "NON_COMPLIANT", KmsKeyId=keys["disabled"], **encrypted)
-    group("audit-pending-deletion", "redis", 8, "NON_COMPLIANT", KmsKeyId=keys["pending-deletion"], **encrypted)
-    group("tokens-no-rotation", "valkey", 10, "NON_COMPLIANT", KmsKeyId=keys["approved-no-rotation"], **encrypted)
-    group("carts-by-alias", "valkey", 11, "COMPLIANT", KmsKeyId="alias/demo-approved", **encrypted)
+    group("legacy-unencrypted", "redis", Row.ENCRYPTION_OFF, AtRestEncryptionEnabled=False)
+    group("reports-aws-alias", "redis", Row.AWS_MANAGED_ALIAS, KmsKeyId="alias/aws/elasticache", **encrypted)
+    group("catalog-missing-key", "redis", Row.KEY_NOT_FOUND, KmsKeyId=keys["missing"], **encrypted)
+    group("billing-denied-key", "valkey", Row.KEY_UNVERIFIABLE, KmsKeyId=keys["denied"], **encrypted)
+    group("search-aws-managed", "redis", Row.NOT_CUSTOMER_MANAGED, KmsKeyId=keys["aws-managed"], **encrypted)
+    group("ledger-disabled-key", "valkey", Row.KEY_NOT_ENABLED, KmsKeyId=keys["disabled"], **encrypted)
+    group("audit-pending-deletion", "redis", Row.KEY_NOT_ENABLED, KmsKeyId=keys["pending-deletion"], **encrypted)
+    group("tokens-no-rotation", "valkey", Row.ROTATION_OFF, KmsKeyId=keys["approved-no-rotation"], **encrypted)
+    group("carts-by-alias", "valkey", Row.COMPLIANT, KmsKeyId="alias/demo-approved", **encrypted)
     group(
         "scratch-exempt",
         "redis",
-        1,
-        "NOT_APPLICABLE",
+        Row.NOT_EVALUATED,
         Tags=[{"Key": EXEMPTION_TAG, "Value": "load-test cache, no customer data (ticket SEC-1234)"}],
     )
-    group("broken-create", "valkey", 1, "NOT_APPLICABLE", KmsKeyId=keys["approved"], **encrypted)
+    group("broken-create", "valkey", Row.NOT_EVALUATED, KmsKeyId=keys["approved"], **encrypted)
     mock_aws.set_group_status("broken-create", "create-failed", region=region)
-    group("old-cache-deleting", "redis", 1, "NOT_APPLICABLE", AtRestEncryptionEnabled=False)
+    group("old-cache-deleting", "redis", Row.NOT_EVALUATED, AtRestEncryptionEnabled=False)
     elasticache.delete_replication_group(ReplicationGroupId="old-cache-deleting")
     return fleet

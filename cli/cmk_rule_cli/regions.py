@@ -84,8 +84,9 @@ def enabled_regions(ec2: Any, partition: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _endpoint_data() -> boto3.session.Session:
-    """One session whose endpoint data is parsed once. ``cmk_rule.aws.partition_of`` builds a fresh session and
-    parses botocore's endpoint file on every call (about 0.1 s): fine once per Lambda invocation, slow for 40 Regions.
+    """One session whose endpoint data is parsed once. ``cmk_rule.aws.partition_of`` caches its answer per Region,
+    but each Region it has not seen builds a session and parses botocore's endpoint file (about 0.1 s): fine for the
+    Lambda's one Region, slow for 40 Regions.
     """
     return boto3.session.Session()
 

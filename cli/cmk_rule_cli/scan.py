@@ -52,6 +52,7 @@ SCAN_COLUMNS = (
     "key_state",
     "key_rotation",
     "row",
+    "row_id",
     "verdict",
     "annotation",
 )

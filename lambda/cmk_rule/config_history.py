@@ -7,16 +7,20 @@ exist (Config keeps a periodic rule's last result forever unless the rule report
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import call_error
 from cmk_rule.errors import AwsCallError
 from cmk_rule.request import RESOURCE_TYPE, OversizedItem
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_config import ConfigServiceClient
+    from mypy_boto3_config.literals import ComplianceTypeType
 
 RESULTS_PAGE_SIZE = 100  # GetComplianceDetailsByConfigRule Limit maximum
 
@@ -31,14 +35,16 @@ class PreviousResult:
     recorded_at: datetime | None
 
 
-def previous_results(config: Any, rule_name: str, compliance_types: Iterable[str]) -> dict[str, PreviousResult]:
+def previous_results(
+    config: ConfigServiceClient, rule_name: str, compliance_types: Iterable[str]
+) -> dict[str, PreviousResult]:
     """The rule's recorded results for replication groups, by group id. Raises AwsCallError if a page fails."""
     results: dict[str, PreviousResult] = {}
     paginator = config.get_paginator("get_compliance_details_by_config_rule")
     try:
         pages = paginator.paginate(
             ConfigRuleName=rule_name,
-            ComplianceTypes=list(compliance_types),
+            ComplianceTypes=cast("list[ComplianceTypeType]", list(compliance_types)),
             PaginationConfig={"PageSize": RESULTS_PAGE_SIZE},
         )
         for page in pages:
@@ -57,7 +63,7 @@ def previous_results(config: Any, rule_name: str, compliance_types: Iterable[str
     return results
 
 
-def fetch_configuration_item(config: Any, item: OversizedItem) -> dict[str, Any]:
+def fetch_configuration_item(config: ConfigServiceClient, item: OversizedItem) -> dict[str, Any]:
     """The configuration item an oversized notification refers to, in the invoking-event shape.
 
     ``laterTime`` is the capture time and ``limit`` 1, so the newest item at or before the notification is returned.
@@ -90,7 +96,7 @@ def fetch_configuration_item(config: Any, item: OversizedItem) -> dict[str, Any]
     )
 
 
-def _as_event_item(resource_id: str, api_item: dict[str, Any]) -> dict[str, Any]:
+def _as_event_item(resource_id: str, api_item: Mapping[str, Any]) -> dict[str, Any]:
     """GetResourceConfigHistory returns ``configuration`` as a JSON string and ``arn`` in lower case."""
     configuration = api_item.get("configuration")
     if isinstance(configuration, str):

@@ -12,12 +12,17 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import describe_error
+from cmk_rule.batches import send_with_retries
 from cmk_rule.request import RESOURCE_TYPE
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_config import ConfigServiceClient
+    from mypy_boto3_config.type_defs import EvaluationTypeDef
 
 BATCH_SIZE = 100
 FAILED_EVALUATION_ATTEMPTS = 3
@@ -60,7 +65,7 @@ class ConfigReporter:
 
     def __init__(
         self,
-        config: Any,
+        config: ConfigServiceClient,
         *,
         result_token: str,
         test_mode: bool,
@@ -88,12 +93,11 @@ class ConfigReporter:
         return outcome
 
     def _send_batch(self, batch: list[Evaluation], outcome: ReportOutcome) -> None:
-        pending = batch
-        for attempt in range(1, FAILED_EVALUATION_ATTEMPTS + 1):
+        def send(pending: list[Evaluation]) -> list[Evaluation]:
             try:
                 outcome.calls += 1
                 response = self._config.put_evaluations(
-                    Evaluations=[evaluation.to_api() for evaluation in pending],
+                    Evaluations=cast("list[EvaluationTypeDef]", [evaluation.to_api() for evaluation in pending]),
                     ResultToken=self._result_token,
                     TestMode=self._test_mode,
                 )
@@ -104,15 +108,15 @@ class ConfigReporter:
                     outcome.failed[evaluation.resource_id] = why
                 if not pending:
                     outcome.failed[EMPTY_REPORT] = why
-                return
+                return []
             failed_ids = {item.get("ComplianceResourceId") for item in response.get("FailedEvaluations", [])}
             outcome.sent.extend(e.resource_id for e in pending if e.resource_id not in failed_ids)
-            pending = [e for e in pending if e.resource_id in failed_ids]
-            if not pending:
-                return
-            if attempt < FAILED_EVALUATION_ATTEMPTS:
-                self._sleep(RETRY_DELAY_SECONDS * attempt)
-        for evaluation in pending:
+            return [e for e in pending if e.resource_id in failed_ids]
+
+        still_failing = send_with_retries(
+            batch, send, attempts=FAILED_EVALUATION_ATTEMPTS, delay_seconds=RETRY_DELAY_SECONDS, sleep=self._sleep
+        )
+        for evaluation in still_failing:
             outcome.failed[evaluation.resource_id] = (
                 f"config:PutEvaluations returned it in FailedEvaluations {FAILED_EVALUATION_ATTEMPTS} times"
             )

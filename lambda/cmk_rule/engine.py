@@ -2,7 +2,8 @@
 
 The engine never reports a verdict it did not compute. A group whose facts could not be read (throttling, 5xx,
 timeouts after retries, or the Lambda running out of time) is *skipped* and named; every other group is still
-reported; the handler then fails the invocation naming what was skipped.
+reported; the handler then fails the invocation naming what was skipped. What was skipped is a typed
+:class:`~cmk_rule.outcomes.Skip` (what, why, AWS error code, transient or not), never a sentinel string.
 """
 
 from __future__ import annotations
@@ -10,20 +11,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cmk_rule.config_history import PreviousResult, fetch_configuration_item, previous_results
 from cmk_rule.config_reporter import Evaluation
 from cmk_rule.errors import AwsCallError, InvalidEventError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory, group_from_configuration_item
 from cmk_rule.keys import KeyFacts, KeyResolver
+from cmk_rule.outcomes import Skip, Step
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.request import DELETED_STATUSES, RESOURCE_TYPE, MessageType, RuleInvocation, parse_timestamp
 from cmk_rule.verdict import Compliance, Verdict, decide_with_key, decide_without_key, fit_annotation
 
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_config import ConfigServiceClient
+
 VANISHED_ANNOTATION = "The replication group no longer exists; its previous result is retired."
-LISTING = "(replication group listing)"
-PREVIOUS_RESULTS = "(previous results)"
+# The names the two run-level steps carry in ``RunResult.skipped`` and in IncompleteRunError.
+LISTING = Step.LISTING.label
+PREVIOUS_RESULTS = Step.PREVIOUS_RESULTS.label
 
 
 @dataclass(frozen=True)
@@ -43,10 +49,19 @@ class RunResult:
     judgements: list[Judgement] = field(default_factory=list)
     # Groups that no longer exist (or left the rule's scope) -> the NOT_APPLICABLE annotation that retires them.
     vanished: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)  # group id (or a step in brackets) -> why
+    skipped: dict[str, Skip] = field(default_factory=dict)  # Skip.name (group id or bracketed step) -> the skip
     previous: dict[str, PreviousResult] | None = None
     other_evaluations: list[Evaluation] = field(default_factory=list)  # e.g. N/A for a resource that left scope
     key_lookups: int = 0
+
+    def skip(self, skip: Skip) -> None:
+        """Record something this run could not finish (keyed by its name: a group id or a bracketed step)."""
+        self.skipped[skip.name] = skip
+
+    @property
+    def skipped_groups(self) -> list[str]:
+        """The ids of the groups that were listed but not judged (steps left out)."""
+        return [skip.group_id for skip in self.skipped.values() if skip.group_id is not None]
 
     def evaluations(self) -> list[Evaluation]:
         """The evaluations to send to Config for this run, one per group."""
@@ -86,7 +101,7 @@ class Engine:
         *,
         inventory: ReplicationGroupInventory,
         keys: KeyResolver,
-        config: Any | None = None,
+        config: ConfigServiceClient | None = None,
         deadline: Deadline | None = None,
     ) -> None:
         self._parameters = parameters
@@ -118,16 +133,17 @@ class Engine:
                 groups.extend(page)
         except AwsCallError as error:
             listing_complete = False
-            result.skipped[LISTING] = f"{error} (after {len(groups)} groups; stale results were not retired)"
+            detail = f"after {len(groups)} groups; stale results were not retired"
+            result.skip(Skip.from_error(error, step=Step.LISTING, detail=detail))
         for index, group in enumerate(groups):
             if self._deadline.near():
                 for late in groups[index:]:
-                    result.skipped[late.group_id] = "not judged: the Lambda's remaining time ran out"
+                    result.skip(Skip.out_of_time(late.group_id))
                 listing_complete = False  # unjudged groups must not look vanished
                 break
             self._judge_into(group, result)
         if listing_complete and rule_name is not None and self._config is not None:
-            self._retire_vanished(rule_name, {g.group_id for g in groups}, result, read_not_applicable)
+            self._retire_vanished(self._config, rule_name, {g.group_id for g in groups}, result, read_not_applicable)
         result.key_lookups = self._keys.describe_calls
         return result
 
@@ -141,10 +157,12 @@ class Engine:
                     invocation, oversized.resource_id, oversized.resource_type, timestamp, oversized.status
                 )
             result = RunResult(ordering_timestamp=timestamp)
+            if self._config is None:
+                raise ValueError("an oversized configuration item can only be fetched with a Config client")
             try:
                 item = fetch_configuration_item(self._config, oversized)
             except AwsCallError as error:
-                result.skipped[oversized.resource_id] = str(error)
+                result.skip(Skip.from_error(error, group_id=oversized.resource_id))
                 return result
         else:
             item = dict(invocation.configuration_item or {})
@@ -179,18 +197,25 @@ class Engine:
                 key = self._keys.resolve(group.kms_key_id or "")
                 verdict = decide_with_key(group, key, parameters)
         except AwsCallError as error:
-            result.skipped[group.group_id] = str(error)
+            result.skip(Skip.from_error(error, group_id=group.group_id))
             return
         result.judgements.append(Judgement(group, key, verdict))
 
-    def _retire_vanished(self, rule_name: str, listed: set[str], result: RunResult, read_not_applicable: bool) -> None:
+    def _retire_vanished(
+        self,
+        config: ConfigServiceClient,
+        rule_name: str,
+        listed: set[str],
+        result: RunResult,
+        read_not_applicable: bool,
+    ) -> None:
         types = [Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value]
         if read_not_applicable:
             types.append(Compliance.NOT_APPLICABLE.value)
         try:
-            previous = previous_results(self._config, rule_name, types)
+            previous = previous_results(config, rule_name, types)
         except AwsCallError as error:
-            result.skipped[PREVIOUS_RESULTS] = f"{error} (stale results were not retired)"
+            result.skip(Skip.from_error(error, step=Step.PREVIOUS_RESULTS, detail="stale results were not retired"))
             return
         result.previous = previous
         result.vanished.update(

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import call_error, error_code
 from cmk_rule.errors import InvalidEventError
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_elasticache import ElastiCacheClient
 
 PAGE_SIZE = 100  # DescribeReplicationGroups MaxRecords maximum
 
@@ -115,7 +118,7 @@ def group_from_configuration_item(item: Mapping[str, Any]) -> ReplicationGroup:
 class ReplicationGroupInventory:
     """Lists replication groups and reads their tags through one ElastiCache client."""
 
-    def __init__(self, elasticache: Any) -> None:
+    def __init__(self, elasticache: ElastiCacheClient) -> None:
         self._elasticache = elasticache
 
     def pages(self) -> Iterator[list[ReplicationGroup]]:

@@ -11,12 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule import validation
 from cmk_rule.aws import call_error, describe_error, error_code, is_transient
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_kms import KMSClient
 
 
 class KeyLookup(Enum):
@@ -41,6 +44,7 @@ class KeyFacts:
     rotation_note: str | None = None
     error: str | None = None
     read_at: datetime | None = None
+    error_code: str | None = None  # the AWS error code behind ``error`` (row 5/6), for callers that branch on it
 
     @property
     def display_arn(self) -> str:
@@ -73,7 +77,7 @@ class KeyResolver:
 
     def __init__(
         self,
-        kms: Any,
+        kms: KMSClient,
         *,
         partition: str,
         region: str,
@@ -125,7 +129,14 @@ class KeyResolver:
                 KeyLookup.NOT_FOUND if code in ("NotFoundException", "InvalidArnException") else KeyLookup.UNVERIFIABLE
             )
             arn = normalized if normalized.startswith("arn:") else None
-            return KeyFacts(reference=reference, lookup=lookup, arn=arn, error=describe_error(error), read_at=read_at)
+            return KeyFacts(
+                reference=reference,
+                lookup=lookup,
+                arn=arn,
+                error=describe_error(error),
+                read_at=read_at,
+                error_code=code or None,
+            )
         except BotoCoreError as error:
             raise call_error("kms:DescribeKey", error) from error
         return KeyFacts(
@@ -139,17 +150,22 @@ class KeyResolver:
 
     def _rotation_status(self, key_arn: str) -> tuple[bool | None, str | None]:
         if key_arn not in self._rotation:
-            try:
-                enabled = bool(self._kms.get_key_rotation_status(KeyId=key_arn).get("KeyRotationEnabled", False))
-                self._rotation[key_arn] = (enabled, None)
-            except ClientError as error:
-                if is_transient(error):
-                    raise call_error("kms:GetKeyRotationStatus", error) from error
-                if error_code(error) == "UnsupportedOperationException":
-                    # Asymmetric, HMAC, imported and custom-key-store keys cannot rotate automatically.
-                    self._rotation[key_arn] = (False, "automatic rotation is not supported for this key")
-                else:
-                    self._rotation[key_arn] = (None, describe_error(error))
-            except BotoCoreError as error:
-                raise call_error("kms:GetKeyRotationStatus", error) from error
+            self._rotation[key_arn] = read_rotation(self._kms, key_arn)
         return self._rotation[key_arn]
+
+
+def read_rotation(kms: KMSClient, key_arn: str) -> tuple[bool | None, str | None]:
+    """(``KeyRotationEnabled``, note) for one key: ``(False, note)`` when the key cannot rotate automatically,
+    ``(None, the error)`` when KMS refused to say. Raises :class:`~cmk_rule.errors.TransientAwsError` for a failure
+    worth retrying. Shared by the rule and by ``cmk-rule evidence`` (which records the fact even when not required)."""
+    try:
+        return bool(kms.get_key_rotation_status(KeyId=key_arn).get("KeyRotationEnabled", False)), None
+    except ClientError as error:
+        if is_transient(error):
+            raise call_error("kms:GetKeyRotationStatus", error) from error
+        if error_code(error) == "UnsupportedOperationException":
+            # Asymmetric, HMAC, imported and custom-key-store keys cannot rotate automatically.
+            return False, "automatic rotation is not supported for this key"
+        return None, describe_error(error)
+    except BotoCoreError as error:
+        raise call_error("kms:GetKeyRotationStatus", error) from error

@@ -1,8 +1,11 @@
 """Parsing the invoking event: Config rule events, and EventBridge re-evaluation triggers.
 
 Config's event shapes: https://docs.aws.amazon.com/config/latest/developerguide/evaluate-config_develop-rules_example-events.html
-Powertools' ``AWSConfigRuleEvent`` gives typed access; this module adds the validation it leaves out, so that a
-malformed event raises :class:`InvalidEventError` naming the field instead of a bare ``KeyError``.
+The event is read as the plain mapping Lambda passes, and every field is validated here, so that a malformed event
+raises :class:`InvalidEventError` naming the field instead of a bare ``KeyError``. Powertools' ``AWSConfigRuleEvent``
+is not used: it is a thin wrapper over the same dict whose only use here was ``evaluationMode``, and importing it
+runs ``aws_lambda_powertools.utilities.data_classes/__init__`` (every event class, ~35 modules): about a third of
+the handler's import time beyond boto3 (see the README's Benchmarks section and ``benchmarks/coldstart.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +17,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
-
-from aws_lambda_powertools.utilities.data_classes import AWSConfigRuleEvent
 
 from cmk_rule import validation
 from cmk_rule.errors import InvalidEventError, UnsupportedEvaluationModeError
@@ -96,7 +97,7 @@ def _string(event: Mapping[str, Any], name: str, *, prefix: str = "") -> str:
     return value
 
 
-def _invoking_event(event: AWSConfigRuleEvent) -> Mapping[str, Any]:
+def _invoking_event(event: Mapping[str, Any]) -> Mapping[str, Any]:
     raw = event.get("invokingEvent")
     if not isinstance(raw, str):
         raise InvalidEventError("invokingEvent", "missing or not a JSON string")
@@ -111,8 +112,8 @@ def _invoking_event(event: AWSConfigRuleEvent) -> Mapping[str, Any]:
     return invoking
 
 
-def _evaluation_mode(event: AWSConfigRuleEvent) -> None:
-    mode = event.evalution_mode  # (sic) Powertools' spelling
+def _evaluation_mode(event: Mapping[str, Any]) -> None:
+    mode = event.get("evaluationMode")
     if mode in (None, "DETECTIVE"):
         return
     if mode == "PROACTIVE":
@@ -128,7 +129,7 @@ def parse_config_event(raw_event: Mapping[str, Any]) -> RuleInvocation:
     """Validate a Config rule event and turn it into a :class:`RuleInvocation`."""
     if not isinstance(raw_event, Mapping):
         raise InvalidEventError("event", f"expected an object, got {type(raw_event).__name__}")
-    event = AWSConfigRuleEvent(dict(raw_event))
+    event = dict(raw_event)
     _evaluation_mode(event)
     rule_arn = _string(event, "configRuleArn")
     match = _RULE_ARN.fullmatch(rule_arn)

@@ -18,13 +18,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import describe_error, error_code
+from cmk_rule.batches import send_with_retries
 from cmk_rule.engine import Judgement
 from cmk_rule.findings import FIELD_PREFIX, FindingScope, build_finding, validate_finding
+from cmk_rule.timestamps import iso_z
+
+if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_securityhub.type_defs import AwsSecurityFindingFiltersTypeDef, AwsSecurityFindingTypeDef
 
 BATCH_SIZE = 100  # BatchImportFindings maximum
 FAILED_FINDING_ATTEMPTS = 3
@@ -45,7 +51,7 @@ GROUP_ID_FIELD = f"{FIELD_PREFIX}ReplicationGroupId"
 
 def iso_now(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
     """ASFF timestamps: ISO-8601 in UTC with milliseconds and a Z."""
-    return clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(clock())
 
 
 @dataclass
@@ -66,7 +72,7 @@ class SecurityHubReporter:
 
     def __init__(
         self,
-        securityhub: Any,
+        securityhub: SecurityHubClient,
         scope: FindingScope,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -170,7 +176,10 @@ class SecurityHubReporter:
             filters["Id"] = [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in sorted(wanted)]
         found: dict[str, StoredFinding] = {}
         paginator = self._client.get_paginator("get_findings")
-        for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 100}):
+        pages = paginator.paginate(
+            Filters=cast("AwsSecurityFindingFiltersTypeDef", filters), PaginationConfig={"PageSize": 100}
+        )
+        for page in pages:
             outcome.calls += 1
             for finding in page.get("Findings", []):
                 # Security Hub applies the filters; they are re-checked here because moto ignores GetFindings filters.
@@ -201,17 +210,17 @@ class SecurityHubReporter:
             self._send_batch(batch, outcome)
 
     def _send_batch(self, batch: list[dict[str, Any]], outcome: FindingsOutcome) -> None:
-        pending = batch
-        for attempt in range(1, FAILED_FINDING_ATTEMPTS + 1):
+        def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
             try:
                 outcome.calls += 1
-                response = self._client.batch_import_findings(Findings=pending)
+                # Built by findings.build_finding and checked by validate_finding (plain dicts, not TypedDicts).
+                response = self._client.batch_import_findings(Findings=cast("list[AwsSecurityFindingTypeDef]", pending))
             except (ClientError, BotoCoreError) as error:
                 if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                     outcome.not_enabled = True
                 for finding in pending:
                     outcome.failed[finding["Id"]] = f"securityhub:BatchImportFindings {describe_error(error)}"
-                return
+                return []
             failures = {item.get("Id"): item for item in response.get("FailedFindings", [])}
             retry = []
             for finding in pending:
@@ -223,12 +232,12 @@ class SecurityHubReporter:
                 else:
                     why = f"{failure.get('ErrorCode')}: {failure.get('ErrorMessage', '')}"
                     outcome.failed[finding["Id"]] = why[:300]
-            if not retry:
-                return
-            pending = retry
-            if attempt < FAILED_FINDING_ATTEMPTS:
-                self._sleep(RETRY_DELAY_SECONDS * attempt)
-        for finding in pending:
+            return retry
+
+        still_failing = send_with_retries(
+            batch, send, attempts=FAILED_FINDING_ATTEMPTS, delay_seconds=RETRY_DELAY_SECONDS, sleep=self._sleep
+        )
+        for finding in still_failing:
             outcome.failed[finding["Id"]] = f"still failing after {FAILED_FINDING_ATTEMPTS} attempts (transient)"
 
 

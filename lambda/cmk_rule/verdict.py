@@ -46,6 +46,19 @@ def fit_annotation(text: str) -> str:
     return text if len(text) <= ANNOTATION_MAX else text[: ANNOTATION_MAX - 1] + "\u2026"
 
 
+def unverifiable_annotation(arn: str, error: str) -> str:
+    """Row 6: the verdict and the whole key ARN first, KMS's error last, shortened so the annotation keeps within
+    Config's 256 characters (the error text can be 200 characters and used to push the end of the ARN out)."""
+    head = f"Failing closed: KMS key {arn} could not be verified"
+    room = ANNOTATION_MAX - len(head) - len(" ().")
+    if room < len("AccessDenied\u2026"):  # an absurdly long reference: keep what fits of the head
+        return head + "."
+    detail = " ".join(error.split())
+    if len(detail) > room:
+        detail = detail[: room - 1] + "\u2026"
+    return f"{head} ({detail})."
+
+
 def judge(group: ReplicationGroup, key: KeyFacts | None, parameters: RuleParameters) -> Verdict:
     """Apply the whole decision table to one group.
 
@@ -110,12 +123,7 @@ def decide_with_key(group: ReplicationGroup, key: KeyFacts, parameters: RulePara
     if key.lookup is KeyLookup.NOT_FOUND:
         return _verdict(group, Row.KEY_NOT_FOUND, f"KMS key {arn} was not found.", arn)
     if key.lookup is KeyLookup.UNVERIFIABLE:
-        return _verdict(
-            group,
-            Row.KEY_UNVERIFIABLE,
-            f"KMS key {arn} could not be verified ({key.error or 'unknown error'}); failing closed.",
-            arn,
-        )
+        return _verdict(group, Row.KEY_UNVERIFIABLE, unverifiable_annotation(arn, key.error or "unknown error"), arn)
     if key.key_manager != "CUSTOMER":
         return _verdict(
             group,

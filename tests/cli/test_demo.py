@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from cmk_rule.rows import ROWS
 from cmk_rule_cli import demo, fleet
 from cmk_rule_cli.main import main
 
@@ -30,7 +31,8 @@ def test_every_decision_table_row_is_shown_with_the_seeded_verdict(run: demo.Dem
             row = shown[(region, group.group_id)]
             assert row["verdict"] == group.expected_compliance, group.group_id
             assert row["row"] == str(group.expected_row), group.group_id
-    assert {row["row"] for row in run.rows} >= {str(n) for n in range(1, 12)}
+    assert {row["row"] for row in run.rows} >= {str(row.number) for row in ROWS}
+    assert fleet.missing_rows(run.fleets.values()) == []
     assert {row["region"] for row in run.rows} == set(fleet.DEMO_REGIONS)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cmk_rule.handler import lambda_handler
+from cmk_rule.rows import ROWS
 from cmk_rule_cli import fleet, mock_aws
 from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import ACCOUNT, REGION, RULE, client, recorded, scheduled, seed_demo_fleet, seed_groups
@@ -20,7 +21,7 @@ def test_every_row_of_the_decision_table_end_to_end(aws: ConfigResultsStore, con
     for group_id, (compliance, _row) in seeded.expected().items():
         assert results[group_id][0] == compliance, (group_id, results[group_id])
     rows_seen = {row for _, row in seeded.expected().values()}
-    assert rows_seen == set(range(1, 12))
+    assert rows_seen == {row.number for row in ROWS}
     # Spot-check the annotations that carry KMS facts.
     assert "'PendingDeletion'" in results["audit-pending-deletion"][1]
     assert seeded.keys["pending-deletion"] in results["audit-pending-deletion"][1]

@@ -13,8 +13,9 @@ from urllib.parse import unquote
 import jsonschema
 import pytest
 
-from cmk_rule.rows import ROWS
+from cmk_rule.rows import ROWS, Row
 from cmk_rule_cli import check as check_module
+from cmk_rule_cli.iac import sarif
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.main import main
 
@@ -196,9 +197,9 @@ def test_sarif_output(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
         "tests/corpus/cloudformation/cache-groups.yaml"
     )
     noted = by_name["LiteralArnGroup"]
-    assert (noted["ruleId"], noted["level"]) == ("CMK-ROW-11", "note")
+    assert (noted["ruleId"], noted["level"]) == (sarif.rule_id(Row.COMPLIANT), "note")
     passed = by_name["GoodGroup"]
-    assert (passed["ruleId"], passed["level"], passed["kind"]) == ("CMK-ROW-11", "none", "pass")
+    assert (passed["ruleId"], passed["level"], passed["kind"]) == (sarif.rule_id(Row.COMPLIANT), "none", "pass")
     plan_result = by_name["module.regional.module.replica.aws_elasticache_replication_group.this"]
     assert plan_result["ruleId"] == "CMK-ROW-08"
     assert "region" not in plan_result["locations"][0]["physicalLocation"]

@@ -184,6 +184,8 @@ def _looks_like_iac(path: Path) -> bool:
 
 
 def _skip_reason(path: Path) -> str:
+    if path.name.lower().endswith(".tf.json"):
+        return "Terraform JSON configuration (.tf.json) is not read: check a plan (terraform show -json) to cover it"
     try:
         document = parse(path.read_text(encoding="utf-8-sig"), path.suffix.lower())
     except (ValueError, OSError, UnicodeDecodeError) as error:

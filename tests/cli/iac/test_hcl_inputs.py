@@ -244,3 +244,30 @@ def test_a_plan_key_policy_that_leaves_elasticache_out_fails(check: Callable[...
         "aws_kms_key.k", "key-policy-elasticache-access", "fail", None,
     )  # fmt: skip
     assert run.by_resource()[f"{rg}.g"]["verdict"] == "pass"  # the group itself: a declared, enabled key
+
+
+def test_unknown_count_and_tf_json_are_reported_not_dropped(check: Callable[..., Run], tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "n" {}\n\nresource "aws_elasticache_replication_group" "g" {\n  count = var.n\n'
+        '  replication_group_id = "g"\n  description = "g"\n  at_rest_encryption_enabled = true\n}\n'
+    )
+    (tmp_path / "extra.tf.json").write_text('{"resource": {}}')
+    run = check(tmp_path)
+    (group,) = run.json()["results"]
+    assert (group["resource"], group["row"], group["line"]) == ("aws_elasticache_replication_group.g[*]", 3, 3)
+    (skipped,) = run.json()["skipped"]
+    assert skipped["file"] == str(tmp_path / "extra.tf.json") and skipped["reason"].startswith("Terraform JSON")
+
+
+def test_the_readme_example_is_what_check_prints(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from .support import REPO
+
+    readme = (REPO / "README.md").read_text()
+    block = re.search(r"\$ cmk-rule check main\.tf\n(.*?)\$ echo \$\?\n(\d)\n", readme, flags=re.S)
+    assert block, "README has no example for the control's two examples"
+    monkeypatch.chdir(HCL / "control-examples")
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    run = check("main.tf")
+    assert run.out == block.group(1) and str(run.code) == block.group(2)

@@ -188,12 +188,15 @@ def evaluate(
         for candidate in candidates:
             judgement = judge_variants(candidate.variants, policy)
             notes = list(judgement.notes)
+            status = judgement.status
             for key in _declared_keys(candidate):
                 keys.setdefault((key.file or candidate.location.file, key.resource_id), key)
                 assessment = key_policy.assess(key.policy)
                 if assessment.grants is False:
                     notes.append(f"Key policy of {key.resource_id}: {assessment.detail} (see that key's result).")
                 elif assessment.grants is None and judgement.status is not Status.FAIL:
+                    # unverifiable before deployment: the pass needs the first deployment (or the runtime) to confirm
+                    status = Status.PASS_WITH_NOTE if status is Status.PASS else status
                     notes.append(
                         f"Key policy of {key.resource_id}: {assessment.detail}; make sure it allows "
                         "kms:GenerateDataKey* and kms:Decrypt for elasticache.amazonaws.com or the account root."
@@ -204,7 +207,7 @@ def evaluate(
                     resource_type=candidate.resource_type,
                     iac_format=TERRAFORM if candidate.iac_format == TERRAFORM_HCL else candidate.iac_format,
                     location=candidate.location,
-                    status=judgement.status,
+                    status=status,
                     row=judgement.row,
                     message=judgement.message,
                     notes=tuple(notes),

@@ -45,6 +45,7 @@ NOT_KEY_TYPES = ("aws_ssm_parameter", "aws_secretsmanager_secret", "aws_secretsm
 META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _MAX_DEPTH = 24
 _MAX_INSTANCES = 64
+_MAX_EVALUATION_DEPTH = 48
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,7 @@ class Instance:
         found = self.block.attributes.get(attribute)
         if found is None:
             return None
-        return self.evaluator().evaluate(found.expression)
+        return self.scope.evaluate(found.expression, self.binding)
 
     def has(self, attribute: str) -> bool:
         return attribute in self.block.attributes
@@ -219,7 +220,18 @@ class ModuleInstance:
         return value
 
     def evaluate(self, expression: Any, binding: Binding) -> Any:
-        return Evaluator(self.resolver(binding)).evaluate(expression)
+        """An expression in this module instance; a chain of references deeper than Terraform allows is unknown.
+
+        Terraform refuses reference cycles; here a cycle (between modules, through outputs and variables) would
+        recurse without end, so every nested evaluation counts against one budget for the whole configuration.
+        """
+        if self.loader.depth >= _MAX_EVALUATION_DEPTH:
+            return Unknown("a chain of references too deep to follow (a cycle?)")
+        self.loader.depth += 1
+        try:
+            return Evaluator(self.resolver(binding)).evaluate(expression)
+        finally:
+            self.loader.depth -= 1
 
     def output(self, name: str) -> Any:
         found = self.module.outputs.get(name)
@@ -316,6 +328,7 @@ class Loader:
         self._read = read  # directory -> Module | None (parse errors are reported by discovery)
         self.skipped: list[Skipped] = []
         self._depth = 0
+        self.depth = 0  # nested expression evaluations (see ModuleInstance.evaluate)
 
     def expand(self, scope: ModuleInstance, block: Block) -> list[Binding]:
         """The instances a ``count``/``for_each`` block creates (one unexpanded instance when unknown)."""

@@ -271,3 +271,24 @@ def test_the_readme_example_is_what_check_prints(check: Callable[..., Run], monk
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
     run = check("main.tf")
     assert run.out == block.group(1) and str(run.code) == block.group(2)
+
+
+def test_a_reference_cycle_is_unknown_not_a_crash(check: Callable[..., Run], tmp_path: Path) -> None:
+    """Terraform refuses cycles; check must still answer (a pass with a note), not recurse without end."""
+    (tmp_path / "main.tf").write_text(
+        'module "a" {\n  source = "./m"\n  key = module.b.key\n}\n\nmodule "b" {\n  source = "./m"\n'
+        "  key = module.a.key\n}\n\n"
+        'resource "aws_elasticache_replication_group" "g" {\n  replication_group_id = "g"\n  description = "g"\n'
+        "  at_rest_encryption_enabled = true\n  kms_key_id = module.a.key\n}\n"
+        'resource "aws_kms_key" "x" {\n  policy = aws_kms_key.y.tags.p\n  tags = { p = aws_kms_key.y.tags.p }\n}\n'
+        'resource "aws_kms_key" "y" {\n  tags = { p = aws_kms_key.x.tags.p }\n}\n'
+        'resource "aws_elasticache_replication_group" "h" {\n  replication_group_id = "h"\n  description = "h"\n'
+        "  at_rest_encryption_enabled = true\n  kms_key_id = aws_kms_key.x.arn\n}\n"
+    )
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text('variable "key" {}\n\noutput "key" {\n  value = var.key\n}\n')
+    run = check(tmp_path)
+    results = run.by_resource()
+    assert results["aws_elasticache_replication_group.g"]["verdict"] == "pass-with-note"
+    assert results["aws_elasticache_replication_group.h"]["verdict"] == "pass-with-note"  # its policy is unknown
+    assert any("Key policy of aws_kms_key.x" in n for n in results["aws_elasticache_replication_group.h"]["notes"])

@@ -148,7 +148,7 @@ class _Discovery:
         for directory, display in self.tf_directories.items():
             self.modules.load_tree(directory, display)
         self.errors.extend(self.modules.errors)
-        called = {d for module in self.modules.loaded() for d in module.local_sources()}
+        called = {d for module in self.modules.loaded() for d in module.local_sources() if d != module.directory}
         roots = [d for d in self.tf_directories if d not in called]
         assigned: dict[Path, list[Path]] = {d: [] for d in roots}
         for var_file in self.var_files:

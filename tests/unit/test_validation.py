@@ -143,3 +143,25 @@ def test_lambda_cli_and_cdk_app_accept_the_same_key_arns(entry: str) -> None:
     assert cli_is_key_arn(entry) is ours
     assert infra_accepts is ours
     assert lambda_accepts is (ours or validation.is_key_id(entry))  # the Lambda also takes bare key ids
+
+
+def test_every_region_and_partition_botocore_knows_is_valid() -> None:
+    """The Region and partition patterns are tighter than before; none of AWS's own names may fall outside them."""
+    import boto3
+
+    session = boto3.session.Session()
+    partitions = session.get_available_partitions()
+    assert [p for p in partitions if not validation.is_partition(p)] == []
+    regions = {r for p in partitions for r in session.get_available_regions("ec2", partition_name=p)}
+    assert len(regions) > 30
+    assert sorted(r for r in regions if not validation.is_region(r)) == []
+
+
+def test_cmk_rule_check_approves_an_upper_case_key_id_as_the_lambda_does() -> None:
+    from cmk_rule_cli.iac.static_rules import approval
+
+    upper = KEY_ARN.replace(KEY_ID, KEY_ID.upper())
+    lambda_approved = parse_rule_parameters(json.dumps({"approvedKmsKeyArns": upper}), **WHERE).approved_key_arns
+    assert KEY_ARN in lambda_approved
+    assert approval(KEY_ARN, [upper]) is True
+    assert approval(upper, [KEY_ARN]) is True

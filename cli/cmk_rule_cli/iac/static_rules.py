@@ -41,6 +41,7 @@ from cmk_rule.validation import (
     KEY_ID_PATTERN,
     PARTITION_PATTERN,
     REGION_PATTERN,
+    canonical_key_arn,
 )
 from cmk_rule.verdict import Row
 from cmk_rule_cli.iac.checks import StaticCheck
@@ -183,7 +184,7 @@ def approval(reference: str, approved: Iterable[str]) -> bool | None:
     full_arn = _KEY_ARN.match(reference) is not None
     for entry in approved:
         if full_arn and _KEY_ARN.match(entry):
-            if entry == reference:
+            if canonical_key_arn(entry) == canonical_key_arn(reference):  # key ids compare as KMS spells them
                 return True
         elif key_id_of(entry) == key_id:
             return True

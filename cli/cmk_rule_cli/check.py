@@ -1,9 +1,10 @@
-"""``cmk-rule check``: the control before deployment, on CloudFormation templates and Terraform plans.
+"""``cmk-rule check``: the control before deployment, on Terraform, CloudFormation, CDK output and change sets.
 
-It applies the rows of the runtime decision table that a template or plan can decide (see
+It applies the rows of the runtime decision table that the code can decide (see
 :mod:`cmk_rule_cli.iac.static_rules`), numbered and worded like the runtime rule so a pipeline and Config never
-disagree about the same group. The exit code gates a pipeline: 0 when nothing fails, 1 when a group fails, 2 when
-the command line or an input is unusable.
+disagree about the same group, and the control's own pitfalls that only a pre-deployment check can see
+(:mod:`cmk_rule_cli.iac.checks`). The exit code gates a pipeline: 0 when nothing fails, 1 when a result fails, 2
+when the command line or an input is unusable.
 """
 
 from __future__ import annotations
@@ -15,23 +16,42 @@ from pathlib import Path
 from cmk_rule.errors import InvalidParameterError
 from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_parameters
 from cmk_rule_cli import __version__
-from cmk_rule_cli.iac import cloudformation, report, sarif, terraform
-from cmk_rule_cli.iac.discovery import Source, discover
-from cmk_rule_cli.iac.model import CLOUDFORMATION, Candidate, Finding, Status
+from cmk_rule_cli.iac import changeset, cloudformation, key_policy, report, sarif, terraform, terraform_hcl
+from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.discovery import Source, discover_all
+from cmk_rule_cli.iac.model import (
+    CHANGE_SET,
+    CLOUDFORMATION,
+    TERRAFORM,
+    TERRAFORM_HCL,
+    Candidate,
+    Finding,
+    KeyDecl,
+    KeyRefKind,
+    Location,
+    Skipped,
+    Status,
+)
 from cmk_rule_cli.iac.static_rules import StaticPolicy, judge_variants
 
 NAME = "check"
-HELP = "check CloudFormation templates and Terraform plans before deployment (exit 1 when a group fails)"
-DESCRIPTION = """Check ElastiCache replication groups in CloudFormation templates (JSON or YAML, including
-CDK's cdk.out/*.template.json) and Terraform plans (terraform show -json) before they are deployed: at-rest
-encryption on, and a customer-managed KMS key that the template or plan itself declares enabled (and rotating, with
---require-key-rotation). Results carry the runtime rule's decision-table rows. A literal key ARN passes with a note:
-only the runtime rule can ask KMS whether it is customer-managed and enabled.
+HELP = "check Terraform, CloudFormation and CDK before deployment (exit 1 when a result fails)"
+DESCRIPTION = """Check ElastiCache replication groups before they are deployed, in Terraform configuration (.tf
+files and module directories, with .tfvars; local modules and terraform-aws-modules/elasticache are followed),
+Terraform plans (terraform show -json), CloudFormation templates (JSON or YAML, including CDK's
+cdk.out/*.template.json) and change sets (aws cloudformation describe-change-set): at-rest encryption on, and a
+customer-managed KMS key that the code itself declares enabled (and rotating, with --require-key-rotation). Results
+carry the runtime rule's decision-table rows; the control's pitfalls (a bare alias, a value that names no key, a key
+policy that leaves ElastiCache out, a replacement that evicts the cache, a key without deletion protection) are
+results of their own. A literal key ARN passes with a note: only the runtime rule can ask KMS whether it is
+customer-managed and enabled. Every report lists what it skipped and why.
 
 Formats are detected from the content; directories are searched recursively. Exit code: 0 nothing fails,
-1 at least one group fails, 2 bad arguments or an input that is neither format.
+1 at least one result fails, 2 bad arguments or an input that cannot be parsed.
 
 examples:
+  cmk-rule check .
+  cmk-rule check infra/ infra/prod.tfvars --format sarif -o cmk-rule.sarif
   cmk-rule check cdk.out
   cmk-rule check template.yaml --require-key-rotation --approved-key-arn 1234abcd-12ab-34cd-56ef-1234567890ab
   terraform show -json plan.tfplan > plan.json && cmk-rule check plan.json --format sarif -o check.sarif
@@ -70,7 +90,12 @@ def _tag_key(text: str) -> str:
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Options of ``check``; the rule parameters have the names and meaning of ``scan``'s and the rule's."""
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="template, plan JSON, or a directory to search")
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help=".tf or .tfvars file, template, plan or change set JSON, or a directory to search",
+    )
     rule = parser.add_argument_group("rule parameters (same meaning as the rule's InputParameters)")
     rule.add_argument(
         "--approved-key-arn",
@@ -98,6 +123,23 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="default: from --output's suffix (.sarif/.json/.txt), else a table on a terminal and JSON in a pipe",
     )
     out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    out.add_argument(
+        "--include-passed",
+        action="store_true",
+        help="SARIF: also list passing and not-applicable results (left out by default, as code scanning expects)",
+    )
+    out.add_argument(
+        "--base-dir",
+        metavar="DIR",
+        help="SARIF: make artifact URIs relative to DIR (default: the repository root found from the current "
+        "directory, else the current directory)",
+    )
+    out.add_argument(
+        "--automation-id",
+        default="cmk-rule-check/",
+        metavar="ID",
+        help="SARIF: runs[].automationDetails.id (category for GitHub code scanning; default %(default)s)",
+    )
 
 
 def policy_from(args: argparse.Namespace) -> StaticPolicy:
@@ -110,32 +152,131 @@ def policy_from(args: argparse.Namespace) -> StaticPolicy:
     )
 
 
-def candidates_of(source: Source) -> list[Candidate]:
-    """The replication groups of one parsed file."""
+def candidates_of(source: Source, modules: terraform_hcl.ModuleCache | None = None) -> list[Candidate]:
+    """The replication groups of one parsed input (a template, a plan, or a Terraform root module)."""
     if source.iac_format == CLOUDFORMATION:
         return cloudformation.extract(source.document, source.text, source.display)
+    if source.iac_format == TERRAFORM_HCL:
+        candidates, _skipped = terraform_hcl.extract(source.document, modules or terraform_hcl.ModuleCache())
+        return candidates
+    if source.iac_format == CHANGE_SET:
+        return []
     return terraform.extract(source.document, source.display)
 
 
-def check(sources: list[Source], policy: StaticPolicy) -> list[Finding]:
+def check(
+    sources: list[Source], policy: StaticPolicy, modules: terraform_hcl.ModuleCache | None = None
+) -> list[Finding]:
     """Judge every replication group of every source (pure once the files are parsed)."""
-    findings = []
+    return evaluate(sources, policy, modules)[0]
+
+
+def evaluate(
+    sources: list[Source], policy: StaticPolicy, modules: terraform_hcl.ModuleCache | None = None
+) -> tuple[list[Finding], list[Skipped]]:
+    """Every result (groups, then the keys they use, then replacement warnings) and the module calls not read."""
+    findings: list[Finding] = []
+    skipped: list[Skipped] = []
+    keys: dict[tuple[str, str], KeyDecl] = {}
+    modules = modules or terraform_hcl.ModuleCache()
     for source in sources:
-        for candidate in candidates_of(source):
+        if source.iac_format == TERRAFORM_HCL:
+            candidates, not_read = terraform_hcl.extract(source.document, modules)
+            skipped.extend(not_read)
+        else:
+            candidates = candidates_of(source, modules)
+        for candidate in candidates:
             judgement = judge_variants(candidate.variants, policy)
+            notes = list(judgement.notes)
+            status = judgement.status
+            for key in _declared_keys(candidate):
+                keys.setdefault((key.file or candidate.location.file, key.resource_id), key)
+                assessment = key_policy.assess(key.policy)
+                if assessment.grants is False:
+                    notes.append(f"Key policy of {key.resource_id}: {assessment.detail} (see that key's result).")
+                elif assessment.grants is None and judgement.status is not Status.FAIL:
+                    # unverifiable before deployment: the pass needs the first deployment (or the runtime) to confirm
+                    status = Status.PASS_WITH_NOTE if status is Status.PASS else status
+                    notes.append(
+                        f"Key policy of {key.resource_id}: {assessment.detail}; make sure it allows "
+                        "kms:GenerateDataKey* and kms:Decrypt for elasticache.amazonaws.com or the account root."
+                    )
             findings.append(
                 Finding(
                     resource_id=candidate.resource_id,
                     resource_type=candidate.resource_type,
-                    iac_format=candidate.iac_format,
+                    iac_format=TERRAFORM if candidate.iac_format == TERRAFORM_HCL else candidate.iac_format,
                     location=candidate.location,
-                    status=judgement.status,
+                    status=status,
                     row=judgement.row,
                     message=judgement.message,
-                    notes=judgement.notes,
+                    notes=tuple(notes),
+                    check=judgement.check,
                 )
             )
-    return findings
+        if source.iac_format == CHANGE_SET:
+            findings.extend(changeset.findings(source.document, source.text, source.display))
+        elif source.iac_format == TERRAFORM:
+            findings.extend(terraform.replacements(source.document, source.text, source.display))
+    for (file, _resource), key in keys.items():
+        findings.extend(_key_findings(key, file))
+    return findings, skipped
+
+
+def _declared_keys(candidate: Candidate) -> list[KeyDecl]:
+    """The key resources (declared in the same code) that any variant of the group uses."""
+    found = []
+    for variant in candidate.variants:
+        key = variant.key.key
+        if variant.key.kind is KeyRefKind.DECLARED and key is not None and key not in found:
+            found.append(key)
+    return found
+
+
+def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
+    """The control's key pitfalls for one key used by a group: a policy ElastiCache cannot use, no deletion guard."""
+    iac_format = CLOUDFORMATION if "::" in key.resource_type else TERRAFORM
+    results = []
+    assessment = key_policy.assess(key.policy)
+    if assessment.grants is False:
+        results.append(
+            Finding(
+                resource_id=key.resource_id,
+                resource_type=key.resource_type,
+                iac_format=iac_format,
+                location=Location(file, key.policy_line or key.line, key.resource_id),
+                status=Status.FAIL,
+                row=None,
+                message=(
+                    f"KMS key {key.resource_id}: {assessment.detail}. Creating the replication group fails with "
+                    "InvalidParameterValue; add a statement allowing both actions to elasticache.amazonaws.com "
+                    "(or keep the account root statement of the default key policy)."
+                ),
+                check=StaticCheck.KEY_POLICY,
+            )
+        )
+    if key.deletion_protected is False:
+        how = (
+            "add lifecycle { prevent_destroy = true }"
+            if iac_format == TERRAFORM
+            else "set DeletionPolicy: Retain and UpdateReplacePolicy: Retain"
+        )
+        results.append(
+            Finding(
+                resource_id=key.resource_id,
+                resource_type=key.resource_type,
+                iac_format=iac_format,
+                location=Location(file, key.line, key.resource_id),
+                status=Status.NOTE,
+                row=None,
+                message=(
+                    f"KMS key {key.resource_id} has no deletion protection: a key pending deletion makes the cache "
+                    f"unusable. {how[0].upper()}{how[1:]}, and alarm on the KMSKeyPendingDeletion metric."
+                ),
+                check=StaticCheck.DELETION_PROTECTION,
+            )
+        )
+    return results
 
 
 def choose_format(explicit: str | None, output: str | None, stdout_is_tty: bool) -> str:
@@ -149,20 +290,28 @@ def choose_format(explicit: str | None, output: str | None, stdout_is_tty: bool)
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule check``."""
-    sources, errors = discover(args.paths)
-    if errors:
-        for error in errors:
+    inputs = discover_all(args.paths)
+    if inputs.errors:
+        for error in inputs.errors:
             print(f"cmk-rule check: error: {error}", file=sys.stderr)
         return 2
     policy = policy_from(args)
-    findings = check(sources, policy)
+    findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
+    skipped = [*inputs.skipped, *not_read]
     fmt = choose_format(args.format, args.output, sys.stdout.isatty())
     if fmt == "sarif":
-        text = sarif.render(findings, __version__)
+        text = sarif.render(
+            findings,
+            __version__,
+            skipped=skipped,
+            include_passed=args.include_passed,
+            base_dir=Path(args.base_dir) if args.base_dir else None,
+            automation_id=args.automation_id,
+        )
     elif fmt == "json":
-        text = report.render_json(findings, len(sources), policy, __version__)
+        text = report.render_json(findings, inputs.files, policy, __version__, skipped=skipped)
     else:
-        text = report.render_table(findings, len(sources))
+        text = report.render_table(findings, inputs.files, skipped=skipped)
     if args.output:
         try:
             Path(args.output).write_text(text, encoding="utf-8")

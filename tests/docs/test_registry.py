@@ -58,11 +58,12 @@ def test_the_readme_names_the_high_severity_rows_of_the_registry() -> None:
 
 
 def test_every_row_has_its_sarif_rule_at_its_index() -> None:
-    rules = sarif.rules()
+    rules = sarif.rules()[: len(ROWS)]  # the rows' rules first; `check`'s pitfall rules (issue 15) follow them
     assert [rule["id"] for rule in rules] == [sarif.rule_id(row) for row in ROWS]
     assert len({rule["id"] for rule in rules}) == len(ROWS)
     for row in ROWS:
-        assert rules[row.index]["properties"] == {
+        properties = rules[row.index]["properties"]  # plus code scanning's security-severity and tags (issue 15)
+        assert {key: properties[key] for key in ("row", "slug", "static")} == {
             "row": row.number,
             "slug": row.slug,
             "static": row.spec.static.decidable,

@@ -29,11 +29,13 @@ from cmk_rule_cli.iac.model import (
     Location,
     Setting,
 )
-from cmk_rule_cli.iac.static_rules import is_aws_managed_reference, key_id_of
+from cmk_rule_cli.iac.static_rules import is_alias_reference, is_aws_managed_reference, key_id_of
 
 GROUP_TYPE = "AWS::ElastiCache::ReplicationGroup"
 KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 ALIAS_TYPE = "AWS::KMS::Alias"
+# Ref of these returns a parameter name or a secret ARN: never a KMS key.
+NOT_KEY_TYPES = ("AWS::SSM::Parameter", "AWS::SecretsManager::Secret")
 MAX_VARIANTS = 64  # Fn::If in every relevant property of one group is still only a handful of combinations
 _MAX_DEPTH = 8  # alias → key → ... chains; guards against a template that references itself in a loop
 _SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
@@ -115,7 +117,7 @@ def json_key_line(text: str, logical_id: str) -> int | None:
 
 def extract(document: Mapping[str, Any], text: str, file: str) -> list[Candidate]:
     """Every ``AWS::ElastiCache::ReplicationGroup`` in the template, with its deployment variants."""
-    template = _Template(document)
+    template = _Template(document, text)
     candidates = []
     for logical_id, resource in template.resources.items():
         if not isinstance(resource, Mapping) or resource.get("Type") != GROUP_TYPE:
@@ -147,7 +149,8 @@ _Alternative = tuple[Any, str | None]  # a terminal value and the branch that le
 class _Template:
     """The parts of a template the rules read, and the evaluation of its intrinsics."""
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    def __init__(self, document: Mapping[str, Any], text: str = "") -> None:
+        self.text = text
         self.resources: Mapping[str, Any] = _mapping(document.get("Resources"))
         self.parameters: Mapping[str, Any] = _mapping(document.get("Parameters"))
         self.mappings: Mapping[str, Any] = _mapping(document.get("Mappings"))
@@ -251,6 +254,10 @@ class _Template:
             return KeyRef(KeyRefKind.LITERAL, value)
         if isinstance(value, _DeployTime):
             return KeyRef(KeyRefKind.UNRESOLVED, value.description)
+        if isinstance(value, bool | int | float):
+            return KeyRef(KeyRefKind.NOT_A_KEY, f"the {type(value).__name__.replace('int', 'number')} {value!r}")
+        if isinstance(value, list):
+            return KeyRef(KeyRefKind.NOT_A_KEY, f"a list ({_describe(value)})")
         if not isinstance(value, Mapping) or len(value) != 1:
             return KeyRef(KeyRefKind.UNRESOLVED, _describe(value))
         ((function, argument),) = value.items()
@@ -281,15 +288,20 @@ class _Template:
         if kind in KEY_TYPES:
             return KeyRef(KeyRefKind.DECLARED, f"{how} {logical_id}", key=self._key_decl(logical_id, resource))
         if kind == ALIAS_TYPE and how == "Ref":
+            # Ref of an alias returns the alias name (alias/...): the control's "bare alias" pitfall.
             props = _mapping(resource.get("Properties"))
             alias_name = props.get("AliasName")
             if isinstance(alias_name, str) and is_aws_managed_reference(alias_name):
                 return KeyRef(KeyRefKind.LITERAL, alias_name, via=f"alias resource {logical_id}")
             target = self.key_refs(props.get("TargetKeyId"), depth + 1)
             ref = target[0][0] if target else ABSENT_KEY
-            if ref.kind is KeyRefKind.ABSENT:
-                return KeyRef(KeyRefKind.UNRESOLVED, f"alias resource {logical_id} without a TargetKeyId")
-            return KeyRef(ref.kind, ref.text, key=ref.key, data=ref.data, via=f"alias resource {logical_id}")
+            fix = None
+            if ref.kind is KeyRefKind.DECLARED and ref.key is not None:
+                fix = f"!GetAtt {ref.key.resource_id}.Arn"
+            shown = alias_name if isinstance(alias_name, str) else "(an alias name)"
+            return KeyRef(KeyRefKind.ALIAS, f"{shown} (Ref {logical_id}, an {ALIAS_TYPE})", fix=fix)
+        if kind in NOT_KEY_TYPES and how == "Ref":
+            return KeyRef(KeyRefKind.NOT_A_KEY, f"Ref {logical_id} (the name or ARN of an {kind})")
         return None
 
     def _key_decl(self, logical_id: str, resource: Mapping[str, Any]) -> KeyDecl:
@@ -307,7 +319,20 @@ class _Template:
             rotation_declared=rotation_raw is not None,
             deletion_window_days=_literal_int(window),
             key_spec=key_spec if isinstance(key_spec, str) else None,
+            line=self.line_of(logical_id),
+            policy=props.get("KeyPolicy"),
+            policy_line=self.line_of(logical_id),
+            deletion_protected=resource.get("DeletionPolicy") == "Retain"
+            and resource.get("UpdateReplacePolicy") == "Retain",
         )
+
+    def line_of(self, logical_id: str) -> int | None:
+        """The line of a resource's logical id (YAML marks, else a scan of the JSON text)."""
+        lines = getattr(self.resources, "lines", None)
+        if lines is not None:
+            line = lines.get(logical_id)
+            return line if isinstance(line, int) else None
+        return json_key_line(self.text, logical_id) if self.text else None
 
     def _rendered_key(self, function: str, argument: Any, depth: int) -> KeyRef:
         """``Fn::Sub``/``Fn::Join``: a key resource inside wins; else judge the text with placeholders."""
@@ -318,7 +343,7 @@ class _Template:
             found = self._resource_key(target, attribute or "Ref", depth)
             if found:
                 return KeyRef(found.kind, found.text, key=found.key, data=found.data, via=found.via or function)
-        if text is not None and (is_aws_managed_reference(text) or key_id_of(text)):
+        if text is not None and (is_aws_managed_reference(text) or key_id_of(text) or is_alias_reference(text)):
             return KeyRef(KeyRefKind.LITERAL, text)
         return KeyRef(KeyRefKind.UNRESOLVED, f"{function} {text if text is not None else _describe(argument)}")
 

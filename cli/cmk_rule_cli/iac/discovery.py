@@ -1,25 +1,28 @@
 """Finding and reading the inputs of ``cmk-rule check``: files or directories, format told apart by content.
 
-A file named on the command line must be a CloudFormation template or a Terraform plan; anything else is an error
-naming it, because a gate that silently skips its input passes nothing. Inside a directory (a repository, a
-``cdk.out``), other JSON and YAML (``manifest.json``, ``tree.json``, CI workflows) is skipped, except files named
-``*.template.json``/``*.template.yaml``, which must parse.
+A file named on the command line must be a CloudFormation template, a Terraform plan, a CloudFormation change set,
+Terraform configuration (``.tf``) or a ``.tfvars`` file; anything else is an error naming it, because a gate that
+silently skips its input passes nothing. Inside a directory (a repository, a ``cdk.out``), other JSON and YAML
+(``manifest.json``, ``tree.json``, CI workflows) is skipped and *listed as skipped with the reason*; a file that looks
+like a template, a plan or Terraform (``*.template.json``, a ``.tf`` file, text naming ``AWSTemplateFormatVersion``)
+but cannot be parsed is an error. Every directory holding ``.tf`` files is a Terraform module; those not called by
+another module as a local module are root modules and are checked.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from cmk_rule_cli.iac import cloudformation, terraform
-from cmk_rule_cli.iac.model import CLOUDFORMATION, TERRAFORM
+from cmk_rule_cli.iac import changeset, cloudformation, hcl, terraform, terraform_hcl
+from cmk_rule_cli.iac.model import CHANGE_SET, CLOUDFORMATION, TERRAFORM, TERRAFORM_HCL, Skipped
 
-SUFFIXES = (".json", ".yaml", ".yml", ".template")
+SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tf", ".tfvars")
 SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
 _TEMPLATE_NAMES = (".template.json", ".template.yaml", ".template.yml")
 
@@ -39,48 +42,156 @@ class Source:
     text: str
 
 
+@dataclass
+class Inputs:
+    """Everything ``check`` will judge, what it skipped (and why), and the errors that make the run exit 2."""
+
+    sources: list[Source]
+    skipped: list[Skipped]
+    errors: list[str]
+    modules: terraform_hcl.ModuleCache
+
+    @property
+    def files(self) -> int:
+        """How many files were read and checked (a Terraform module counts its ``.tf`` files)."""
+        count = sum(1 for source in self.sources if source.iac_format != TERRAFORM_HCL)
+        count += sum(len(module.files) for module in self.modules.loaded())
+        return count + sum(len(s.document.var_files) for s in self.sources if s.iac_format == TERRAFORM_HCL)
+
+
 def discover(arguments: Sequence[str]) -> tuple[list[Source], list[str]]:
     """Parse every input; returns the sources and the one-line errors (empty when everything could be read)."""
-    sources: list[Source] = []
-    errors: list[str] = []
-    seen: set[Path] = set()
+    inputs = discover_all(arguments)
+    return inputs.sources, inputs.errors
+
+
+def discover_all(arguments: Sequence[str]) -> Inputs:
+    """Parse every input: sources, skipped files with reasons, and errors."""
+    found = _Discovery()
     for argument in arguments:
         path = Path(argument)
         if path.is_dir():
-            found, failed = 0, len(errors)
-            try:
-                files = list(_walk(path))
-            except OSError as error:
-                errors.append(f"{argument}: cannot be searched ({error.__class__.__name__}: {error})")
-                continue
-            for file in files:
-                if file.resolve() in seen:
-                    continue
-                try:
-                    source = read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES))
-                except InputError as error:
-                    errors.append(str(error))
-                    continue
-                if source is not None:
-                    seen.add(file.resolve())
-                    sources.append(source)
-                    found += 1
-            if found == 0 and len(errors) == failed:
-                errors.append(f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory")
+            found.directory(argument, path)
         elif path.is_file():
-            if path.resolve() in seen:
-                continue
-            try:
-                source = read(path, strict=True)
-            except InputError as error:
-                errors.append(str(error))
-                continue
-            if source is not None:
-                seen.add(path.resolve())
-                sources.append(source)
+            found.named_file(path)
         else:
-            errors.append(f"{argument}: no such file or directory")
-    return sources, errors
+            found.errors.append(f"{argument}: no such file or directory")
+    found.terraform_roots()
+    return Inputs(found.sources, found.skipped, found.errors, found.modules)
+
+
+_NOT_AUTO_TFVARS = (
+    "a .tfvars file Terraform does not load by itself: name it on the command line to use it as -var-file"
+)
+
+
+@dataclass
+class _Discovery:
+    """The state of one discovery: what was found so far, in the order the arguments name it."""
+
+    sources: list[Source] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    seen: set[Path] = field(default_factory=set)
+    modules: terraform_hcl.ModuleCache = field(default_factory=terraform_hcl.ModuleCache)
+    tf_directories: dict[Path, str] = field(default_factory=dict)  # module directory -> how to show it
+    var_files: list[Path] = field(default_factory=list)
+
+    def directory(self, argument: str, path: Path) -> None:
+        found, failed = 0, len(self.errors)
+        try:
+            files = list(_walk(path))
+        except OSError as error:
+            self.errors.append(f"{argument}: cannot be searched ({error.__class__.__name__}: {error})")
+            return
+        for file in files:
+            if file.resolve() in self.seen:
+                continue
+            if file.suffix.lower() == ".tf":
+                self.tf_directories.setdefault(file.parent.resolve(), str(file.parent))
+                found += 1
+            elif file.name.lower().endswith((".tfvars", ".tfvars.json")):
+                if not terraform_hcl.is_auto_tfvars(file.name):
+                    self.skipped.append(Skipped(str(file), _NOT_AUTO_TFVARS))
+            else:
+                found += self._read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES) or _looks_like_iac(file))
+        if found == 0 and len(self.errors) == failed:
+            self.errors.append(f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory")
+
+    def named_file(self, path: Path) -> None:
+        if path.resolve() in self.seen:
+            return
+        if path.suffix.lower() == ".tf":
+            self.tf_directories.setdefault(path.parent.resolve(), str(path.parent))
+        elif path.name.lower().endswith((".tfvars", ".tfvars.json")):
+            self.seen.add(path.resolve())
+            self.var_files.append(path)
+        else:
+            self._read(path, strict=True)
+
+    def _read(self, file: Path, *, strict: bool) -> int:
+        """Read one file; 1 when it is a source, 0 when it is skipped (listed) or an error (reported)."""
+        try:
+            source = read(file, strict=strict)
+        except InputError as error:
+            self.errors.append(str(error))
+            return 0
+        if source is None:
+            self.skipped.append(Skipped(str(file), _skip_reason(file)))
+            return 0
+        self.seen.add(file.resolve())
+        self.sources.append(source)
+        return 1
+
+    def terraform_roots(self) -> None:
+        """Parse every module directory found; those no other module calls are root modules, checked with tfvars."""
+        for directory, display in self.tf_directories.items():
+            self.modules.load_tree(directory, display)
+        self.errors.extend(self.modules.errors)
+        called = {d for module in self.modules.loaded() for d in module.local_sources() if d != module.directory}
+        roots = [d for d in self.tf_directories if d not in called]
+        assigned: dict[Path, list[Path]] = {d: [] for d in roots}
+        for var_file in self.var_files:
+            targets = [d for d in roots if d == var_file.resolve().parent] or (roots if len(roots) == 1 else [])
+            if not targets:
+                self.errors.append(
+                    f"{var_file}: no Terraform root module to apply it to (name its configuration directory as well)"
+                )
+                continue
+            assigned[targets[0]].append(var_file)
+        named = {v.resolve() for v in self.var_files}
+        self.skipped = [item for item in self.skipped if Path(item.file).resolve() not in named]
+        for directory in roots:
+            module = self.modules.get(directory)
+            if module is None:
+                continue
+            display = self.tf_directories[directory]
+            try:
+                root = terraform_hcl.RootModule.of(module, display, assigned[directory])
+            except hcl.HclError as error:
+                self.errors.append(str(error))
+                continue
+            self.sources.append(Source(directory, display, TERRAFORM_HCL, root, ""))
+
+
+def _looks_like_iac(path: Path) -> bool:
+    """A file that names CloudFormation or Terraform plan markers: if it does not parse, that is an error."""
+    try:
+        head = path.read_text(encoding="utf-8-sig", errors="replace")[:65536]
+    except OSError:
+        return False
+    return "AWSTemplateFormatVersion" in head or '"resource_changes"' in head or '"ChangeSetId"' in head
+
+
+def _skip_reason(path: Path) -> str:
+    if path.name.lower().endswith(".tf.json"):
+        return "Terraform JSON configuration (.tf.json) is not read: check a plan (terraform show -json) to cover it"
+    try:
+        document = parse(path.read_text(encoding="utf-8-sig"), path.suffix.lower())
+    except (ValueError, OSError, UnicodeDecodeError) as error:
+        return str(error)
+    del document
+    return "not a CloudFormation template, Terraform plan or change set"
 
 
 def read(path: Path, *, strict: bool) -> Source | None:
@@ -98,12 +209,15 @@ def read(path: Path, *, strict: bool) -> Source | None:
         return None
     if terraform.is_plan(document):
         return Source(path, display, TERRAFORM, document, text)
+    if changeset.is_change_set(document):
+        return Source(path, display, CHANGE_SET, document, text)
     if cloudformation.is_template(document):
         return Source(path, display, CLOUDFORMATION, document, text)
     if strict:
         raise InputError(
             f"{display}: neither a CloudFormation template (Resources/AWSTemplateFormatVersion) nor a Terraform plan "
-            "(terraform show -json: format_version with planned_values/resource_changes)"
+            "(terraform show -json: format_version with planned_values/resource_changes), a CloudFormation change "
+            "set (describe-change-set: Changes) or Terraform configuration (.tf)"
         )
     return None
 

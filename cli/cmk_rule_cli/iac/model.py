@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
+from typing import Any
 
 from cmk_rule.verdict import Compliance, Row
+from cmk_rule_cli.iac.checks import StaticCheck
 
 CLOUDFORMATION = "cloudformation"
 TERRAFORM = "terraform"
+TERRAFORM_HCL = "terraform-hcl"  # a Terraform module directory (.tf files); results say "terraform"
+CHANGE_SET = "cloudformation-change-set"
 
 
 class Status(StrEnum):
@@ -23,6 +27,9 @@ class Status(StrEnum):
     PASS_WITH_NOTE = "pass-with-note"  # noqa: S105  # nosec B105
     FAIL = "fail"
     NOT_APPLICABLE = "not-applicable"
+    # Advisories: the control's pitfalls that do not decide a group's compliance (exit 0, no compliance value).
+    WARNING = "warning"
+    NOTE = "note"
 
     @property
     def severity(self) -> int:
@@ -30,8 +37,10 @@ class Status(StrEnum):
         return _SEVERITY[self]
 
     @property
-    def compliance(self) -> Compliance:
-        """The Config compliance the runtime rule would report for the same decision."""
+    def compliance(self) -> Compliance | None:
+        """The Config compliance the runtime rule would report for the same decision (``None``: an advisory)."""
+        if self in (Status.WARNING, Status.NOTE):
+            return None
         if self is Status.FAIL:
             return Compliance.NON_COMPLIANT
         if self is Status.NOT_APPLICABLE:
@@ -39,7 +48,14 @@ class Status(StrEnum):
         return Compliance.COMPLIANT
 
 
-_SEVERITY = {Status.NOT_APPLICABLE: 0, Status.PASS: 1, Status.PASS_WITH_NOTE: 2, Status.FAIL: 3}
+_SEVERITY = {
+    Status.NOT_APPLICABLE: 0,
+    Status.PASS: 1,
+    Status.NOTE: 2,
+    Status.PASS_WITH_NOTE: 2,
+    Status.WARNING: 3,
+    Status.FAIL: 4,
+}
 
 
 class Setting(Enum):
@@ -59,6 +75,8 @@ class KeyRefKind(Enum):
     DECLARED = "declared"  # a KMS key resource in the same template or plan
     DATA_SOURCE = "data-source"  # a Terraform data source read at plan time (aws_kms_key / aws_kms_alias)
     UNRESOLVED = "unresolved"  # an expression whose value exists only at deploy time
+    ALIAS = "alias"  # an alias resource or data source's alias name/ARN: names no key (the control's pitfall)
+    NOT_A_KEY = "not-a-key"  # a value that cannot name a KMS key (a number, a list, an SSM parameter ...)
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,11 @@ class KeyDecl:
     deletion_window_days: int | None = None
     key_spec: str | None = None
     arn: str | None = None  # Terraform only: known when the key already exists
+    line: int | None = None  # where the key is declared (HCL and CloudFormation), for the key's own results
+    file: str | None = None
+    policy: Any = None  # the key policy document; None: not set (the default key policy applies)
+    policy_line: int | None = None
+    deletion_protected: bool | None = None  # None: not knowable from this format (a Terraform plan)
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,7 @@ class DataKeyFacts:
     key_manager: str | None = None
     key_state: str | None = None
     alias_name: str | None = None
+    read: bool = True  # False: from Terraform configuration, where data sources have not been read
 
 
 @dataclass(frozen=True)
@@ -95,6 +119,7 @@ class KeyRef:
     key: KeyDecl | None = None
     data: DataKeyFacts | None = None
     via: str | None = None  # e.g. "alias resource CacheKeyAlias"
+    fix: str | None = None  # what to reference instead (an alias's target key), for the failing message
 
 
 ABSENT_KEY = KeyRef(KeyRefKind.ABSENT)
@@ -118,6 +143,8 @@ class GroupDecl:
     tags: Mapping[str, str] | None = None
     global_secondary: bool = False
     branch: str | None = None
+    # (at-rest, key) names when they are not the resource's own properties, e.g. a registry module's inputs
+    property_names: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -142,12 +169,17 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Judgement:
-    """What the static rules concluded for one variant (pure output of :mod:`static_rules`)."""
+    """What the static rules concluded for one variant (pure output of :mod:`static_rules`).
+
+    ``row`` is the runtime decision-table row; a result only ``check`` can give (the control's pitfalls, such as a
+    bare alias) has ``row=None`` and names its static check in ``check`` instead.
+    """
 
     status: Status
-    row: Row
+    row: Row | None
     message: str
     notes: tuple[str, ...] = ()
+    check: StaticCheck | None = None
 
 
 @dataclass(frozen=True)
@@ -159,11 +191,21 @@ class Finding:
     iac_format: str
     location: Location
     status: Status
-    row: Row
+    row: Row | None
     message: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    check: StaticCheck | None = None
 
     @property
-    def compliance(self) -> Compliance:
-        """The compliance the runtime rule would report for the same decision."""
+    def compliance(self) -> Compliance | None:
+        """The compliance the runtime rule would report for the same decision (``None`` for an advisory)."""
         return self.status.compliance
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A file (or module call) that was not checked, and why: every report lists these."""
+
+    file: str
+    reason: str
+    line: int | None = None

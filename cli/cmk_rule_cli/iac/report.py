@@ -9,14 +9,17 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cmk_rule_cli.iac.model import Finding, Status
+from cmk_rule_cli.iac.model import Finding, Skipped, Status
 from cmk_rule_cli.iac.static_rules import StaticPolicy
 
+GROUP_TYPES = ("AWS::ElastiCache::ReplicationGroup", "aws_elasticache_replication_group")
 VERDICT_LABELS = {
     Status.PASS: "PASS",
     Status.PASS_WITH_NOTE: "PASS (note)",
     Status.FAIL: "FAIL",
     Status.NOT_APPLICABLE: "N/A",
+    Status.WARNING: "WARNING",
+    Status.NOTE: "NOTE",
 }
 
 
@@ -31,7 +34,12 @@ def summary(findings: Sequence[Finding], files: int) -> dict[str, int]:
     counts = {status.value: 0 for status in Status}
     for finding in findings:
         counts[finding.status.value] += 1
-    return {"files": files, "replication_groups": len(findings), **counts}
+    return {"files": files, "replication_groups": sum(1 for f in findings if is_group_verdict(f)), **counts}
+
+
+def is_group_verdict(finding: Finding) -> bool:
+    """A replication group's verdict (not a key's result, nor an advisory such as a replacement warning)."""
+    return finding.resource_type in GROUP_TYPES and finding.status.compliance is not None
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
@@ -43,21 +51,37 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "resource_type": finding.resource_type,
         "format": finding.iac_format,
         "verdict": finding.status.value,
-        "compliance": finding.compliance.value,
-        "row": finding.row.value,
-        "row_name": finding.row.name,
+        "compliance": finding.compliance.value if finding.compliance is not None else None,
+        "row": finding.row.value if finding.row is not None else None,
+        "row_name": finding.row.name if finding.row is not None else None,
+        "check": finding.check.value if finding.check is not None else None,
         "message": finding.message,
         "notes": list(finding.notes),
     }
 
 
-def render_json(findings: Sequence[Finding], files: int, policy: StaticPolicy, version: str) -> str:
-    """The whole run as one JSON document."""
+def rule_label(finding: Finding) -> str:
+    """The decision-table row number, or the static check's id for a result only ``check`` gives."""
+    if finding.row is not None:
+        return str(finding.row.value)
+    return finding.check.value if finding.check is not None else "-"
+
+
+def skipped_to_dict(item: Skipped) -> dict[str, Any]:
+    """One skipped file or module call as plain JSON data."""
+    return {"file": item.file, "line": item.line, "reason": item.reason}
+
+
+def render_json(
+    findings: Sequence[Finding], files: int, policy: StaticPolicy, version: str, skipped: Sequence[Skipped] = ()
+) -> str:
+    """The whole run as one JSON document (``skipped``: what was not checked, and why)."""
     document = {
         "tool": "cmk-rule check",
         "version": version,
         "parameters": policy_to_dict(policy),
         "results": [finding_to_dict(f) for f in findings],
+        "skipped": [skipped_to_dict(s) for s in skipped],
         "summary": summary(findings, files),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
@@ -72,19 +96,26 @@ def policy_to_dict(policy: StaticPolicy) -> dict[str, Any]:
     }
 
 
-def render_table(findings: Sequence[Finding], files: int) -> str:
-    """An aligned table with each result's notes under it, then the totals."""
+def render_table(findings: Sequence[Finding], files: int, skipped: Sequence[Skipped] = ()) -> str:
+    """An aligned table with each result's notes under it, then what was skipped, then the totals."""
     header = ("LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE")
-    rows = [(location_text(f), f.resource_id, str(f.row.value), VERDICT_LABELS[f.status], f.message) for f in findings]
+    rows = [(location_text(f), f.resource_id, rule_label(f), VERDICT_LABELS[f.status], f.message) for f in findings]
     widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i]) for i in range(4)]
     lines = [_line(header, widths)]
     for finding, row in zip(findings, rows, strict=True):
         lines.append(_line(row, widths))
         lines.extend(f"{'':<{widths[0]}}   note: {note}" for note in finding.notes)
+    if skipped:
+        lines.append("")
+        lines.append(f"Skipped ({len(skipped)}):")
+        lines.extend(
+            f"  {item.file}{f':{item.line}' if item.line is not None else ''}: {item.reason}" for item in skipped
+        )
     counts = summary(findings, files)
     totals = ", ".join(f"{VERDICT_LABELS[s]} {counts[s.value]}" for s in Status if counts[s.value])
     lines.append("")
-    groups = f"{len(findings)} group{'' if len(findings) == 1 else 's'}"
+    group_count = counts["replication_groups"]
+    groups = f"{group_count} group{'' if group_count == 1 else 's'}"
     lines.append(
         f"Totals: {totals or 'no replication groups found'} ({groups} in {files} file{'' if files == 1 else 's'})"
     )

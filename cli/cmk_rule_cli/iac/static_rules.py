@@ -28,6 +28,7 @@ Defaults for an omitted ``AtRestEncryptionEnabled`` / ``at_rest_encryption_enabl
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,14 +37,17 @@ from cmk_rule.keys import is_aws_managed_alias
 from cmk_rule.rows import ROWS
 from cmk_rule.validation import (
     ACCOUNT_ID_PATTERN,
+    ALIAS_NAME_PATTERN,
     KEY_ID_PATTERN,
     PARTITION_PATTERN,
     REGION_PATTERN,
     canonical_key_arn,
 )
 from cmk_rule.verdict import Row
+from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.model import (
     CLOUDFORMATION,
+    TERRAFORM_HCL,
     GroupDecl,
     Judgement,
     KeyDecl,
@@ -61,6 +65,8 @@ _KEY_ID = re.compile(rf"^({KEY_ID_PATTERN})$", re.ASCII)
 # A key id at the end of an ARN whose other parts are placeholders, e.g. arn:${AWS::Partition}:kms:...:key/<id>.
 _KEY_ID_SUFFIX = re.compile(rf"(?:^|:key/)({KEY_ID_PATTERN})$", re.ASCII)
 _PLACEHOLDER_AWS_ALIAS = re.compile(r"(?:^|:)alias/aws/", re.ASCII)
+# An alias name (alias/...) or alias ARN, including one whose other parts are placeholders (${AWS::Region} ...).
+_ALIAS = re.compile(rf"(?:^|:){ALIAS_NAME_PATTERN}$", re.ASCII)
 DEFAULT_ENGINE = "redis"  # API default, and what the Terraform provider sends when engine is omitted
 DEFAULT_DELETION_WINDOW_DAYS = 30  # AWS::KMS::Key PendingWindowInDays / aws_kms_key deletion_window_in_days
 
@@ -118,6 +124,10 @@ def judge(group: GroupDecl, policy: StaticPolicy) -> Judgement:
             f"Set {_names(group).key} to a customer-managed key before deploying.",
             notes,
         )
+    if key.kind is KeyRefKind.ALIAS:
+        return _alias_failure(group, key, notes)
+    if key.kind is KeyRefKind.NOT_A_KEY:
+        return _not_a_key(group, key.text, notes)
     if key.kind is KeyRefKind.LITERAL:
         return _judge_literal(group, key, policy, notes)
     if key.kind is KeyRefKind.DECLARED:
@@ -126,6 +136,8 @@ def judge(group: GroupDecl, policy: StaticPolicy) -> Judgement:
         return _judge_data_source(key, policy, notes)
     if is_aws_managed_reference(key.text):
         return _aws_managed(key.text, notes)
+    if is_alias_reference(key.text):
+        return _alias_failure(group, key, notes)
     return Judgement(
         Status.PASS_WITH_NOTE,
         Row.COMPLIANT,
@@ -138,6 +150,11 @@ def judge(group: GroupDecl, policy: StaticPolicy) -> Judgement:
 def is_aws_managed_reference(text: str) -> bool:
     """``alias/aws/...`` as a name or alias ARN, including ARNs whose other parts are template placeholders."""
     return is_aws_managed_alias(text) or bool(_PLACEHOLDER_AWS_ALIAS.search(text))
+
+
+def is_alias_reference(text: str) -> bool:
+    """An alias name or alias ARN (``alias/x``, ``arn:...:alias/x``), placeholders allowed in the ARN's other parts."""
+    return bool(_ALIAS.search(text)) and key_id_of(text) is None
 
 
 def key_id_of(reference: str) -> str | None:
@@ -193,7 +210,13 @@ _TF_NAMES = _Names(
 
 
 def _names(group: GroupDecl) -> _Names:
-    return _CFN_NAMES if group.iac_format == CLOUDFORMATION else _TF_NAMES
+    names = _CFN_NAMES if group.iac_format == CLOUDFORMATION else _TF_NAMES
+    if group.iac_format == TERRAFORM_HCL:
+        names = dataclasses.replace(names, container="configuration")
+    if group.property_names:
+        at_rest, key = group.property_names
+        return _Names(at_rest, key, names.enabled, names.rotation, names.window, "module call")
+    return names
 
 
 def _engine(group: GroupDecl) -> str:
@@ -229,11 +252,39 @@ def _aws_managed(text: str, notes: tuple[str, ...]) -> Judgement:
     )
 
 
+def _alias_failure(group: GroupDecl, key: KeyRef, notes: tuple[str, ...]) -> Judgement:
+    via = f" (through {key.via})" if key.via else ""
+    fix = key.fix or ("aws_kms_key.<name>.arn" if group.iac_format != CLOUDFORMATION else "!GetAtt <Key>.Arn")
+    return Judgement(
+        Status.FAIL,
+        None,
+        f"{_names(group).key} is the alias {key.text}{via}: an alias can pass plan but fail at apply. Reference the "
+        f"key's ARN instead ({fix}).",
+        notes,
+        StaticCheck.ALIAS_REFERENCE,
+    )
+
+
+def _not_a_key(group: GroupDecl, text: str, notes: tuple[str, ...]) -> Judgement:
+    return Judgement(
+        Status.FAIL,
+        None,
+        f"{_names(group).key} is {text}, which cannot name a KMS key (neither a key ARN, a key id nor an alias). "
+        "Reference a customer-managed key's ARN.",
+        notes,
+        StaticCheck.NOT_A_KEY,
+    )
+
+
 def _judge_literal(group: GroupDecl, key: KeyRef, policy: StaticPolicy, notes: tuple[str, ...]) -> Judgement:
     text = key.text
     via = f" (through {key.via})" if key.via else ""
     if is_aws_managed_reference(text):
         return _aws_managed(text + via, notes)
+    if is_alias_reference(text):
+        return _alias_failure(group, key, notes)
+    if key_id_of(text) is None:
+        return _not_a_key(group, f"'{text[:100]}'", notes)
     caveats = list(notes)
     if policy.approved_key_arns:
         approved = approval(text, policy.approved_key_arns)
@@ -319,7 +370,7 @@ def _judge_data_source(ref: KeyRef, policy: StaticPolicy, notes: tuple[str, ...]
     if facts is None:
         raise ValueError("a data-source key reference needs the data source's facts")
     label = facts.arn or facts.address
-    source = f"read at plan time by {facts.address}"
+    source = f"read at plan time by {facts.address}" if facts.read else "a data source only terraform plan reads"
     if (facts.alias_name and is_aws_managed_reference(facts.alias_name)) or (
         facts.arn and is_aws_managed_reference(facts.arn)
     ):

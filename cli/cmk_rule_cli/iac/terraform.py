@@ -16,17 +16,21 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.hcl import Unknown
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
     TERRAFORM,
     Candidate,
     DataKeyFacts,
+    Finding,
     GroupDecl,
     KeyDecl,
     KeyRef,
     KeyRefKind,
     Location,
     Setting,
+    Status,
 )
 from cmk_rule_cli.iac.static_rules import is_aws_managed_reference, is_key_arn
 
@@ -290,7 +294,17 @@ class _Plan:
             if found:
                 return _Resolved(known=False, key=KeyRef(KeyRefKind.DECLARED, reference, key=self._key_decl(found)))
         if head == ALIAS_TYPE and len(parts) >= 2:
-            return self._alias(parts[1], names, prefix, depth)
+            resolved = self._alias(parts[1], names, prefix, depth)
+            attribute = parts[2] if len(parts) >= 3 else ""
+            key = resolved.key
+            if key is None or attribute in ("target_key_arn", "target_key_id") or key.kind is KeyRefKind.LITERAL:
+                return resolved
+            # aws_kms_alias.x.arn / .name / .id is the alias itself: the control's "bare alias" pitfall.
+            fix = f"{key.key.resource_id}.arn" if key.kind is KeyRefKind.DECLARED and key.key is not None else None
+            alias = self._instances(ALIAS_TYPE, parts[1], names, prefix)
+            alias_name = _str(alias[0].after.get("name")) if alias else None
+            shown = f"{alias_name} ({reference})" if alias_name else reference
+            return _Resolved(known=False, key=KeyRef(KeyRefKind.ALIAS, shown, fix=fix))
         return _Resolved(known=False, description=reference)
 
     def _variable(self, name: str, path: Sequence[str], names: tuple[str, ...], prefix: str, depth: int) -> _Resolved:
@@ -385,9 +399,23 @@ class _Plan:
                     deletion_window_days=_int(instance.after.get("deletion_window_in_days")),
                     key_spec=_str(instance.after.get("customer_master_key_spec")),
                     arn=_str(instance.after.get("arn")),
+                    policy=_plan_policy(instance, expressions),
                 )
             )
         return min(decls, key=lambda d: (d.enabled is not False, d.rotation is not False))
+
+
+def _plan_policy(instance: _Instance, expressions: Mapping[str, Any]) -> Any:
+    """The key policy the plan knows (JSON text), ``None`` when none is configured, else unknown until apply.
+
+    A plan has no ``lifecycle`` blocks, so deletion protection is left out for plans (``deletion_protected=None``).
+    """
+    value = instance.after.get("policy")
+    if isinstance(value, str) and value:
+        return value
+    if "policy" in expressions:
+        return Unknown("the key policy is known only after apply")
+    return None
 
 
 def _with_known_arn(ref: KeyRef, arn: str) -> KeyRef:
@@ -506,3 +534,57 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+REPLACE_ACTIONS = (["delete", "create"], ["create", "delete"])
+KEY_ATTRIBUTES = ("at_rest_encryption_enabled", "kms_key_id")
+
+
+def replacements(document: Mapping[str, Any], text: str, file: str) -> list[Finding]:
+    """A warning for every replication group the plan replaces, naming the ``replace_paths`` that force it.
+
+    Both ``at_rest_encryption_enabled`` and ``kms_key_id`` are ForceNew in the AWS provider: the control's retrofit
+    pitfall (full cache eviction and downtime). ``replace_paths`` is in Terraform's JSON output format
+    (https://developer.hashicorp.com/terraform/internals/json-format, "Resource Change").
+    """
+    results = []
+    for change in _list(document.get("resource_changes")):
+        if (
+            not isinstance(change, Mapping)
+            or change.get("type") != GROUP_TYPE
+            or change.get("mode", "managed") != "managed"
+        ):
+            continue
+        body = _mapping(change.get("change"))
+        if list(_list(body.get("actions"))) not in REPLACE_ACTIONS:
+            continue
+        address = str(change.get("address"))
+        paths = [
+            ".".join(str(step) for step in path) for path in _list(body.get("replace_paths")) if isinstance(path, list)
+        ]
+        why = f" because {', '.join(paths)} changed" if paths else ""
+        order = (
+            "created before the old one is destroyed"
+            if _list(body.get("actions"))[0] == "create"
+            else "destroyed and recreated"
+        )
+        key_paths = [p for p in paths if p.split(".")[0] in KEY_ATTRIBUTES]
+        results.append(
+            Finding(
+                resource_id=address,
+                resource_type=GROUP_TYPE,
+                iac_format=TERRAFORM,
+                location=Location(file=file, line=None, address=address),
+                status=Status.WARNING,
+                row=None,
+                message=(
+                    f"The plan replaces {address}{why}: the group is {order}, a full cache eviction with downtime. "
+                    "Plan a maintenance window and pre-warm the new cluster before cutting over."
+                ),
+                notes=("at_rest_encryption_enabled and kms_key_id are ForceNew: they cannot change in place.",)
+                if key_paths
+                else (),
+                check=StaticCheck.REPLACEMENT,
+            )
+        )
+    return results

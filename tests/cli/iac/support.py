@@ -31,5 +31,20 @@ class Run:
         return json.loads(self.out)
 
     def by_resource(self) -> dict[str, dict[str, Any]]:
-        """JSON results keyed by resource id (logical id or Terraform address)."""
-        return {result["resource"]: result for result in self.json()["results"]}
+        """The replication groups' JSON results keyed by resource id (logical id or Terraform address).
+
+        Results about keys (policy, deletion protection) and advisories (replacement warnings) are in
+        :meth:`advisories`.
+        """
+        return {result["resource"]: result for result in self.json()["results"] if _is_group_verdict(result)}
+
+    def advisories(self) -> list[dict[str, Any]]:
+        """Every result that is not a replication group's verdict."""
+        return [result for result in self.json()["results"] if not _is_group_verdict(result)]
+
+
+def _is_group_verdict(result: dict[str, Any]) -> bool:
+    return result["resource_type"] in GROUP_TYPES and result["compliance"] is not None
+
+
+GROUP_TYPES = ("AWS::ElastiCache::ReplicationGroup", "aws_elasticache_replication_group")

@@ -8,12 +8,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
+import jsonschema
 import pytest
 
-from cmk_rule.rows import Row
+from cmk_rule.rows import ROWS, Row
 from cmk_rule_cli import check as check_module
 from cmk_rule_cli.iac import sarif
+from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.main import main
 
 from .support import CFN_JSON, CFN_YAML, CORPUS, REPO, TF_MODULES, TF_ROOT, Run
@@ -109,7 +112,7 @@ def test_default_format_is_json_in_a_pipe_and_table_on_a_terminal(
     table = check(CFN_JSON).out
     assert table.splitlines()[0].split() == ["LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE"]
     assert f"{CFN_JSON}:63" in table and "StringFlagCache" in table
-    assert "Totals: PASS 1, FAIL 4 (5 groups in 1 file)" in table
+    assert "Totals: PASS 1, FAIL 4, NOTE 1 (5 groups in 1 file)" in table  # the note: a key without Retain
 
 
 def test_json_document(check: Callable[..., Run]) -> None:
@@ -122,7 +125,7 @@ def test_json_document(check: Callable[..., Run]) -> None:
     result = document["results"][0]
     assert set(result) == {
         "file", "line", "resource", "resource_type", "format", "verdict", "compliance", "row", "row_name",
-        "message", "notes",
+        "check", "message", "notes",
     }  # fmt: skip
     assert (result["format"], result["line"], result["resource_type"]) == (
         "terraform",
@@ -132,8 +135,12 @@ def test_json_document(check: Callable[..., Run]) -> None:
     assert document["summary"]["replication_groups"] == len(document["results"])
 
 
+SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
+
+
 def validate_sarif(log: dict[str, Any]) -> list[dict[str, Any]]:
-    """Structural SARIF 2.1.0 checks (required keys, rule references, level/kind rules of §3.27.9-10)."""
+    """The official SARIF 2.1.0 schema, then what it cannot say (rule references, level/kind rules of §3.27.9-10)."""
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     assert log["$schema"].endswith("sarif-2.1.0.json")
     assert log["version"] == "2.1.0"
     (run,) = log["runs"]
@@ -142,10 +149,13 @@ def validate_sarif(log: dict[str, Any]) -> list[dict[str, Any]]:
     assert isinstance(driver["version"], str) and driver["version"]
     assert driver["informationUri"].startswith("https://")
     ids = [rule["id"] for rule in driver["rules"]]
-    assert len(ids) == len(set(ids)) == 11
+    assert len(ids) == len(set(ids)) == len(ROWS) + len(StaticCheck)
     for rule in driver["rules"]:
         assert rule["shortDescription"]["text"] and rule["help"]["text"] and rule["fullDescription"]["text"]
         assert rule["defaultConfiguration"]["level"] in SARIF_LEVELS
+        # GitHub code scanning: a security alert needs the tag and a 0.0-10.0 security-severity
+        assert "security" in rule["properties"]["tags"]
+        assert 0.0 <= float(rule["properties"]["security-severity"]) <= 10.0
     for result in run["results"]:
         assert result["ruleId"] in ids
         assert ids[result["ruleIndex"]] == result["ruleId"]
@@ -156,11 +166,15 @@ def validate_sarif(log: dict[str, Any]) -> list[dict[str, Any]]:
             assert result["level"] == "none"
         assert result["message"]["text"].strip()
         (location,) = result["locations"]
-        uri = location["physicalLocation"]["artifactLocation"]["uri"]
-        assert not uri.startswith("/") and (REPO / uri).is_file()
+        artifact = location["physicalLocation"]["artifactLocation"]
+        uri = artifact["uri"]
+        assert not uri.startswith("/") and (REPO / unquote(uri)).is_file() and artifact["uriBaseId"] == "SRCROOT"
         region = location["physicalLocation"].get("region")
         if region is not None:
             assert isinstance(region["startLine"], int) and region["startLine"] >= 1
+        elif not uri.endswith(".json") or "changeset" in uri:  # only plan JSON has no lines
+            raise AssertionError(f"{uri}: a result without startLine")
+        assert result["partialFingerprints"]["cmkRuleResource/v1"]
         (logical,) = location["logicalLocations"]
         assert logical["fullyQualifiedName"] and logical["kind"] == "resource"
     return run["results"]
@@ -168,10 +182,14 @@ def validate_sarif(log: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_sarif_output(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
-    run = check(CORPUS, "--format", "sarif")
+    run = check(CORPUS, "--format", "sarif", "--include-passed")
     assert run.code == 1
     results = validate_sarif(json.loads(run.out))
-    by_name = {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r for r in results}
+    by_name = {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]: r
+        for r in results
+        if r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith((".json", ".yaml"))
+    }
     failed = by_name["EncryptionOffGroup"]
     assert (failed["ruleId"], failed["level"], "kind" in failed) == ("CMK-ROW-02", "error", False)
     assert failed["locations"][0]["physicalLocation"]["region"] == {"startLine": 78}
@@ -185,7 +203,9 @@ def test_sarif_output(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
     plan_result = by_name["module.regional.module.replica.aws_elasticache_replication_group.this"]
     assert plan_result["ruleId"] == "CMK-ROW-08"
     assert "region" not in plan_result["locations"][0]["physicalLocation"]
-    exempt = validate_sarif(json.loads(check(CFN_YAML, "--format", "sarif", "--exemption-tag-key", "cmk-exempt").out))
+    exempt = validate_sarif(
+        json.loads(check(CFN_YAML, "--format", "sarif", "--exemption-tag-key", "cmk-exempt", "--include-passed").out)
+    )
     (na,) = [r for r in exempt if r["ruleId"] == "CMK-ROW-01"]
     assert (na["kind"], na["level"]) == ("notApplicable", "none")
 

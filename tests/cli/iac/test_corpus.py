@@ -12,11 +12,11 @@ import pytest
 
 from .support import CDK_OUT, CDK_TEMPLATE, CFN_JSON, CFN_YAML, TF_DATA, TF_MODULES, TF_ROOT, Run
 
-Expected = dict[str, tuple[str, int, int | None]]  # resource → (verdict, row, line)
+Expected = dict[str, tuple[str, int | None, int | None]]  # resource → (verdict, row or None, line)
 
 CFN_YAML_DEFAULT: Expected = {
     "GoodGroup": ("pass", 11, 58),
-    "AliasGroup": ("pass", 11, 71),
+    "AliasGroup": ("fail", None, 71),  # Ref of an AWS::KMS::Alias: the control's bare-alias pitfall
     "EncryptionOffGroup": ("fail", 2, 78),
     "RedisDefaultGroup": ("fail", 2, 85),
     "ValkeyNoKeyGroup": ("fail", 3, 92),
@@ -50,7 +50,7 @@ CDK_DEFAULT: Expected = {
 RG = "aws_elasticache_replication_group"
 TF_ROOT_DEFAULT: Expected = {
     f"{RG}.main": ("pass", 11, None),
-    f"{RG}.via_alias": ("pass", 11, None),
+    f"{RG}.via_alias": ("fail", None, None),  # aws_kms_alias.cache.arn: an alias ARN, the bare-alias pitfall
     f"{RG}.plain_redis": ("fail", 2, None),
     f"{RG}.valkey_default": ("fail", 3, None),
     f"{RG}.valkey_cmk": ("pass", 11, None),
@@ -112,9 +112,9 @@ def test_every_static_row_is_exercised_by_the_corpus(check: Callable[..., Run]) 
         CFN_YAML, CFN_JSON, CDK_OUT, TF_ROOT, TF_MODULES, TF_DATA, "--exemption-tag-key", "cmk-exempt",
         "--require-key-rotation",
     )  # fmt: skip
-    rows = {r["row"] for r in run.json()["results"]}
+    rows = {r["row"] for r in run.json()["results"] if r["row"] is not None}
     strict = check(TF_ROOT, "--approved-key-arn", EXISTING_KEY)
-    rows |= {r["row"] for r in strict.json()["results"]}
+    rows |= {r["row"] for r in strict.json()["results"] if r["row"] is not None}
     assert rows == {1, 2, 3, 4, 7, 8, 9, 10, 11}
 
 
@@ -155,9 +155,10 @@ def test_cloudformation_branches_are_named(check: Callable[..., Run]) -> None:
     assert "Valkey's default" in yaml_results["ValkeyNoKeyGroup"]["message"]
     assert "inherited from the Global Datastore" in " ".join(yaml_results["GlobalSecondaryNoKeyGroup"]["notes"])
     assert yaml_results["AliasGroup"]["message"] == (
-        "Encrypted at rest with customer-managed KMS key CacheKey (through alias resource CacheKeyAlias), "
-        "declared in this template."
+        "KmsKeyId is the alias alias/cache-tier (Ref CacheKeyAlias, an AWS::KMS::Alias): an alias can pass plan but "
+        "fail at apply. Reference the key's ARN instead (!GetAtt CacheKey.Arn)."
     )
+    assert yaml_results["AliasGroup"]["check"] == "alias-reference"
     json_results = check(CFN_JSON).by_resource()
     assert json_results["ParameterFlagCache"]["message"].endswith("(when parameter EncryptAtRest is 'false')")
     assert "mapping KeyByRegion" in json_results["RegionalKeyCache"]["message"]
@@ -178,7 +179,10 @@ def test_terraform_root_with_parameters(check: Callable[..., Run]) -> None:
 
 def test_terraform_messages_name_the_resolved_key(check: Callable[..., Run]) -> None:
     results = check(TF_ROOT).by_resource()
-    assert "aws_kms_key.cache (through alias aws_kms_alias.cache)" in results[f"{RG}.via_alias"]["message"]
+    assert results[f"{RG}.via_alias"]["message"] == (
+        "kms_key_id is the alias alias/cache-tier (aws_kms_alias.cache.arn): an alias can pass plan but fail at "
+        "apply. Reference the key's ARN instead (aws_kms_key.cache.arn)."
+    )
     data = check(TF_DATA).by_resource()
     assert "KeyManager 'AWS'" in data[f"{RG}.managed_by_data"]["message"]
     assert "data.aws_kms_key.by_arn" in data[f"{RG}.managed_by_data"]["message"]
@@ -209,13 +213,39 @@ def test_cdk_out_directory_reads_only_the_template(check: Callable[..., Run]) ->
 
 
 def test_whole_corpus_directory(check: Callable[..., Run]) -> None:
-    run = check(CFN_YAML.parents[1])
+    from .test_pitfalls_corpus import (
+        CFN_PITFALLS,
+        CONTROL_EXAMPLES,
+        CONTROL_FIXED,
+        LOCAL_MODULES,
+        PITFALLS,
+        PLAN_REPLACEMENT,
+        VARIABLES,
+    )  # fmt: skip
+
+    corpus = CFN_YAML.parents[1]
+    run = check(corpus)
     summary = run.json()["summary"]
     expected = {**CFN_YAML_DEFAULT, **CFN_JSON_DEFAULT, **CDK_DEFAULT}
     expected |= {**TF_ROOT_DEFAULT, **TF_MODULES_DEFAULT, **TF_DATA_DEFAULT}
-    assert summary["files"] == 6
-    assert summary["replication_groups"] == len(expected)
-    assert summary["fail"] == sum(1 for verdict, _, _ in expected.values() if verdict == "fail")
+    groups = [v for v in expected.values()]
+    for table in (CFN_PITFALLS, CONTROL_EXAMPLES, CONTROL_FIXED, LOCAL_MODULES, PITFALLS, PLAN_REPLACEMENT, VARIABLES):
+        groups += [v for (_file, resource), v in table.items() if "_elasticache_" in resource or "Group" in resource]
+    groups = [g for g in groups if g[0] not in ("warning", "note")]
+    # the .tf configurations beside the plans: the plans' verdicts (see test_pitfalls_corpus), the data source aside
+    hcl_twins = len(TF_ROOT_DEFAULT) + len(TF_MODULES_DEFAULT) + len(TF_DATA_DEFAULT)
+    tf_files = len(list(corpus.rglob("*.tf")))
+    templates_plans_change_sets = 6 + 3  # the six of issue #6, pitfalls.yaml, changeset-replace.json, replace.plan.json
+    assert summary["files"] == templates_plans_change_sets + tf_files + 2  # + terraform.tfvars, prod.auto.tfvars
+    assert summary["replication_groups"] == len(groups) + hcl_twins
+    assert summary["warning"] == 3
+    assert [s["file"] for s in run.json()["skipped"]] == [
+        str(corpus / "cdk" / "cloud-assembly" / "CacheStack.assets.json"),
+        str(corpus / "cdk" / "cloud-assembly" / "manifest.json"),
+        str(corpus / "cdk" / "cloud-assembly" / "tree.json"),
+        str(corpus / "terraform-hcl" / "variables" / "staging.tfvars"),
+        str(corpus / "terraform-hcl" / "local-modules" / "main.tf"),
+    ]
 
 
 @pytest.mark.parametrize("path", [CFN_YAML, CFN_JSON, CDK_TEMPLATE], ids=["yaml", "json", "cdk"])

@@ -136,7 +136,8 @@ def test_key_resources_through_sub_alias_and_replica() -> None:
     assert sub.key.kind is KeyRefKind.DECLARED and sub.key.key is not None
     assert (sub.key.key.enabled, sub.key.key.deletion_window_days, sub.key.via) == (False, 9, "Fn::Sub")
     (alias,) = variants_of(document, "ViaAlias")
-    assert alias.key.kind is KeyRefKind.DECLARED and alias.key.via == "alias resource Alias"
+    # Ref of an alias is its name: the bare-alias pitfall, with the fix naming the key behind it.
+    assert alias.key.kind is KeyRefKind.ALIAS and alias.key.fix == "!GetAtt Key.Arn"
     (replica,) = variants_of(document, "ViaReplica")
     assert replica.key.key is not None and replica.key.key.rotation is None  # follows the primary key
     (bound,) = variants_of(document, "SubVariable")
@@ -320,8 +321,9 @@ def test_known_alias_arn_is_not_taken_for_the_key_arn() -> None:
     )  # fmt: skip
     (candidate,) = terraform.extract(plan, "plan.json")
     key = candidate.variants[0].key
-    assert key.kind is KeyRefKind.DECLARED and key.via == f"alias {terraform.ALIAS_TYPE}.a"
-    assert key.key is not None and key.key.arn is None  # approval is left to the runtime rule
+    # The alias ARN names no key (the control's bare-alias pitfall): it is never taken for the key's ARN.
+    assert key.kind is KeyRefKind.ALIAS and key.key is None
+    assert (key.text, key.fix) == ("alias/cache (aws_kms_alias.a.arn)", "aws_kms_key.k.arn")
 
 
 def test_directory_symlink_loops_are_not_followed(tmp_path: Path) -> None:

@@ -145,3 +145,56 @@ def test_any_terraform_plan(
     assert {c.resource_id for c in candidates} == {f"module.m.{rg}.g", f"{rg}.g"}
     for candidate in candidates:
         assert judge_variants(candidate.variants, POLICY).message
+
+
+HCL_EXPRESSIONS = st.sampled_from(
+    [
+        "true", "false", "null", "42", '"alias/x"', '"alias/aws/elasticache"', "[1, 2]", "{ a = 1 }",
+        '"arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"', "var.v", "local.l",
+        "aws_kms_key.k.arn", "aws_kms_alias.a.arn", "aws_kms_alias.a.target_key_arn", "data.aws_kms_key.d.arn",
+        "module.m.out", "count.index", "each.value", "var.v ? aws_kms_key.k.arn : null", 'jsonencode({ a = var.v })',
+        "aws_kms_key.k[0].arn", 'lookup(var.v, "k", null)', "[for x in var.v : x]", '"${var.v}-x"', "-var.v",
+    ]
+)  # fmt: skip
+HCL_ATTRIBUTES = st.sampled_from(
+    ["kms_key_id", "at_rest_encryption_enabled", "engine", "count", "for_each", "tags", "policy", "is_enabled",
+     "enable_key_rotation", "target_key_id", "name", "key_id", "global_replication_group_id"]
+)  # fmt: skip
+HCL_BLOCKS = st.sampled_from(
+    ['resource "aws_elasticache_replication_group" "g"', 'resource "aws_kms_key" "k"', 'resource "aws_kms_alias" "a"',
+     'data "aws_kms_key" "d"', 'module "m"', 'module "r"', "locals", 'variable "v"', 'output "out"']
+)  # fmt: skip
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.tuples(HCL_BLOCKS, st.dictionaries(HCL_ATTRIBUTES, HCL_EXPRESSIONS, max_size=5)), min_size=1, max_size=6
+    )
+)
+def test_any_terraform_configuration_gets_verdicts(
+    tmp_path_factory: Any, blocks: list[tuple[str, dict[str, str]]]
+) -> None:
+    """Any mix of blocks and expressions (self-references, cycles, wrong types) gives verdicts, never an exception."""
+    from cmk_rule_cli.check import evaluate
+    from cmk_rule_cli.iac.discovery import discover_all
+
+    directory = tmp_path_factory.mktemp("tf")
+    text = []
+    fixed = {
+        'module "m"': lambda a: {**a, "source": '"./"'},  # a module calling its own directory: a cycle
+        'module "r"': lambda a: {**a, "source": '"terraform-aws-modules/elasticache/aws"'},
+        'variable "v"': lambda a: {"default": a.get("kms_key_id", "null")},
+        'output "out"': lambda a: {"value": a.get("kms_key_id", "null")},
+    }
+    for header, given_attributes in blocks:
+        attributes = fixed.get(header, dict)(given_attributes)
+        body = "\n".join(f"  {name} = {value}" for name, value in attributes.items())
+        text.append(f"{header} {{\n{body}\n}}\n")
+    (directory / "main.tf").write_text("\n".join(text))
+    inputs = discover_all([str(directory)])
+    findings, _skipped = evaluate(inputs.sources, POLICY, inputs.modules)
+    for finding in findings:
+        assert finding.message and finding.location.line is not None

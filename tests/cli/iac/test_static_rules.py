@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.verdict import Row, decide_without_key
+from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
     CLOUDFORMATION,
@@ -71,12 +72,23 @@ def declared(**changes: object) -> KeyRef:
         (group(key=KeyRef(KeyRefKind.LITERAL, KEY_ARN)), NO_POLICY, Status.PASS_WITH_NOTE, 11),
         (group(key=KeyRef(KeyRefKind.LITERAL, KEY_ARN)), StaticPolicy(frozenset({KEY_ARN})), Status.PASS_WITH_NOTE, 11),
         (group(key=KeyRef(KeyRefKind.LITERAL, KEY_ARN)), StaticPolicy(frozenset({OTHER_ARN})), Status.FAIL, 9),
+        # The control's pitfalls: a bare alias or a value that names no key fails, with no runtime row.
+        (group(key=KeyRef(KeyRefKind.LITERAL, "alias/cache")), StaticPolicy(frozenset({KEY_ARN})), Status.FAIL, None),
         (
-            group(key=KeyRef(KeyRefKind.LITERAL, "alias/cache")),
-            StaticPolicy(frozenset({KEY_ARN})),
-            Status.PASS_WITH_NOTE,
-            11,
+            group(key=KeyRef(KeyRefKind.LITERAL, "arn:aws:kms:eu-west-1:111122223333:alias/c")),
+            NO_POLICY,
+            Status.FAIL,
+            None,
         ),
+        (
+            group(key=KeyRef(KeyRefKind.UNRESOLVED, "arn:${AWS::Partition}:kms:x:1:alias/c")),
+            NO_POLICY,
+            Status.FAIL,
+            None,
+        ),
+        (group(key=KeyRef(KeyRefKind.ALIAS, "alias/c (Ref A)")), NO_POLICY, Status.FAIL, None),
+        (group(key=KeyRef(KeyRefKind.LITERAL, "my-cache-key")), NO_POLICY, Status.FAIL, None),
+        (group(key=KeyRef(KeyRefKind.NOT_A_KEY, "the number 42")), NO_POLICY, Status.FAIL, None),
         (group(key=KeyRef(KeyRefKind.UNRESOLVED, "Fn::ImportValue k")), NO_POLICY, Status.PASS_WITH_NOTE, 11),
         (group(key=declared(enabled=False)), NO_POLICY, Status.FAIL, 8),
         (group(key=declared(enabled=None)), NO_POLICY, Status.PASS_WITH_NOTE, 11),
@@ -119,9 +131,16 @@ def declared(**changes: object) -> KeyRef:
         ),
     ],
 )
-def test_decision_rows(variant: GroupDecl, policy: StaticPolicy, status: Status, row: int | Row) -> None:
+def test_decision_rows(variant: GroupDecl, policy: StaticPolicy, status: Status, row: int | Row | None) -> None:
     judgement = judge(variant, policy)
     assert (judgement.status, judgement.row) == (status, Row(row) if isinstance(row, int) else row)
+    if row is None:  # a static-only pitfall names its check instead of a row
+        expected = (
+            StaticCheck.NOT_A_KEY
+            if variant.key.kind is KeyRefKind.NOT_A_KEY or "my-cache" in variant.key.text
+            else StaticCheck.ALIAS_REFERENCE
+        )
+        assert judgement.check is expected
     assert judgement.message
 
 

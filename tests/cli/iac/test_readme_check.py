@@ -1,0 +1,69 @@
+"""The README's `cmk-rule check` section matches the code: the side-by-side tables, the pitfall checks, the options."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from cmk_rule.rows import ROWS, Compliance
+from cmk_rule_cli import check as check_module
+from cmk_rule_cli.iac.checks import StaticCheck
+
+from .support import REPO
+
+README = (REPO / "README.md").read_text()
+STATIC_VERDICT = {
+    Compliance.NON_COMPLIANT: "fail",
+    Compliance.COMPLIANT: "pass / pass with a note",
+    Compliance.NOT_APPLICABLE: "not applicable",
+}
+
+
+def section(title: str) -> str:
+    match = re.search(rf"^#+ {re.escape(title)}\n(.*?)(?=^#+ )", README, flags=re.S | re.M)
+    assert match, f"README has no '{title}' section"
+    return match.group(1)
+
+
+def table(text: str) -> list[list[str]]:
+    """The first Markdown table in ``text``, without its header and separator rows."""
+    rows: list[str] = []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            rows.append(line)
+        elif rows:
+            break
+    return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in rows[2:]]
+
+
+def test_static_and_runtime_tables_agree_row_by_row() -> None:
+    runtime = table(section("Decision table"))
+    side_by_side = table(section("Runtime and static decision tables side by side"))
+    assert [int(r[0]) for r in side_by_side] == [row.number for row in ROWS] == [int(r[0]) for r in runtime]
+    for row, cells, runtime_cells in zip(ROWS, side_by_side, runtime, strict=True):
+        number, _runtime_text, compliance, static_text, verdict = cells
+        assert compliance == row.spec.compliance.value, number
+        assert runtime_cells[-2].startswith(row.spec.compliance.value), number  # "NON_COMPLIANT (fail closed)"
+        if row.spec.static.decidable:
+            assert verdict == STATIC_VERDICT[row.spec.compliance] and static_text != "— runtime only", number
+        else:
+            assert (static_text, verdict) == ("— runtime only", "—"), number
+
+
+def test_every_pitfall_check_is_documented_with_its_verdict() -> None:
+    text = section("Before deployment: `cmk-rule check`")
+    block = text[text.index("| check id |") :]
+    rows = table(block)
+    documented = {cells[0].strip("`"): cells[-1].strip("*") for cells in rows}
+    assert documented == {check.value: check.info.severity for check in StaticCheck}
+
+
+def test_every_check_option_is_documented() -> None:
+    parser = argparse.ArgumentParser()
+    check_module.register(parser)
+    options = {option for action in parser._actions for option in action.option_strings if option.startswith("--")} - {
+        "--help"
+    }
+    text = section("Before deployment: `cmk-rule check`")
+    for option in options:
+        assert f"`{option}" in text, option

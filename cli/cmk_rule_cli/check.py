@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cmk_rule_cli import __version__
-from cmk_rule_cli.iac import cloudformation, report, sarif, terraform
-from cmk_rule_cli.iac.discovery import Source, discover
+from cmk_rule_cli import __version__, arguments, output
+from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.iac.model import CLOUDFORMATION, Candidate, Finding, Status
 from cmk_rule_cli.iac.static_rules import StaticPolicy, is_key_reference, judge_variants
+
+if TYPE_CHECKING:
+    from cmk_rule_cli.iac.discovery import Source
 
 NAME = "check"
 HELP = "check CloudFormation templates and Terraform plans before deployment (exit 1 when a group fails)"
@@ -36,7 +38,6 @@ examples:
 """
 
 FORMATS = ("table", "json", "sarif")
-_SUFFIX_FORMATS = {".sarif": "sarif", ".json": "json", ".txt": "table"}
 _MAX_TAG_KEY = 128
 
 
@@ -82,13 +83,12 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="KEY",
         help="exemptionTagKey: groups carrying this tag key are NOT_APPLICABLE",
     )
-    out = parser.add_argument_group("output")
-    out.add_argument(
-        "--format",
-        choices=FORMATS,
-        help="default: from --output's suffix (.sarif/.json/.txt), else a table on a terminal and JSON in a pipe",
+    arguments.add_output_arguments(
+        parser,
+        FORMATS,
+        format_help="any case; default: from --output's suffix (.sarif/.json/.txt), else a table on a terminal and "
+        "JSON in a pipe",
     )
-    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
 
 
 def policy_from(args: argparse.Namespace) -> StaticPolicy:
@@ -103,6 +103,8 @@ def policy_from(args: argparse.Namespace) -> StaticPolicy:
 
 def candidates_of(source: Source) -> list[Candidate]:
     """The replication groups of one parsed file."""
+    from cmk_rule_cli.iac import cloudformation, terraform  # noqa: PLC0415 - parsers load only when checking
+
     if source.iac_format == CLOUDFORMATION:
         return cloudformation.extract(source.document, source.text, source.display)
     return terraform.extract(source.document, source.display)
@@ -129,17 +131,16 @@ def check(sources: list[Source], policy: StaticPolicy) -> list[Finding]:
     return findings
 
 
-def choose_format(explicit: str | None, output: str | None, stdout_is_tty: bool) -> str:
-    """``--format``; else from ``--output``'s suffix; else a table on a terminal and JSON in a pipe."""
-    if explicit:
-        return explicit
-    if output:
-        return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "json")
-    return "table" if stdout_is_tty else "json"
-
-
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule check``."""
+    from cmk_rule_cli.iac import report, sarif  # noqa: PLC0415 - parsers load only when checking
+    from cmk_rule_cli.iac.discovery import discover  # noqa: PLC0415
+
+    try:
+        fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
+    except CliError as error:
+        print(f"cmk-rule check: error: {error}", file=sys.stderr)
+        return 2
     sources, errors = discover(args.paths)
     if errors:
         for error in errors:
@@ -147,19 +148,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     policy = policy_from(args)
     findings = check(sources, policy)
-    fmt = choose_format(args.format, args.output, sys.stdout.isatty())
     if fmt == "sarif":
         text = sarif.render(findings, __version__)
     elif fmt == "json":
         text = report.render_json(findings, len(sources), policy, __version__)
     else:
-        text = report.render_table(findings, len(sources))
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as error:
-            print(f"cmk-rule check: error: {args.output}: cannot be written ({error})", file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
-    return 1 if any(f.status is Status.FAIL for f in findings) else 0
+        style = None if args.output else output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")
+        text = report.render_table(findings, len(sources), style=style)
+    try:
+        output.write_text(text, args.output, sys.stdout)
+    except OSError as error:
+        print(f"cmk-rule check: error: {args.output}: cannot be written ({error.strerror})", file=sys.stderr)
+        return 2
+    return arguments.soft_fail(1 if any(f.status is Status.FAIL for f in findings) else 0, args)

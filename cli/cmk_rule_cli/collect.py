@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,15 +26,16 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from cmk_rule.aws import CLIENT_CONFIG, describe_error, error_code
 from cmk_rule.config_history import PreviousResult, previous_results
-from cmk_rule.engine import Engine, Judgement, RunResult
+from cmk_rule.engine import LISTING, Engine, Judgement, RunResult
 from cmk_rule.errors import AwsCallError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory
-from cmk_rule.keys import KeyLookup, KeyResolver
+from cmk_rule.keys import KeyFacts, KeyLookup, KeyResolver
 from cmk_rule.verdict import Compliance
-from cmk_rule_cli import output, regions
+from cmk_rule_cli import regions
 from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC
 from cmk_rule_cli.arguments import parse_parameters, rule_parameters
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.progress import ScanProgress
 from cmk_rule_cli.scan_report import ScanReport
 
 MAX_PARALLEL_REGIONS = 4
@@ -129,8 +130,9 @@ class RecordingInventory(ReplicationGroupInventory):
     The engine only keeps an error's text; keeping the error itself lets the command name the missing permission.
     """
 
-    def __init__(self, elasticache: Any) -> None:
+    def __init__(self, elasticache: Any, on_page: Callable[[int], None] | None = None) -> None:
         super().__init__(elasticache)
+        self.on_page = on_page
         self.listed: dict[str, ReplicationGroup] = {}
         self.listed_at: dict[str, datetime] = {}
         self.errors: list[AwsCallError] = []
@@ -143,6 +145,8 @@ class RecordingInventory(ReplicationGroupInventory):
                 for group in page:
                     self.listed[group.group_id] = group
                     self.listed_at[group.group_id] = stamp
+                if self.on_page is not None:
+                    self.on_page(len(page))
                 yield page
         except AwsCallError as error:
             self.errors.append(error)
@@ -178,6 +182,32 @@ class ScanContext:
     parameters: Mapping[str, str]
     read_rotation: bool = False
     rule_name: str | None = None
+    progress: ScanProgress | None = None
+
+
+class _ProgressEngine(Engine):
+    """The rule's engine, telling the progress bar about each judged group (nothing else differs)."""
+
+    def __init__(self, *args: Any, on_judged: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_judged = on_judged
+
+    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> None:
+        super()._judge_into(group, result)
+        self._on_judged()
+
+
+class _ProgressKeys(KeyResolver):
+    """The rule's key resolver, telling the progress bar about each key KMS describes."""
+
+    def __init__(self, *args: Any, on_key: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_key = on_key
+
+    def _describe(self, reference: str, normalized: str) -> KeyFacts:
+        facts = super()._describe(reference, normalized)
+        self._on_key()
+        return facts
 
 
 def scan_region(clients: ClientMaker, region: str, context: ScanContext) -> RegionScan:
@@ -186,15 +216,19 @@ def scan_region(clients: ClientMaker, region: str, context: ScanContext) -> Regi
         context.parameters, partition=context.partition, region=region, account_id=context.account_id
     )
     kms = clients.client("kms", region)
-    inventory = RecordingInventory(clients.client("elasticache", region))
-    keys = KeyResolver(
+    progress = context.progress or ScanProgress([region], label="", enabled=False)
+    inventory = RecordingInventory(
+        clients.client("elasticache", region), on_page=lambda groups: progress.page(region, groups)
+    )
+    keys = _ProgressKeys(
         kms,
         partition=context.partition,
         region=region,
         account_id=context.account_id,
         require_rotation=parameters.require_key_rotation,
+        on_key=lambda: progress.key_read(region),
     )
-    engine = Engine(parameters, inventory=inventory, keys=keys)
+    engine = _ProgressEngine(parameters, inventory=inventory, keys=keys, on_judged=lambda: progress.judged(region))
     scan = RegionScan(region, engine.run_periodic(datetime.now(UTC), rule_name=None), inventory)
     if context.read_rotation:
         scan.rotation = rotation_facts(kms, scan.result.judgements)
@@ -244,6 +278,7 @@ def collect(
     read_rotation: bool = False,
     rule_name: str | None = None,
     progress_stream: TextIO | None = None,
+    progress_enabled: bool = True,
 ) -> ScanReport:
     """Validate the flags, find the account and Regions, and scan the Regions concurrently (at most
     :data:`MAX_PARALLEL_REGIONS` at a time). Raises :class:`CliError` for anything the operator must fix first."""
@@ -257,17 +292,31 @@ def collect(
     clients = ClientMaker(session)
     account_id, principal = caller_identity(clients, request.home, args.profile)
     region_list = list(request.regions) or _enabled_regions(clients, request, principal)
-    context = ScanContext(account_id, request.partition, parameters, read_rotation=read_rotation, rule_name=rule_name)
-    progress = output.Progress(len(region_list), f"{command}: Regions", progress_stream)
+    progress = ScanProgress(region_list, label=f"{command}:", stream=progress_stream, enabled=progress_enabled)
+    context = ScanContext(
+        account_id, request.partition, parameters, read_rotation=read_rotation, rule_name=rule_name, progress=progress
+    )
     results: dict[str, RegionScan] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(region_list)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(region_list))))
+    interrupted = False
+    try:
         futures = {pool.submit(scan_region, clients, region, context): region for region in region_list}
-        try:
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                progress.advance(futures[future])
-        finally:
-            progress.close()
+        for future in as_completed(futures):
+            region = futures[future]
+            try:
+                results[region] = future.result()
+            except (ReadOnlyViolationError, CliError):
+                raise
+            except Exception as error:  # one Region's failure must not discard the others' results
+                results[region] = failed_region(region, error)
+            progress.region_done(region)
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        progress.close()
+        # On Ctrl-C, do not wait for the Regions still in flight: nothing of this run is written.
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
     return ScanReport(
         command=command,
         account_id=account_id,
@@ -279,6 +328,19 @@ def collect(
         scans=[results[region] for region in region_list],
         rule_name=rule_name,
     )
+
+
+def failed_region(region: str, error: Exception) -> RegionScan:
+    """A Region whose scan failed outright (an unreachable endpoint, a response that cannot be parsed): recorded as
+    its listing skipped, with the reason in one sentence, so the others' results stand and the run is incomplete."""
+    reason = f"{type(error).__name__}: {error}" if isinstance(error, (BotoCoreError, ClientError)) else str(error)
+    if isinstance(error, AwsCallError):
+        reason = str(error)
+    elif isinstance(error, ValueError):
+        reason = f"a response from AWS could not be parsed ({type(error).__name__}: {error})"
+    result = RunResult(ordering_timestamp=datetime.now(UTC))
+    result.skipped[LISTING] = " ".join(reason.split())[:300]
+    return RegionScan(region, result, RecordingInventory(None))
 
 
 def _enabled_regions(clients: ClientMaker, request: regions.RegionRequest, principal: str) -> list[str]:

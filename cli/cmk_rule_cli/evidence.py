@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from cmk_rule_cli import __version__, arguments, collect, errors, html_report, output, scan, scan_report
+from cmk_rule_cli import __version__, arguments, errors, html_report, output, scan, scan_report
 
 NAME = "evidence"
 HELP = "write an audit evidence folder (JSON, CSV, HTML summary, SHA-256 manifest) for a period, read-only"
@@ -244,6 +244,8 @@ def build_files(
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule evidence``."""
+    from cmk_rule_cli import collect  # noqa: PLC0415 - boto3 only once the command runs (fast --help)
+
     directory = Path(args.output_dir)
     try:
         period = period_from(args, datetime.now(UTC).date())

@@ -2,6 +2,11 @@
 
 Each subcommand lives in its own module exposing ``NAME``, ``HELP``, ``DESCRIPTION`` (with an example),
 ``register(parser)`` and ``run(args) -> int``; this module only wires them together.
+
+Start-up is kept short on purpose: a command module imports only the standard library and argparse helpers at
+import, and its heavy dependencies (boto3, moto, PyYAML, HCL) inside ``run``. So ``cmk-rule --version``, every
+``--help`` and every usage error answer without loading any of them (``benchmarks/cli.py`` measures it,
+``tests/cli/test_package_startup.py`` checks which modules are loaded).
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from cmk_rule_cli import __version__
 
 # Subcommand modules, in the order --help lists them.
 COMMAND_MODULES = ("demo", "scan", "evidence", "check")
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a process stopped by Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
 def _commands() -> list[ModuleType]:
@@ -57,13 +64,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args))
+    except KeyboardInterrupt:
+        # Ctrl-C: one line, no traceback. A command that writes a report writes it only once it is complete, so
+        # nothing half-done is left looking finished.
+        sys.stderr.write(f"\ncmk-rule {args.command}: interrupted; nothing more was written.\n")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`cmk-rule demo | head`): stop quietly, as Unix tools do. Point stdout at devnull so
         # the interpreter's final flush does not raise again (https://docs.python.org/3/library/signal.html#note-on-sigpipe).
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        return 141  # 128 + SIGPIPE, what a shell reports for a process killed by SIGPIPE
+        return EXIT_BROKEN_PIPE
+
+
+def console_main() -> None:
+    """The ``cmk-rule`` console script: :func:`main`, then exit. After Ctrl-C the process ends at once, without
+    waiting for AWS calls still in flight in worker threads (the interpreter would otherwise join them at exit)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    console_main()

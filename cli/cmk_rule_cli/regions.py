@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
 from botocore.exceptions import UnknownRegionError
 
-from cmk_rule.aws import partition_of
+if TYPE_CHECKING:
+    import boto3
 
 ALL = "all"
 # Where ``--region all`` calls DescribeRegions when the profile names no Region.
@@ -65,10 +65,30 @@ def parse_region_arguments(values: Sequence[str] | None, default_region: str | N
 
 
 def _partition(region: str) -> str:
+    """The Region's partition, refusing a name botocore does not know (``us-east-9`` matches the pattern of the
+    ``aws`` partition, so botocore alone would happily build an endpoint that does not exist)."""
     try:
-        return partition_of(region)
+        partition = str(_endpoint_data().get_partition_for_region(region))
     except UnknownRegionError:
         raise RegionArgumentError(f"--region '{region[:40]}' is not an AWS Region name") from None
+    if region not in _known_regions(partition):
+        import botocore  # noqa: PLC0415
+
+        raise RegionArgumentError(
+            f"--region '{region[:40]}' is not a Region of partition {partition} that botocore {botocore.__version__} "
+            "knows; check the name (or upgrade boto3 if the Region is new)"
+        )
+    return partition
+
+
+@lru_cache(maxsize=8)
+def _known_regions(partition: str) -> frozenset[str]:
+    """Every Region botocore's endpoint data lists for ``partition`` (any service: ElastiCache and KMS are in all)."""
+    session = _endpoint_data()
+    return frozenset(
+        session.get_available_regions("elasticache", partition_name=partition)
+        + session.get_available_regions("ec2", partition_name=partition)
+    )
 
 
 def enabled_regions(ec2: Any, partition: str) -> list[str]:
@@ -87,6 +107,8 @@ def _endpoint_data() -> boto3.session.Session:
     """One session whose endpoint data is parsed once. ``cmk_rule.aws.partition_of`` builds a fresh session and
     parses botocore's endpoint file on every call (about 0.1 s): fine once per Lambda invocation, slow for 40 Regions.
     """
+    import boto3  # noqa: PLC0415 - imported when a scan runs, not for --help
+
     return boto3.session.Session()
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cmk_rule.engine import Judgement
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyLookup
 from cmk_rule.verdict import Compliance
@@ -20,6 +19,7 @@ from cmk_rule_cli import __version__, output
 from cmk_rule_cli.access import PERMISSIONS_DOC, access_kind
 
 if TYPE_CHECKING:
+    from cmk_rule.engine import Judgement  # the engine loads Powertools: not needed for --help
     from cmk_rule_cli.collect import RegionScan
 
 SKIPPED = "SKIPPED"

@@ -75,7 +75,7 @@ def test_verdicts_and_rows_are_the_lambdas(
     scan_json: tuple[int, dict[str, Any], str], fleets: dict[str, fleet.SeededFleet]
 ) -> None:
     code, document, err = scan_json
-    got = {(r["region"], r["group_id"]): (r["verdict"], r["row"]) for r in document["results"]}
+    got = {(r["region"], r["group_id"]): (r["compliance"], r["row"]) for r in document["results"]}
     assert got == expected(fleets)
     assert code == scan_report.EXIT_NON_COMPLIANT
     assert document["account"] == mock_aws.ACCOUNT_ID
@@ -106,7 +106,12 @@ def test_every_format_reads_back_to_the_json_rows(
     code, out, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", fmt])
     assert code == scan_report.EXIT_NON_COMPLIANT
     rows = parse(out)
-    assert rows == as_text(document["results"])
+    # The text formats say a skipped group's compliance as SKIPPED; JSON says null with "skipped": true.
+    as_columns = [
+        {c: (r["compliance"] or "SKIPPED") if c == "compliance" else r[c] for c in scan.SCAN_COLUMNS}
+        for r in document["results"]
+    ]
+    assert rows == as_text(as_columns)
     assert list(rows[0]) == list(scan.SCAN_COLUMNS)
     assert len(rows) == len(expected(fleets))
 
@@ -151,7 +156,7 @@ def test_region_all_scans_every_enabled_region_of_the_partition(
     assert code == scan_report.EXIT_NON_COMPLIANT
     assert set(REGIONS) <= set(document["regions"]) and len(document["regions"]) > 10
     assert not [r for r in document["regions"] if r.startswith(("cn-", "us-gov-"))]  # other partitions
-    got = {(r["region"], r["group_id"]): (r["verdict"], r["row"]) for r in document["results"]}
+    got = {(r["region"], r["group_id"]): (r["compliance"], r["row"]) for r in document["results"]}
     assert got == expected(fleets)
 
 
@@ -181,7 +186,7 @@ def test_access_denied_names_the_permission_and_region(
     assert "Traceback" not in err
     results = json.loads(out)["results"]
     eu = [r for r in results if r["region"] == "eu-west-1"]
-    assert [(r["group_id"], r["verdict"]) for r in eu] == [("(replication group listing)", "SKIPPED")]
+    assert [(r["group_id"], r["compliance"], r["skipped"]) for r in eu] == [("(replication group listing)", None, True)]
     assert len([r for r in results if r["region"] == "us-east-1"]) == len(fleets["us-east-1"].groups)
 
 
@@ -197,7 +202,7 @@ def test_a_skipped_group_never_looks_compliant(
     code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "csv"])
     assert code == scan_report.EXIT_ERROR
     rows = parse_csv(out)
-    assert {r["group_id"]: r["verdict"] for r in rows} == {g.group_id: "SKIPPED" for g in fleets["eu-west-1"].groups}
+    assert {r["group_id"]: r["compliance"] for r in rows} == {g.group_id: "SKIPPED" for g in fleets["eu-west-1"].groups}
     assert all(r["annotation"].startswith("Not judged: elasticache:ListTagsForResource failed") for r in rows)
     assert f"elasticache:ListTagsForResource was denied in eu-west-1 for {PRINCIPAL}" in err
 
@@ -215,7 +220,9 @@ def test_other_failures_are_named_with_their_reason(
     assert code == scan_report.EXIT_ERROR
     groups = sorted(g.group_id for g in fleets["eu-west-1"].groups)
     assert f"3 item(s) were not judged in eu-west-1 ({', '.join(groups)}): elasticache:ListTagsForResource" in err
-    assert {r["verdict"] for r in json.loads(out)["results"]} == {"SKIPPED"}
+    document = json.loads(out)
+    assert {(r["compliance"], r["skipped"]) for r in document["results"]} == {(None, True)}
+    assert document["complete"] is False and document["totals"]["SKIPPED"] == 3
 
 
 @pytest.mark.parametrize(
@@ -280,7 +287,7 @@ def test_output_file_takes_its_format_from_the_suffix(
     code, out, _ = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets), "--output", str(target)])
     assert code == scan_report.EXIT_NON_COMPLIANT and out == ""
     rows = parse_markdown(target.read_text(encoding="utf-8"))
-    assert {(r["group_id"], r["verdict"], r["row"]) for r in rows} == {
+    assert {(r["group_id"], r["compliance"], r["row"]) for r in rows} == {
         (group, verdict, str(row))
         for (region, group), (verdict, row) in expected(fleets).items()
         if region == "eu-west-1"
@@ -318,6 +325,6 @@ def test_the_installed_script(moto_endpoint: str, fleets: dict[str, fleet.Seeded
     argv = [str(CLI_SCRIPT), "scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "csv"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     assert done.returncode == scan_report.EXIT_NON_COMPLIANT, done.stderr
-    got = {(r["region"], r["group_id"]): (r["verdict"], int(r["row"])) for r in parse_csv(done.stdout)}
+    got = {(r["region"], r["group_id"]): (r["compliance"], int(r["row"])) for r in parse_csv(done.stdout)}
     assert got == expected(fleets)
     assert "Traceback" not in done.stderr

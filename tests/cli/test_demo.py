@@ -150,3 +150,55 @@ def test_scan_and_evidence_work_against_the_served_mock_account(tmp_path: Path) 
         "recorded-results.csv",
         "summary.html",
     ]
+
+
+def test_a_port_in_use_fails_at_once_in_one_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["demo", "--serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"cmk-rule demo: error: port {port} on 127.0.0.1 is already in use; pick another with --port, "
+        "or 0 for a free one\n"
+    )
+
+
+@pytest.mark.parametrize(("value", "message"), [("99999", "99999 is not a TCP port"), ("x", "'x' is not a port")])
+def test_an_impossible_port_is_refused(capsys: pytest.CaptureFixture[str], value: str, message: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["demo", "--port", value])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_groups_needs_serve(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--groups", "10"]) == 2
+    assert "--groups needs --serve" in capsys.readouterr().err
+
+
+def test_serve_seeds_n_more_groups_and_prints_serving_after_the_results(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--serve --groups N`: the big fleet is in the mock account for scan to see; "serving" comes after the
+    results and nothing claims the server is stopped while it serves. The wait is cut short by a KeyboardInterrupt
+    from the patched sleep (what Ctrl-C does)."""
+    seen: dict[str, object] = {}
+
+    def interrupt(_: float) -> None:
+        import boto3
+
+        endpoint = os.environ["AWS_ENDPOINT_URL"]
+        elasticache = boto3.client("elasticache", region_name=fleet.DEMO_REGIONS[0], endpoint_url=endpoint)
+        pages = elasticache.get_paginator("describe_replication_groups").paginate()
+        seen["groups"] = sum(len(page["ReplicationGroups"]) for page in pages)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo.time, "sleep", interrupt)
+    assert main(["demo", "--serve", "--groups", "25"]) == 0
+    out = capsys.readouterr().out
+    assert seen["groups"] == 15 + 25  # the demo's 15 live groups in us-east-1, plus 25
+    assert "stopped; nothing was left behind" not in out.split("is serving at")[0]
+    assert out.index("Totals:") < out.index("is serving at") < out.index("Stopped; the mock account is gone.")
+    assert "Rule parameters" in out and "ROW is the row of the rule's decision table" in out

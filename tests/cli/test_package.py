@@ -74,8 +74,12 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--python", str(python)]
     done = _run([*pip, "install", "--no-deps", "--no-index", str(wheel)])
     assert done.returncode == 0, done.stderr
-    purelib = Path(_run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
-    dependencies = [path for path in site.getsitepackages() if Path(path).is_dir()] or [sysconfig.get_paths()["purelib"]]
+    purelib = Path(
+        _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
+    )
+    dependencies = [path for path in site.getsitepackages() if Path(path).is_dir()] or [
+        sysconfig.get_paths()["purelib"]
+    ]
     (purelib / "zz_dependencies_from_dev_venv.pth").write_text("\n".join(dependencies) + "\n")
     return target / "bin"
 

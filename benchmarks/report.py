@@ -366,9 +366,17 @@ def chart_panels(results: BenchmarkResults) -> list[tuple[str, list[chart.Series
 
 
 def write(results: BenchmarkResults, directory: Path, *, command: str) -> str:
-    """Write RESULTS.md and results.png into ``directory``; returns the Markdown."""
+    """Write RESULTS.md and results.png into ``directory``; returns the Markdown. The command line's section
+    (``benchmarks/cli.py``, measured by ``--cli``) is kept from the previous file: it is measured separately."""
+    from benchmarks import cli  # noqa: PLC0415
+
     text = markdown(results, command=command)
-    (directory / RESULTS_FILE).write_text(text)
+    target = directory / RESULTS_FILE
+    previous = target.read_text() if target.exists() else ""
+    if cli.SECTION_START in previous and cli.SECTION_END in previous:
+        kept = previous[previous.index(cli.SECTION_START) : previous.index(cli.SECTION_END) + len(cli.SECTION_END)]
+        text = text.rstrip("\n") + "\n\n" + kept + "\n"
+    target.write_text(text)
     if results.fleets:
         chart.write_chart(
             directory / CHART_FILE,

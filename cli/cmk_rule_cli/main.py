@@ -26,9 +26,22 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a process stopp
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
 
-def _commands() -> list[ModuleType]:
+def _wanted(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command modules this command line needs: only the named command's (its flags and help), none for
+    ``--version``, all of them for the top-level help or a usage error (so argparse can list every command)."""
+    for argument in argv:
+        if argument == "--version":
+            return ()
+        if argument in ("-h", "--help"):
+            break
+        if not argument.startswith("-"):
+            return (argument,) if argument in COMMAND_MODULES else COMMAND_MODULES
+    return COMMAND_MODULES
+
+
+def _commands(names: Sequence[str] = COMMAND_MODULES) -> list[ModuleType]:
     modules = []
-    for name in COMMAND_MODULES:
+    for name in names:
         try:
             modules.append(importlib.import_module(f"cmk_rule_cli.{name}"))
         except ModuleNotFoundError as error:
@@ -37,8 +50,8 @@ def _commands() -> list[ModuleType]:
     return modules
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser with the subcommands ``argv`` needs (every one when ``argv`` is None)."""
     parser = argparse.ArgumentParser(
         prog="cmk-rule",
         description="ElastiCache replication groups must be encrypted at rest with a usable customer-managed KMS key.",
@@ -47,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"cmk-rule {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in _commands():
+    for module in _commands(COMMAND_MODULES if argv is None else _wanted(argv)):
         sub = subparsers.add_parser(
             module.NAME,
             help=module.HELP,
@@ -61,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run the subcommand; returns the process exit code."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(args.run(args))
     except KeyboardInterrupt:

@@ -368,7 +368,7 @@ def chart_panels(results: BenchmarkResults) -> list[tuple[str, list[chart.Series
 def write(results: BenchmarkResults, directory: Path, *, command: str) -> str:
     """Write RESULTS.md and results.png into ``directory``; returns the Markdown. The command line's section
     (``benchmarks/cli.py``, measured by ``--cli``) is kept from the previous file: it is measured separately."""
-    from benchmarks import cli  # noqa: PLC0415
+    from benchmarks import cli
 
     text = markdown(results, command=command)
     target = directory / RESULTS_FILE

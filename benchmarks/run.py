@@ -305,7 +305,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Run the benchmark, write RESULTS.md and results.png, print the tables."""
     args = build_parser().parse_args(argv)
     if args.cli:
-        from benchmarks import cli  # noqa: PLC0415
+        from benchmarks import cli
 
         return cli.main(["--results", str(args.output_dir / report.RESULTS_FILE)])
     sizes = tuple(args.sizes) if args.sizes else QUICK_SIZES if args.quick else FULL_SIZES

@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from cmk_rule_cli import __version__, arguments, errors, html_report, output, scan, scan_report
+from cmk_rule_cli import __version__, arguments, errors, html_report, output, scan, scan_report, vocabulary
 
 NAME = "evidence"
 HELP = "write an audit evidence folder (JSON, CSV, HTML summary, SHA-256 manifest) for a period, read-only"
@@ -207,7 +207,10 @@ def build_files(
     document = {
         **context,
         "summary": counts,
-        "groups": [{column: row.get(column) for column in columns} for row in rows],
+        "totals": vocabulary.totals(vocabulary.compliance_fields(row) for row in rows),  # the shared vocabulary
+        "groups": [
+            {**{column: row.get(column) for column in columns}, **vocabulary.compliance_fields(row)} for row in rows
+        ],
         "recorded_results": recorded,
         "problems": problems,
         "notes": report.notes(),

@@ -24,11 +24,14 @@ SCHEMA_RESOURCE = "schemas/report.schema.json"
 
 def result(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:
     """One scan/evidence row as a JSON result: the columns, with the row's ``verdict`` said as ``compliance``."""
-    verdict = row.get("verdict")
     out = {column: row.get(column) for column in columns if column not in ("compliance", "verdict")}
-    out["compliance"] = verdict if verdict in COMPLIANCE_VALUES else None
-    out["skipped"] = verdict == SKIPPED
-    return out
+    return {**out, **compliance_fields(row)}
+
+
+def compliance_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """``compliance`` (null when skipped) and ``skipped``, from a report row's ``verdict``."""
+    verdict = row.get("verdict")
+    return {"compliance": verdict if verdict in COMPLIANCE_VALUES else None, "skipped": verdict == SKIPPED}
 
 
 def text_row(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:

@@ -201,17 +201,17 @@ def render_table(
     if style.width is not None and columns:
         widths, message_width = _fit(widths, list(columns), headers, style)
     lines = [_line(headers, widths, columns, style, header=True)]
-    indent = widths[0] + len(_GAP) if len(widths) > 1 else 0
+    indent = widths[0] + len(_GAP) + 1 if len(widths) > 1 else 0  # under the second column, one in
     for index, values in enumerate(cells):
         shortened = [_shorten(value, width) for value, width in zip(values[:-1], widths[:-1], strict=True)]
         message = values[-1]
-        wrapped = textwrap.wrap(message, message_width) if message_width and len(message) > message_width else []
+        wrapped = _wrap(message, message_width) if message_width and len(message) > message_width else []
         lines.append(_line([*shortened, wrapped[0] if wrapped else message], widths, columns, style))
         start = sum(widths[:-1]) + len(_GAP) * (len(widths) - 1)
         lines.extend(" " * start + more for more in wrapped[1:])
         for note in (notes[index] if notes else ()) or ():
             note_width = (style.width - indent) if style.width else None
-            for part in textwrap.wrap(f"note: {note}", note_width) if note_width else [f"note: {note}"]:
+            for part in _wrap(f"note: {note}", note_width) if note_width else [f"note: {note}"]:
                 lines.append(" " * indent + part)
     return "\n".join(lines) + "\n"
 
@@ -236,6 +236,11 @@ def _fit(widths: list[int], columns: list[str], headers: list[str], style: Table
         available += step
     message = max(available, _MIN_MESSAGE_WIDTH)
     return [*fixed, min(widths[-1], message)], message
+
+
+def _wrap(message: str, width: int) -> list[str]:
+    """Lines of at most ``width``, broken at spaces only (an ARN's hyphens are not break points)."""
+    return textwrap.wrap(message, width, break_on_hyphens=False) or [""]
 
 
 def _shorten(value: str, width: int) -> str:

@@ -111,17 +111,22 @@ def add_output_arguments(
     return out
 
 
-def add_behaviour_arguments(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
-    """``--quiet``, ``--soft-fail`` and ``--no-color``: the same on every command."""
+def add_behaviour_arguments(
+    group: argparse._ArgumentGroup | argparse.ArgumentParser, *, gate: bool = True, color: bool = True
+) -> None:
+    """``--quiet``, ``--soft-fail`` (commands that gate a pipeline) and ``--no-color`` (commands that print a
+    table): the same on every command."""
     group.add_argument(
         "-q", "--quiet", action="store_true", help="no progress, notes or summary on stderr (errors only)"
     )
-    group.add_argument(
-        "--soft-fail",
-        action="store_true",
-        help="exit 0 even when something is non-compliant (errors and incomplete runs still exit 2)",
-    )
-    group.add_argument("--no-color", action="store_true", help="no colour, even on a terminal (as NO_COLOR)")
+    if gate:
+        group.add_argument(
+            "--soft-fail",
+            action="store_true",
+            help="exit 0 even when something is non-compliant (errors and incomplete runs still exit 2)",
+        )
+    if color:
+        group.add_argument("--no-color", action="store_true", help="no colour, even on a terminal (as NO_COLOR)")
 
 
 def soft_fail(code: int, args: argparse.Namespace) -> int:

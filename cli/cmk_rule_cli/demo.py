@@ -346,7 +346,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help=f"with --serve: seed N more groups in {DEMO_REGIONS[0]} after the demo, to try a big scan",
     )
     out = parser.add_argument_group("output")
-    arguments.add_behaviour_arguments(out)
+    arguments.add_behaviour_arguments(out, gate=False)
 
 
 def command_name() -> str:

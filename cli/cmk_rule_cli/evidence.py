@@ -97,7 +97,9 @@ def _date(value: str) -> date:
 def register(parser: argparse.ArgumentParser) -> None:
     """Flags of ``cmk-rule evidence``: scan's account, Region and parameter flags, plus the folder and period."""
     folder = parser.add_argument_group("evidence")
-    folder.add_argument("--output-dir", required=True, metavar="DIR", help="folder to write (must be empty or new)")
+    folder.add_argument(
+        "-o", "--output-dir", required=True, metavar="DIR", help="folder to write (must be empty or new)"
+    )
     folder.add_argument("--force", action="store_true", help="write into a non-empty folder, replacing our files")
     folder.add_argument("--period-start", type=_date, metavar="YYYY-MM-DD", help="audit period start (default: end)")
     folder.add_argument("--period-end", type=_date, metavar="YYYY-MM-DD", help="audit period end (default: today, UTC)")
@@ -107,6 +109,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="the deployed Config rule whose recorded results to include (config:GetComplianceDetailsByConfigRule)",
     )
     arguments.add_account_arguments(parser)
+    arguments.add_behaviour_arguments(parser.add_argument_group("output"), color=False)  # same as every command
 
 
 @dataclass(frozen=True)
@@ -255,7 +258,9 @@ def run(args: argparse.Namespace) -> int:
         if args.rule_name is not None and not args.rule_name.strip():
             raise errors.CliError("--rule-name is empty")
         check_output_dir(directory, args.force)
-        report = collect.collect(args, command=NAME, read_rotation=True, rule_name=args.rule_name)
+        report = collect.collect(
+            args, command=NAME, read_rotation=True, rule_name=args.rule_name, progress_enabled=not args.quiet
+        )
     except errors.CliError as error:
         sys.stderr.write(f"cmk-rule evidence: error: {error}\n")
         return scan_report.EXIT_ERROR
@@ -266,6 +271,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         sys.stderr.write(f"cmk-rule evidence: error: cannot write {directory}: {error.strerror}\n")
         return scan_report.EXIT_ERROR
-    scan.report_problems(report, rows, sys.stderr)
-    sys.stderr.write(f"cmk-rule evidence: wrote {len(files) + 1} files to {directory}\n")
-    return report.exit_code(rows)
+    scan.report_problems(report, rows, sys.stderr, quiet=args.quiet)
+    if not args.quiet:
+        sys.stderr.write(f"cmk-rule evidence: wrote {len(files) + 1} files to {directory}\n")
+    return arguments.soft_fail(report.exit_code(rows), args)

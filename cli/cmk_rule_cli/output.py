@@ -169,8 +169,9 @@ def render_markdown(rows: Sequence[Row], columns: Sequence[str]) -> str:
 class TableStyle:
     """How a table is laid out: ``width`` None = never fit (files, pipes); ``color`` paints the verdict column.
 
-    ``verdict`` names the column that is coloured and never shortened; ``right`` the columns aligned right
-    (numbers); ``headers`` overrides the upper-cased column names.
+    ``verdict`` names the column that is coloured and never shortened; ``keep`` other columns never shortened
+    (a file location a user copies); ``right`` the columns aligned right (numbers); ``headers`` overrides the
+    upper-cased column names.
     """
 
     width: int | None = None
@@ -178,6 +179,7 @@ class TableStyle:
     verdict: str | None = None
     right: frozenset[str] = frozenset()
     headers: Mapping[str, str] | None = None
+    keep: frozenset[str] = frozenset()
 
 
 def render_table(
@@ -225,7 +227,9 @@ def _fit(widths: list[int], columns: list[str], headers: list[str], style: Table
         shrinkable = [
             i
             for i, width in enumerate(fixed)
-            if columns[i] != style.verdict and width > max(len(headers[i]), _MIN_SHRUNK_WIDTH)
+            if columns[i] != style.verdict
+            and columns[i] not in style.keep
+            and width > max(len(headers[i]), _MIN_SHRUNK_WIDTH)
         ]
         if not shrinkable:
             break

@@ -150,3 +150,11 @@ def test_region_arguments() -> None:
     ]:
         with pytest.raises(regions.RegionArgumentError, match=message):
             regions.parse_region_arguments(values, None)
+
+
+def test_demo_steps_are_said_on_a_terminal_only() -> None:
+    pipe, terminal = io.StringIO(), _Terminal()
+    for stream in (pipe, terminal):
+        progress.Steps("cmk-rule demo", stream=stream).step("seeding us-east-1")
+    progress.Steps("cmk-rule demo", stream=terminal, enabled=False).step("quiet")
+    assert pipe.getvalue() == "" and terminal.getvalue() == "cmk-rule demo: seeding us-east-1\n"

@@ -95,7 +95,15 @@ def render_table(findings: Sequence[Finding], files: int, style: output.TableSty
         for f in findings
     ]
     base = style or output.TableStyle()
-    table_style = output.TableStyle(width=base.width, color=base.color, verdict="verdict", right=frozenset({"row"}))
+    table_style = output.TableStyle(
+        width=base.width,
+        color=base.color,
+        verdict="verdict",
+        right=frozenset({"row"}),
+        keep=frozenset(
+            {"location", "resource"}
+        ),  # what a user copies into an editor: never cut, only the message wraps
+    )
     lines = [
         output.render_table(rows, TABLE_COLUMNS, style=table_style, notes=[f.notes for f in findings]).rstrip("\n")
     ]

@@ -21,7 +21,7 @@ def _section(scan: float, custodian: float) -> str:
 
 def test_the_section_reports_ratio_and_targets() -> None:
     met = _section(1.0, 4.0)
-    assert "**0.25x** (target ≤ 0.5x: met)" in met and "| `cmk-rule --version` | 0.150 |" in met
+    assert "**0.25x** wall (target ≤ 0.5x: met)" in met and "| `cmk-rule --version` | 0.150 |" in met
     assert "(target ≤ 0.5x: NOT met)" in _section(3.0, 4.0)
 
 

@@ -18,7 +18,6 @@ The results replace the section between :data:`SECTION_START` and :data:`SECTION
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import statistics
 import subprocess
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import fleet
+from benchmarks.run import lambda_env
 from benchmarks.server import MotoServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,18 +86,11 @@ class Timing:
 
 
 def _environment(endpoint: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",  # noqa: S106 - moto's conventional fake credentials
-        AWS_SESSION_TOKEN="testing",  # noqa: S106
-        AWS_CONFIG_FILE=os.devnull,
-        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
-        AWS_EC2_METADATA_DISABLED="true",
-        AWS_DEFAULT_REGION=fleet.REGION,
-    )
-    if endpoint:
-        env["AWS_ENDPOINT_URL"] = endpoint
+    """The benchmark's fake-credential environment (:func:`benchmarks.run.lambda_env`); without ``endpoint``, no
+    endpoint at all (the commands measured then make no AWS call)."""
+    env = lambda_env(endpoint or "")
+    if not endpoint:
+        env.pop("AWS_ENDPOINT_URL")
     return env
 
 

@@ -313,24 +313,23 @@ examples:
 """
 
 
-def _port(value: str) -> int:
-    try:
-        port = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a port number") from None
-    if not 0 <= port <= MAX_PORT:
-        raise argparse.ArgumentTypeError(f"{port} is not a TCP port (0 to {MAX_PORT}; 0 = a free one)")
-    return port
+def _bounded(what: str, low: int, high: int, meaning: str) -> Callable[[str], int]:
+    """An argparse ``type``: an integer from ``low`` to ``high``, refused in one sentence otherwise."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{value}' is not a {what}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"{number} is not {meaning}")
+        return number
+
+    return parse
 
 
-def _groups(value: str) -> int:
-    try:
-        count = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a number of groups") from None
-    if not 1 <= count <= MAX_SERVE_GROUPS:
-        raise argparse.ArgumentTypeError(f"{count} is not between 1 and {MAX_SERVE_GROUPS:,}")
-    return count
+_port = _bounded("port number", 0, MAX_PORT, f"a TCP port (0 to {MAX_PORT}; 0 = a free one)")
+_groups = _bounded("number of groups", 1, MAX_SERVE_GROUPS, f"between 1 and {MAX_SERVE_GROUPS:,}")
 
 
 def register(parser: argparse.ArgumentParser) -> None:

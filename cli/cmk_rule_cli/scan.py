@@ -89,7 +89,7 @@ def report_problems(report: ScanReport, rows: Sequence[output.Row], stream: Text
 
 
 def scan_document(report: ScanReport, rows: Sequence[output.Row]) -> dict[str, Any]:
-    """The JSON report, in the vocabulary shared with ``check`` and ``evidence`` (``schemas/report.schema.json``)."""
+    """The JSON report, in the vocabulary shared with ``check`` and ``evidence`` (:mod:`cmk_rule_cli.vocabulary`)."""
     from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
 
     results = [vocabulary.result(row, SCAN_COLUMNS) for row in rows]

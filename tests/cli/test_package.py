@@ -32,7 +32,7 @@ from pathlib import Path
 
 import pytest
 
-from cmk_rule_cli import demo, fleet
+from cmk_rule_cli import demo, fleet, vocabulary
 from cmk_rule_cli.main import COMMAND_MODULES, main
 
 from .conftest import FAKE_CREDENTIALS, fresh_account
@@ -89,8 +89,8 @@ def test_the_wheel_holds_every_package_and_the_schema(wheel: Path) -> None:
     for source_root, package in ((ROOT / "cli", "cmk_rule_cli"), (ROOT / "lambda", "cmk_rule")):
         for init in (source_root / package).rglob("__init__.py"):
             assert str(init.relative_to(source_root)) in names, init
-    assert "cmk_rule_cli/iac/__init__.py" in names
-    assert "cmk_rule_cli/schemas/report.schema.json" in names
+    assert "/".join(("cmk_rule_cli", "iac", "__init__.py")) in names  # the subpackage a listed config once missed
+    assert "/".join(("cmk_rule_cli", vocabulary.SCHEMA_RESOURCE)) in names
     assert not [name for name in names if name.startswith(("tests/", "benchmarks/", "infra/"))]
 
 

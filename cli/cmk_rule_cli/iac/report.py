@@ -62,7 +62,7 @@ def render_json(findings: Sequence[Finding], files: int, policy: StaticPolicy, v
         "parameters": policy_to_dict(policy),
         "results": results,
         "summary": summary(findings, files),
-        # The vocabulary shared with scan and evidence (schemas/report.schema.json): a check reads every file it
+        # The vocabulary shared with scan and evidence (cmk_rule_cli.vocabulary): a check reads every file it
         # reports on or reports nothing, so a written report is complete.
         "totals": vocabulary.totals({**r, "skipped": False} for r in results),
         "complete": True,

@@ -87,7 +87,12 @@ class ScanProgress:
             if time.monotonic() - self._started < SHOW_AFTER_SECONDS:
                 return
             self._start()
+        self._show(region)
+
+    def _show(self, region: str) -> None:
         state = self._states[region]
+        if state.listed == 0 and state.pages == 0 and state.listing:
+            return  # nothing yet: "waiting"
         if state.listing:
             text = f"{self._label} {region}: listing, {state.listed:,} groups in {state.pages} page(s)"
             self._bar.update(state.task, description=text, total=None, completed=0)
@@ -109,6 +114,7 @@ class ScanProgress:
         )
         for region, state in self._states.items():
             state.task = self._bar.add_task(f"{self._label} {region}: waiting", total=None)
+            self._show(region)  # what happened before the bar was shown
         self._bar.start()
 
 

@@ -158,3 +158,16 @@ def test_demo_steps_are_said_on_a_terminal_only() -> None:
         progress.Steps("cmk-rule demo", stream=stream).step("seeding us-east-1")
     progress.Steps("cmk-rule demo", stream=terminal, enabled=False).step("quiet")
     assert pipe.getvalue() == "" and terminal.getvalue() == "cmk-rule demo: seeding us-east-1\n"
+
+
+def test_a_region_finished_before_the_bar_appears_is_shown_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 0.2, 0.3, 2.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 2.0))
+    terminal = _Terminal()
+    bar = progress.ScanProgress(["us-east-1", "eu-west-1"], label="scan:", stream=terminal)
+    bar.page("eu-west-1", 3)  # 0.2 s: hidden
+    bar.region_done("eu-west-1")  # 0.3 s: hidden
+    bar.page("us-east-1", 100)  # 2 s: the bar starts and shows both Regions as they are
+    bar.close()  # rich draws on its own thread; stopping draws the last state
+    shown = terminal.getvalue()
+    assert "scan: eu-west-1: 3 groups, 0 key(s) read" in shown and "eu-west-1: waiting" not in shown

@@ -295,12 +295,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 when a call count is off the floor or memory is over 128 MB"
     )
+    parser.add_argument(
+        "--cli", action="store_true", help="only the command line's benchmark (start-up, scan vs custodian run)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Run the benchmark, write RESULTS.md and results.png, print the tables."""
     args = build_parser().parse_args(argv)
+    if args.cli:
+        from benchmarks import cli
+
+        return cli.main(["--results", str(args.output_dir / report.RESULTS_FILE)])
     sizes = tuple(args.sizes) if args.sizes else QUICK_SIZES if args.quick else FULL_SIZES
     started = time.perf_counter()
     results = BenchmarkResults(

@@ -1,4 +1,5 @@
-"""The account, Region and rule-parameter flags shared by ``cmk-rule scan`` and ``cmk-rule evidence``.
+"""The flags shared by the commands: output (every command), and account, Region and rule parameters (``scan``,
+``evidence``).
 
 The rule parameters are validated by the rule's own parser (``parse_rule_parameters``), offline first so that a bad
 flag fails before any credentials are loaded, then per Region during collection. Kept apart from the commands so the
@@ -20,6 +21,7 @@ from cmk_rule.parameters import (
 )
 from cmk_rule_cli import accounts
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.output import format_type
 
 PARAMETER_FLAGS = {
     APPROVED_KEYS: "--approved-key-arn",
@@ -92,3 +94,54 @@ def parse_parameters(raw: Mapping[str, str], *, partition: str, region: str, acc
     except InvalidParameterError as error:
         flag = PARAMETER_FLAGS.get(error.parameter)
         raise CliError(f"{error}" + (f" (set with {flag})" if flag else "")) from None
+
+
+def add_output_arguments(
+    parser: argparse.ArgumentParser, formats: tuple[str, ...], *, format_help: str, output_help: str | None = None
+) -> argparse._ArgumentGroup:
+    """The output flags every command has, spelt as Checkov, Prowler and Trivy users expect (see the README).
+
+    ``--format`` is case-insensitive; ``-o``/``--output`` writes a file (its suffix picks the format when
+    ``--format`` is not given; an unknown suffix is an error); ``--quiet`` keeps stderr to errors; ``--soft-fail``
+    turns "non-compliant" (exit 1) into 0 for a report-only pipeline step, never an error (2); ``--no-color``
+    (or ``NO_COLOR``) keeps the table plain on a terminal.
+    """
+    out = parser.add_argument_group("output")
+    out.add_argument("--format", type=format_type(formats), metavar="{" + ",".join(formats) + "}", help=format_help)
+    out.add_argument("-o", "--output", metavar="FILE", help=output_help or "write the report to FILE instead of stdout")
+    add_behaviour_arguments(out)
+    return out
+
+
+def add_behaviour_arguments(
+    group: argparse._ArgumentGroup | argparse.ArgumentParser, *, gate: bool = True, color: bool = True
+) -> None:
+    """``--quiet``, ``--soft-fail`` (commands that gate a pipeline) and ``--no-color`` (commands that print a
+    table): the same on every command."""
+    group.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress, notes or summary on stderr (errors only)"
+    )
+    if gate:
+        group.add_argument(
+            "--soft-fail",
+            action="store_true",
+            help="exit 0 even when something is non-compliant (errors and incomplete runs still exit 2)",
+        )
+    if color:
+        group.add_argument("--no-color", action="store_true", help="no colour, even on a terminal (as NO_COLOR)")
+
+
+def soft_fail(code: int, args: argparse.Namespace) -> int:
+    """The exit code after ``--soft-fail``: 1 (non-compliant) becomes 0; 0 and 2 are unchanged."""
+    return 0 if code == 1 and getattr(args, "soft_fail", False) else code
+
+
+def typed_parameters(raw: Mapping[str, str]) -> dict[str, list[str] | bool | str | None]:
+    """The rule parameters as typed JSON (the shared vocabulary): ``InputParameters`` are strings on the wire, but
+    a report says what they mean: a list of keys, a boolean, a tag key or null."""
+    approved = [value for value in raw.get(APPROVED_KEYS, "").split(",") if value]
+    return {
+        APPROVED_KEYS: approved,
+        REQUIRE_ROTATION: raw.get(REQUIRE_ROTATION, "false").strip().lower() == "true",
+        EXEMPTION_TAG_KEY: raw.get(EXEMPTION_TAG_KEY),
+    }

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from cmk_rule.errors import InvalidParameterError
 from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_parameters
-from cmk_rule_cli import __version__
+from cmk_rule_cli import __version__, arguments, output
+from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.iac import changeset, cloudformation, key_policy, report, sarif, terraform, terraform_hcl
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.discovery import Source, discover_all
@@ -58,7 +59,6 @@ examples:
 """
 
 FORMATS = ("table", "json", "sarif")
-_SUFFIX_FORMATS = {".sarif": "sarif", ".json": "json", ".txt": "table"}
 _MAX_TAG_KEY = 128
 # Only validation matters offline: the rule's parser expands bare key ids with these, and the result is discarded.
 _OFFLINE_ACCOUNT, _OFFLINE_REGION = "000000000000", "us-east-1"
@@ -116,13 +116,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="KEY",
         help="exemptionTagKey: groups carrying this tag key are NOT_APPLICABLE",
     )
-    out = parser.add_argument_group("output")
-    out.add_argument(
-        "--format",
-        choices=FORMATS,
-        help="default: from --output's suffix (.sarif/.json/.txt), else a table on a terminal and JSON in a pipe",
+    arguments.add_output_arguments(
+        parser,
+        FORMATS,
+        format_help="any case; default: from --output's suffix (.sarif/.json/.txt), else a table on a terminal and "
+        "JSON in a pipe",
     )
-    out.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    out = parser.add_argument_group("SARIF")
     out.add_argument(
         "--include-passed",
         action="store_true",
@@ -279,17 +279,13 @@ def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
     return results
 
 
-def choose_format(explicit: str | None, output: str | None, stdout_is_tty: bool) -> str:
-    """``--format``; else from ``--output``'s suffix; else a table on a terminal and JSON in a pipe."""
-    if explicit:
-        return explicit
-    if output:
-        return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "json")
-    return "table" if stdout_is_tty else "json"
-
-
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule check``."""
+    try:
+        fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
+    except CliError as error:
+        print(f"cmk-rule check: error: {error}", file=sys.stderr)
+        return 2
     inputs = discover_all(args.paths)
     if inputs.errors:
         for error in inputs.errors:
@@ -298,7 +294,6 @@ def run(args: argparse.Namespace) -> int:
     policy = policy_from(args)
     findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
     skipped = [*inputs.skipped, *not_read]
-    fmt = choose_format(args.format, args.output, sys.stdout.isatty())
     if fmt == "sarif":
         text = sarif.render(
             findings,
@@ -311,13 +306,11 @@ def run(args: argparse.Namespace) -> int:
     elif fmt == "json":
         text = report.render_json(findings, inputs.files, policy, __version__, skipped=skipped)
     else:
-        text = report.render_table(findings, inputs.files, skipped=skipped)
-    if args.output:
-        try:
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as error:
-            print(f"cmk-rule check: error: {args.output}: cannot be written ({error})", file=sys.stderr)
-            return 2
-    else:
-        sys.stdout.write(text)
-    return 1 if any(f.status is Status.FAIL for f in findings) else 0
+        style = None if args.output else output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")
+        text = report.render_table(findings, inputs.files, skipped=skipped, style=style)
+    try:
+        output.write_text(text, args.output, sys.stdout)
+    except OSError as error:
+        print(f"cmk-rule check: error: {args.output}: cannot be written ({error.strerror})", file=sys.stderr)
+        return 2
+    return arguments.soft_fail(1 if any(f.status is Status.FAIL for f in findings) else 0, args)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import copy
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,16 +26,18 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, 
 
 from cmk_rule.aws import ASSUMED_ROLE_SECONDS, CLIENT_CONFIG, describe_error, error_code, member_role_arn
 from cmk_rule.config_history import previous_results
-from cmk_rule.engine import Engine, Judgement
+from cmk_rule.engine import Engine, Judgement, RunResult
 from cmk_rule.errors import AwsCallError, InvalidSettingError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory
-from cmk_rule.keys import KeyLookup, KeyResolver, read_rotation
+from cmk_rule.keys import KeyFacts, KeyLookup, KeyResolver, read_rotation
+from cmk_rule.outcomes import Skip, Step
 from cmk_rule.verdict import Compliance
-from cmk_rule_cli import accounts, output, regions
+from cmk_rule_cli import accounts, regions
 from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC
 from cmk_rule_cli.accounts import MultiAccountReport
 from cmk_rule_cli.arguments import parse_parameters, rule_parameters
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.progress import ScanProgress
 from cmk_rule_cli.scan_report import RegionScan, ScanReport
 
 MAX_PARALLEL_REGIONS = 4
@@ -136,8 +138,9 @@ class RecordingInventory(ReplicationGroupInventory):
     """The rule's inventory, also remembering each listed group and when it was listed (evidence of when a fact
     was read). AWS errors need no recording: the engine's typed skips carry their operation and error code."""
 
-    def __init__(self, elasticache: Any) -> None:
+    def __init__(self, elasticache: Any, on_page: Callable[[int], None] | None = None) -> None:
         super().__init__(elasticache)
+        self.on_page = on_page
         self.listed: dict[str, ReplicationGroup] = {}
         self.listed_at: dict[str, datetime] = {}
 
@@ -148,6 +151,8 @@ class RecordingInventory(ReplicationGroupInventory):
             for group in page:
                 self.listed[group.group_id] = group
                 self.listed_at[group.group_id] = stamp
+            if self.on_page is not None:
+                self.on_page(len(page))
             yield page
 
 
@@ -160,6 +165,37 @@ class ScanContext:
     parameters: Mapping[str, str]
     read_rotation: bool = False
     rule_name: str | None = None
+    progress: ScanProgress | None = None
+    many_accounts: bool = False  # several accounts share one progress display: label each Region with its account
+
+    def progress_label(self, region: str) -> str:
+        """The Region's line in the progress display."""
+        return f"{self.account_id} {region}" if self.many_accounts else region
+
+
+class _ProgressEngine(Engine):
+    """The rule's engine, telling the progress bar about each judged group (nothing else differs)."""
+
+    def __init__(self, *args: Any, on_judged: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_judged = on_judged
+
+    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> None:
+        super()._judge_into(group, result)
+        self._on_judged()
+
+
+class _ProgressKeys(KeyResolver):
+    """The rule's key resolver, telling the progress bar about each key KMS describes."""
+
+    def __init__(self, *args: Any, on_key: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_key = on_key
+
+    def _describe(self, reference: str, normalized: str) -> KeyFacts:
+        facts = super()._describe(reference, normalized)
+        self._on_key()
+        return facts
 
 
 def scan_region(clients: ClientMaker, region: str, context: ScanContext) -> RegionScan:
@@ -168,15 +204,20 @@ def scan_region(clients: ClientMaker, region: str, context: ScanContext) -> Regi
         context.parameters, partition=context.partition, region=region, account_id=context.account_id
     )
     kms = clients.client("kms", region)
-    inventory = RecordingInventory(clients.client("elasticache", region))
-    keys = KeyResolver(
+    label = context.progress_label(region)
+    progress = context.progress or ScanProgress([label], label="", enabled=False)
+    inventory = RecordingInventory(
+        clients.client("elasticache", region), on_page=lambda groups: progress.page(label, groups)
+    )
+    keys = _ProgressKeys(
         kms,
         partition=context.partition,
         region=region,
         account_id=context.account_id,
         require_rotation=parameters.require_key_rotation,
+        on_key=lambda: progress.key_read(label),
     )
-    engine = Engine(parameters, inventory=inventory, keys=keys)
+    engine = _ProgressEngine(parameters, inventory=inventory, keys=keys, on_judged=lambda: progress.judged(label))
     scan = RegionScan(region, engine.run_periodic(datetime.now(UTC), rule_name=None), inventory, clients=clients)
     if context.read_rotation:
         scan.rotation = rotation_facts(kms, scan.result.judgements)
@@ -220,10 +261,11 @@ def collect(
     read_rotation: bool = False,
     rule_name: str | None = None,
     progress_stream: TextIO | None = None,
+    progress_enabled: bool = True,
 ) -> ScanReport | MultiAccountReport:
     """Validate the flags, find the account(s) and Regions, and scan the Regions concurrently (at most
     :data:`MAX_PARALLEL_REGIONS` at a time). With ``--accounts``/``--organization``, the role is assumed in each
-    account first and every account's Regions share one pool and one progress bar. Raises :class:`CliError` for
+    account first and every account's Regions share one pool and one progress display. Raises :class:`CliError` for
     anything the operator must fix first."""
     started_at = datetime.now(UTC)
     parameters = rule_parameters(args)
@@ -247,10 +289,14 @@ def collect(
             read_rotation=read_rotation,
             rule_name=rule_name,
             progress_stream=progress_stream,
+            progress_enabled=progress_enabled,
         )
     region_list = list(request.regions) or _enabled_regions(clients, request, principal)
-    context = ScanContext(account_id, request.partition, parameters, read_rotation=read_rotation, rule_name=rule_name)
-    scans = _scan_all([(clients, region, context) for region in region_list], f"{command}: Regions", progress_stream)
+    progress = ScanProgress(region_list, label=f"{command}:", stream=progress_stream, enabled=progress_enabled)
+    context = ScanContext(
+        account_id, request.partition, parameters, read_rotation=read_rotation, rule_name=rule_name, progress=progress
+    )
+    scans = _scan_all([(clients, region, context) for region in region_list], progress)
     return ScanReport(
         command=command,
         account_id=account_id,
@@ -265,23 +311,53 @@ def collect(
 
 
 def _scan_all(
-    tasks: list[tuple[ClientMaker, str, ScanContext]], label: str, progress_stream: TextIO | None
+    tasks: list[tuple[ClientMaker, str, ScanContext]], progress: ScanProgress
 ) -> dict[tuple[str, str], RegionScan]:
-    """Scan (account, Region) pairs in one bounded pool with one progress bar."""
-    progress = output.Progress(len(tasks), label, progress_stream)
+    """Scan (account, Region) pairs in one bounded pool with one progress display. One pair that fails outright is
+    recorded as its listing skipped (:func:`failed_region`): the others' results stand and the run is incomplete."""
     results: dict[tuple[str, str], RegionScan] = {}
-    with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(tasks)))) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(tasks))))
+    interrupted = False
+    try:
         futures = {
-            pool.submit(scan_region, task_clients, region, context): (context.account_id, region)
+            pool.submit(scan_region, task_clients, region, context): (context, region)
             for task_clients, region, context in tasks
         }
-        try:
-            for future in as_completed(futures):
-                results[futures[future]] = future.result()
-                progress.advance(" ".join(futures[future]))
-        finally:
-            progress.close()
+        for future in as_completed(futures):
+            context, region = futures[future]
+            try:
+                results[(context.account_id, region)] = future.result()
+            except (ReadOnlyViolationError, CliError):
+                raise
+            except Exception as error:  # one Region's failure must not discard the others' results
+                results[(context.account_id, region)] = failed_region(region, error)
+            progress.region_done(context.progress_label(region))
+    except KeyboardInterrupt:
+        interrupted = True
+        raise
+    finally:
+        progress.close()
+        # On Ctrl-C, do not wait for the Regions still in flight: nothing of this run is written.
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
     return results
+
+
+def failed_region(region: str, error: Exception) -> RegionScan:
+    """A Region whose scan failed outright (an unreachable endpoint, a response that cannot be parsed): recorded as
+    its listing skipped, with the reason in one sentence, so the others' results stand and the run is incomplete."""
+    if isinstance(error, AwsCallError):
+        skip = Skip.from_error(error, step=Step.LISTING)
+    else:
+        if isinstance(error, (BotoCoreError, ClientError)):
+            reason = f"{type(error).__name__}: {error}"
+        elif isinstance(error, ValueError):
+            reason = f"a response from AWS could not be parsed ({type(error).__name__}: {error})"
+        else:
+            reason = str(error)
+        skip = Skip(" ".join(reason.split())[:300], step=Step.LISTING)
+    result = RunResult(ordering_timestamp=datetime.now(UTC))
+    result.skip(skip)
+    return RegionScan(region, result, RecordingInventory(None))
 
 
 def assume_session(
@@ -318,6 +394,7 @@ def _collect_accounts(
     read_rotation: bool,
     rule_name: str | None,
     progress_stream: TextIO | None,
+    progress_enabled: bool,
 ) -> MultiAccountReport:
     if args.accounts:
         wanted = accounts.parse_account_ids(args.accounts)
@@ -369,17 +446,30 @@ def _collect_accounts(
     account_regions: dict[str, list[str]] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(MAX_PARALLEL_REGIONS, len(wanted)))) as pool:
         opened = list(pool.map(open_account, wanted))
+    members: dict[str, ClientMaker] = {}
     for account_id, outcome in zip(wanted, opened, strict=True):
         if isinstance(outcome, str):
             report.unassumed[account_id] = outcome
             continue
-        member, found = outcome
-        account_regions[account_id] = found
+        members[account_id], account_regions[account_id] = outcome
+    progress = ScanProgress(
+        [f"{account_id} {region}" for account_id, found in account_regions.items() for region in found],
+        label=f"{command}:",
+        stream=progress_stream,
+        enabled=progress_enabled,
+    )
+    for account_id, found in account_regions.items():
         context = ScanContext(
-            account_id, request.partition, parameters, read_rotation=read_rotation, rule_name=rule_name
+            account_id,
+            request.partition,
+            parameters,
+            read_rotation=read_rotation,
+            rule_name=rule_name,
+            progress=progress,
+            many_accounts=True,
         )
-        tasks += [(member, region, context) for region in found]
-    scans = _scan_all(tasks, f"{command}: accounts x Regions", progress_stream)
+        tasks += [(members[account_id], region, context) for region in found]
+    scans = _scan_all(tasks, progress)
     for account_id, found in account_regions.items():
         report.reports.append(
             ScanReport(

@@ -24,7 +24,6 @@ from cmk_rule_cli import (
     accounts,
     aggregator,
     arguments,
-    collect,
     errors,
     html_report,
     keyuse,
@@ -32,6 +31,7 @@ from cmk_rule_cli import (
     regions,
     scan,
     scan_report,
+    vocabulary,
 )
 
 NAME = "evidence"
@@ -139,7 +139,9 @@ def _date(value: str) -> date:
 def register(parser: argparse.ArgumentParser) -> None:
     """Flags of ``cmk-rule evidence``: scan's account, Region and parameter flags, plus the folder and period."""
     folder = parser.add_argument_group("evidence")
-    folder.add_argument("--output-dir", required=True, metavar="DIR", help="folder to write (must be empty or new)")
+    folder.add_argument(
+        "-o", "--output-dir", required=True, metavar="DIR", help="folder to write (must be empty or new)"
+    )
     folder.add_argument("--force", action="store_true", help="write into a non-empty folder, replacing our files")
     folder.add_argument("--period-start", type=_date, metavar="YYYY-MM-DD", help="audit period start (default: end)")
     folder.add_argument("--period-end", type=_date, metavar="YYYY-MM-DD", help="audit period end (default: today, UTC)")
@@ -168,6 +170,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "matches) to include for every account and Region (read in the first --region)",
     )
     arguments.add_account_arguments(parser)
+    arguments.add_behaviour_arguments(parser.add_argument_group("output"), color=False)  # same as every command
 
 
 @dataclass(frozen=True)
@@ -358,7 +361,10 @@ def build_files(
     document = {
         **context,
         "summary": counts,
-        "groups": [{column: row.get(column) for column in columns} for row in rows],
+        "totals": vocabulary.totals(vocabulary.compliance_fields(row) for row in rows),  # the shared vocabulary
+        "groups": [
+            {**{column: row.get(column) for column in columns}, **vocabulary.compliance_fields(row)} for row in rows
+        ],
         "key_use": proof.as_json() if proof else None,
         "flags": flags,
         "recorded_results": recorded,
@@ -437,6 +443,8 @@ def _html_key_use(proof: KeyUseProof | None) -> html_report.KeyUseSection | None
 
 def home_client(args: argparse.Namespace, service: str) -> Any:
     """A client with the caller's own credentials (read-only guard) in the first --region, or the default."""
+    from cmk_rule_cli import collect  # noqa: PLC0415 - boto3 only once the command runs (fast --help)
+
     session = collect.open_session(args.profile)
     try:
         request = regions.parse_region_arguments(args.regions, session.region_name)
@@ -452,6 +460,8 @@ def read_aggregator(args: argparse.Namespace, wanted: str) -> aggregator.Aggrega
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule evidence``."""
+    from cmk_rule_cli import collect  # noqa: PLC0415 - boto3 only once the command runs (fast --help)
+
     directory = Path(args.output_dir)
     try:
         period = period_from(args, datetime.now(UTC).date())
@@ -465,7 +475,9 @@ def run(args: argparse.Namespace) -> int:
             except ValueError as error:
                 raise errors.CliError(f"--cloudtrail-lake: {error}") from None
         check_output_dir(directory, args.force)
-        report = collect.collect(args, command=NAME, read_rotation=True, rule_name=args.rule_name)
+        report = collect.collect(
+            args, command=NAME, read_rotation=True, rule_name=args.rule_name, progress_enabled=not args.quiet
+        )
         rows = report.rows()
         proof = prove_key_use(args, report, rows, period, now=datetime.now(UTC))
         aggregate = read_aggregator(args, args.rule_name) if args.aggregator else None
@@ -478,11 +490,13 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         sys.stderr.write(f"cmk-rule evidence: error: cannot write {directory}: {error.strerror}\n")
         return scan_report.EXIT_ERROR
-    scan.report_problems(report, rows, sys.stderr)
+    scan.report_problems(report, rows, sys.stderr, quiet=args.quiet)
     for sentence in [*proof.problems(), *(aggregate.problems if aggregate else [])]:
         sys.stderr.write(f"cmk-rule evidence: error: {sentence}\n")
-    for sentence in proof.flags():
-        sys.stderr.write(f"cmk-rule evidence: flag: {sentence}\n")
-    sys.stderr.write(f"cmk-rule evidence: wrote {len(files) + 1} files to {directory}\n")
-    code = report.exit_code(rows)
-    return scan_report.EXIT_ERROR if not manifest["complete"] else code
+    if not args.quiet:
+        for sentence in proof.flags():
+            sys.stderr.write(f"cmk-rule evidence: flag: {sentence}\n")
+        sys.stderr.write(f"cmk-rule evidence: wrote {len(files) + 1} files to {directory}\n")
+    if not manifest["complete"]:
+        return scan_report.EXIT_ERROR
+    return arguments.soft_fail(report.exit_code(rows), args)

@@ -1,8 +1,9 @@
 """The demonstration fleet: replication groups and KMS keys that hit every row of the decision table.
 
 Seeded through the ordinary AWS APIs (so it works against moto in-process or moto's server), plus the few backend
-adjustments from :mod:`cmk_rule_cli.mock_aws` for what moto cannot model. Each group carries the row it must hit,
-so the demo can show it and the tests can assert it.
+adjustments from :mod:`cmk_rule_cli.mock_aws` for what moto cannot model (imported when seeding, so the demo's
+``--help`` does not load moto). Each group carries the row it must hit, so the demo can show it and the tests can
+assert it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cmk_rule.rows import ROWS, Row
-from cmk_rule_cli import mock_aws
 
 RULE_NAME = "elasticache-replication-group-cmk"
 EXEMPTION_TAG = "cmk-rule-exempt"
@@ -64,6 +64,8 @@ def _key_id(arn: str) -> str:
 
 def seed_region(make_client: Callable[[str, str], Any], region: str, *, full: bool = True) -> SeededFleet:
     """Create the demo keys and groups in ``region``; ``full`` adds every row, else a small second-Region set."""
+    from cmk_rule_cli import mock_aws  # noqa: PLC0415 - moto, only when seeding
+
     kms, elasticache = make_client("kms", region), make_client("elasticache", region)
     fleet = SeededFleet(region=region)
     keys = fleet.keys
@@ -125,3 +127,28 @@ def seed_region(make_client: Callable[[str, str], Any], region: str, *, full: bo
     group("old-cache-deleting", "redis", Row.NOT_EVALUATED, AtRestEncryptionEnabled=False)
     elasticache.delete_replication_group(ReplicationGroupId="old-cache-deleting")
     return fleet
+
+
+def seed_many(
+    make_client: Callable[[str, str], Any],
+    region: str,
+    count: int,
+    *,
+    key_arn: str,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """``count`` more groups (``fleet-00001`` ...) encrypted at rest with ``key_arn`` (for ``demo --serve --groups``:
+    the demo's approved, rotating key, so each is COMPLIANT on row 11 under the demo's parameters)."""
+    elasticache = make_client("elasticache", region)
+    for index in range(1, count + 1):
+        elasticache.create_replication_group(
+            ReplicationGroupId=f"fleet-{index:05d}",
+            ReplicationGroupDescription="demo: large fleet",
+            Engine="valkey",
+            CacheNodeType="cache.t4g.micro",
+            NumCacheClusters=1,
+            AtRestEncryptionEnabled=True,
+            KmsKeyId=key_arn,
+        )
+        if progress is not None:
+            progress(index)

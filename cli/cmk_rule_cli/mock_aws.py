@@ -223,21 +223,30 @@ def make_aws_managed(key_id: str, *, account_id: str = ACCOUNT_ID, region: str) 
 
 
 _DENIED: set[tuple[str, str, str]] = set()
-_original_describe_key = kms_models.KmsBackend.describe_key
+_ORIGINAL_DESCRIBE_KEY: list[Any] = []  # moto's own DescribeKey, once patched
 
 
 def _describe_key(self: kms_models.KmsBackend, key_id: str) -> Any:
-    key = _original_describe_key(self, key_id)
+    key = _ORIGINAL_DESCRIBE_KEY[0](self, key_id)
     if (self.account_id, self.region_name, key.id) in _DENIED:
         raise JsonRESTError("AccessDeniedException", f"User is not authorized to perform kms:DescribeKey on {key.arn}")
     return key
 
 
-kms_models.KmsBackend.describe_key = _describe_key  # type: ignore[method-assign]
+def install_describe_key_denials() -> None:
+    """Patch moto's KMS backend so that keys given to :func:`deny_describe_key` refuse DescribeKey.
+
+    Explicit and idempotent: called by :func:`deny_describe_key` (so only when a demo or a test seeds a denied key),
+    never at import, so importing this module changes nothing in moto.
+    """
+    if not _ORIGINAL_DESCRIBE_KEY:
+        _ORIGINAL_DESCRIBE_KEY.append(kms_models.KmsBackend.describe_key)
+        kms_models.KmsBackend.describe_key = _describe_key  # type: ignore[method-assign]
 
 
 def deny_describe_key(key_id: str, *, account_id: str = ACCOUNT_ID, region: str) -> None:
     """Make DescribeKey answer AccessDeniedException for one key (moto has no key policies)."""
+    install_describe_key_denials()
     _DENIED.add((account_id, region, key_id))
 
 

@@ -1,7 +1,14 @@
-"""Rendering result rows for people and machines: an aligned table, JSON, CSV and Markdown, plus a progress line.
+"""Rendering result rows for people and machines: one table renderer, JSON, CSV and Markdown, format choice, colour.
 
 Every format carries every column, so each one can be read back into the same rows (the tests do exactly that).
 Rows are plain mappings of column name to ``str | int | bool | None``; ``None`` means "not known / not read".
+
+The table is the one renderer every command uses (``scan``, ``check``, ``demo``). Written to a file or a pipe it keeps
+every cell whole; on a terminal it fits the terminal's width: the message column wraps under itself, long
+identifiers are shortened in the middle, and the verdict is never cut. Colour (verdicts only) is used on a terminal
+unless ``NO_COLOR`` is set (https://no-color.org) or ``--no-color`` is given.
+
+Only the standard library is imported here: every command, including ``--help``, loads this module.
 """
 
 from __future__ import annotations
@@ -9,31 +16,90 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
-from collections.abc import Mapping, Sequence
+import os
+import shutil
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from cmk_rule.timestamps import iso_z
+from cmk_rule_cli.errors import CliError
 
 FORMATS = ("table", "json", "csv", "markdown")
-_SUFFIX_FORMATS = {".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".json": "json", ".txt": "table"}
+# Output-file suffixes and the format they mean; a command accepts only the suffixes of its own formats.
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".json": "json",
+    ".txt": "table",
+    ".sarif": "sarif",
+}
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection); such cells get a leading quote.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TABLE_EMPTY = "-"
+_GAP = "  "
+_MIN_MESSAGE_WIDTH = 24
+_MIN_SHRUNK_WIDTH = 12
+ELLIPSIS = "\u2026"
 
 Value = str | int | bool | None
 Row = Mapping[str, Value]
 
+# ANSI SGR colours per verdict word (scan's compliance values, check's labels, demo's statuses).
+_GREEN, _RED, _YELLOW, _DIM, _RESET = "\033[32m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
+VERDICT_COLOURS = {
+    "COMPLIANT": _GREEN,
+    "PASS": _GREEN,
+    "PASSED": _GREEN,
+    "PASS (note)": _GREEN,
+    "NON_COMPLIANT": _RED,
+    "FAIL": _RED,
+    "FAILED": _RED,
+    "SKIPPED": _YELLOW,
+    "NOT_APPLICABLE": _DIM,
+    "N/A": _DIM,
+    "NOT_AVAILABLE": _DIM,
+}
 
-def choose_format(explicit: str | None, output: str | None, stdout_is_tty: bool) -> str:
-    """The output format: ``--format`` if given; else from ``--output``'s suffix (JSON if unknown); else a table
-    for a terminal and JSON for a pipe, so that ``cmk-rule scan | jq`` just works."""
+
+def format_type(formats: Sequence[str]) -> Callable[[str], str]:
+    """An argparse ``type`` accepting the format names in any case (``--format JSON`` is ``json``)."""
+
+    def parse(value: str) -> str:
+        lowered = value.strip().lower()
+        if lowered not in formats:
+            import argparse  # noqa: PLC0415 - only on this error path
+
+            raise argparse.ArgumentTypeError(f"'{value}' is not one of {', '.join(formats)}")
+        return lowered
+
+    parse.__name__ = "format"
+    return parse
+
+
+def choose_format(
+    explicit: str | None, output: str | None, stdout_is_tty: bool, formats: Sequence[str] = FORMATS
+) -> str:
+    """The output format: ``--format`` if given; else from ``--output``'s suffix; else a table for a terminal and
+    JSON for a pipe, so that ``cmk-rule scan | jq`` just works.
+
+    A suffix that is not one of this command's formats is an error (naming the accepted suffixes), never a silent
+    JSON file: ``-o report.html`` must not quietly write JSON.
+    """
     if explicit:
         return explicit
     if output:
-        return _SUFFIX_FORMATS.get(Path(output).suffix.lower(), "json")
+        suffix = Path(output).suffix.lower()
+        chosen = SUFFIX_FORMATS.get(suffix)
+        if chosen not in formats:
+            accepted = ", ".join(s for s, f in SUFFIX_FORMATS.items() if f in formats)
+            said = f"suffix '{suffix}'" if suffix else "no suffix"
+            raise CliError(f"--output {output} has {said}: use one of {accepted}, or say which with --format")
+        return chosen
     return "table" if stdout_is_tty else "json"
 
 
@@ -46,6 +112,11 @@ def text(value: Value) -> str:
     return " ".join(str(value).split()) if isinstance(value, str) else str(value)
 
 
+def short_reference(reference: str) -> str:
+    """The resource part of a key or alias ARN (``key/1234...``, ``alias/aws/elasticache``); empty for none."""
+    return reference.rsplit(":", 1)[-1] if reference else ""
+
+
 def iso(moment: datetime | None) -> str | None:
     """A UTC timestamp in ISO 8601 with a ``Z`` (what auditors and spreadsheets both parse)."""
     if moment is None:
@@ -53,7 +124,9 @@ def iso(moment: datetime | None) -> str | None:
     return iso_z(moment)
 
 
-def render(rows: Sequence[Row], columns: Sequence[str], fmt: str, document: Mapping[str, Any]) -> str:
+def render(
+    rows: Sequence[Row], columns: Sequence[str], fmt: str, document: Mapping[str, Any], style: TableStyle | None = None
+) -> str:
     """Render ``rows`` in ``fmt``; JSON renders the whole ``document`` (which carries the rows and the context)."""
     if fmt == "json":
         return render_json(document)
@@ -62,11 +135,11 @@ def render(rows: Sequence[Row], columns: Sequence[str], fmt: str, document: Mapp
     if fmt == "markdown":
         return render_markdown(rows, columns)
     if fmt == "table":
-        return render_table(rows, columns)
+        return render_table(rows, columns, style=style)
     raise ValueError(f"unknown format '{fmt}'")
 
 
-def render_json(document: Mapping[str, Any]) -> str:
+def render_json(document: Mapping[str, Any] | Sequence[Any]) -> str:
     """Stable, indented JSON (sorted keys keep diffs between two runs readable)."""
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -93,47 +166,152 @@ def render_markdown(rows: Sequence[Row], columns: Sequence[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_table(rows: Sequence[Row], columns: Sequence[str]) -> str:
+@dataclass(frozen=True)
+class TableStyle:
+    """How a table is laid out: ``width`` None = never fit (files, pipes); ``color`` paints the verdict column.
+
+    ``verdict`` names the column that is coloured and never shortened; ``keep`` other columns never shortened
+    (a file location a user copies); ``right`` the columns aligned right (numbers); ``headers`` overrides the
+    upper-cased column names.
+    """
+
+    width: int | None = None
+    color: bool = False
+    verdict: str | None = None
+    right: frozenset[str] = frozenset()
+    headers: Mapping[str, str] | None = None
+    keep: frozenset[str] = frozenset()
+
+
+def render_table(
+    rows: Sequence[Row],
+    columns: Sequence[str],
+    *,
+    style: TableStyle | None = None,
+    notes: Sequence[Sequence[str]] | None = None,
+) -> str:
     """An aligned plain-text table: upper-case headers, two spaces between columns, ``-`` for unknown values.
 
-    The last column (the annotation) is not padded, so long annotations only make lines long, never misaligned.
+    The last column is the message: never padded, and on a terminal (``style.width``) wrapped under itself. If the
+    other columns alone are too wide, the widest of them are shortened in the middle (``arn:aws:kms:…/1234abcd``);
+    the verdict column never is. ``notes[i]`` are extra lines printed under row ``i``, indented to the second column.
     """
-    headers = [column.upper() for column in columns]
+    style = style or TableStyle()
+    headers = [(style.headers or {}).get(column, column.upper()) for column in columns]
     cells = [[text(row.get(column)) or TABLE_EMPTY for column in columns] for row in rows]
     widths = [max([len(header)] + [len(line[index]) for line in cells]) for index, header in enumerate(headers)]
+    message_width: int | None = None
+    if style.width is not None and columns:
+        widths, message_width = _fit(widths, list(columns), headers, style)
+    lines = [_line(headers, widths, columns, style, header=True)]
+    indent = widths[0] + len(_GAP) + 1 if len(widths) > 1 else 0  # under the second column, one in
+    for index, values in enumerate(cells):
+        shortened = [_shorten(value, width) for value, width in zip(values[:-1], widths[:-1], strict=True)]
+        message = values[-1]
+        wrapped = _wrap(message, message_width) if message_width and len(message) > message_width else []
+        lines.append(_line([*shortened, wrapped[0] if wrapped else message], widths, columns, style))
+        start = sum(widths[:-1]) + len(_GAP) * (len(widths) - 1)
+        lines.extend(" " * start + more for more in wrapped[1:])
+        for note in (notes[index] if notes else ()) or ():
+            note_width = (style.width - indent) if style.width else None
+            for part in _wrap(f"note: {note}", note_width) if note_width else [f"note: {note}"]:
+                lines.append(" " * indent + part)
+    return "\n".join(lines) + "\n"
 
-    def line(values: Sequence[str]) -> str:
-        padded = [value.ljust(width) for value, width in zip(values[:-1], widths[:-1], strict=True)]
-        return "  ".join([*padded, values[-1]]).rstrip()
 
-    return "\n".join([line(headers)] + [line(values) for values in cells]) + "\n"
+def _fit(widths: list[int], columns: list[str], headers: list[str], style: TableStyle) -> tuple[list[int], int | None]:
+    """Column widths that fit ``style.width``: the message gets what is left (at least a minimum), then the widest
+    other columns give way, down to their header's width (the verdict never)."""
+    fixed = widths[:-1]
+    available = (style.width or 0) - sum(fixed) - len(_GAP) * (len(widths) - 1)
+    while available < _MIN_MESSAGE_WIDTH:
+        shrinkable = [
+            i
+            for i, width in enumerate(fixed)
+            if columns[i] != style.verdict
+            and columns[i] not in style.keep
+            and width > max(len(headers[i]), _MIN_SHRUNK_WIDTH)
+        ]
+        if not shrinkable:
+            break
+        widest = max(shrinkable, key=lambda i: fixed[i])
+        floor = max(len(headers[widest]), _MIN_SHRUNK_WIDTH)
+        step = min(fixed[widest] - floor, _MIN_MESSAGE_WIDTH - available)
+        fixed[widest] -= step
+        available += step
+    message = max(available, _MIN_MESSAGE_WIDTH)
+    return [*fixed, min(widths[-1], message)], message
+
+
+def _wrap(message: str, width: int) -> list[str]:
+    """Lines of at most ``width``, broken at spaces only (an ARN's hyphens are not break points)."""
+    return textwrap.wrap(message, width, break_on_hyphens=False) or [""]
+
+
+def _shorten(value: str, width: int) -> str:
+    """``value`` in at most ``width`` characters, cut in the middle (both ends of an ARN or id stay readable)."""
+    if len(value) <= width:
+        return value
+    head = (width - 1) // 2
+    tail = width - 1 - head
+    return value[:head] + ELLIPSIS + (value[-tail:] if tail else "")
+
+
+def _line(
+    values: Sequence[str], widths: Sequence[int], columns: Sequence[str], style: TableStyle, *, header: bool = False
+) -> str:
+    parts = []
+    for index, (value, width) in enumerate(zip(values, widths, strict=True)):
+        last = index == len(values) - 1
+        column = columns[index]
+        cell = value if last else (value.rjust(width) if column in style.right and not header else value.ljust(width))
+        if style.color and not header and column == style.verdict and value in VERDICT_COLOURS:
+            cell = cell.replace(value, f"{VERDICT_COLOURS[value]}{value}{_RESET}", 1)
+        parts.append(cell)
+    return _GAP.join(parts).rstrip()
+
+
+def wants_color(stream: TextIO, no_color_flag: bool = False) -> bool:
+    """Colour only on a terminal, and never with ``--no-color``, ``NO_COLOR`` (any value) or ``TERM=dumb``."""
+    if no_color_flag or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return is_terminal(stream)
+
+
+def is_terminal(stream: TextIO) -> bool:
+    """Whether ``stream`` is an interactive terminal (False for files, pipes and captured streams)."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False
+
+
+def terminal_style(
+    stream: TextIO, *, no_color: bool, verdict: str | None, right: frozenset[str] = frozenset()
+) -> TableStyle:
+    """The table style for ``stream``: fitted and coloured on a terminal, whole and plain elsewhere."""
+    if not is_terminal(stream):
+        return TableStyle(verdict=verdict, right=right)
+    width = shutil.get_terminal_size(fallback=(120, 24)).columns
+    return TableStyle(width=width, color=wants_color(stream, no_color), verdict=verdict, right=right)
 
 
 def write_text(content: str, output: str | None, stdout: TextIO) -> None:
-    """Write to ``output`` (UTF-8) or to stdout."""
+    """Write to ``output`` (UTF-8, complete or not at all: written to a temporary file, then renamed) or stdout."""
     if output:
-        Path(output).write_text(content, encoding="utf-8")
+        target = Path(output)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(content, encoding="utf-8")
+        partial.replace(target)
     else:
         stdout.write(content)
 
 
-class Progress:
-    """A one-line progress indicator on stderr, shown only when stderr is a terminal (never in logs or pipes)."""
-
-    def __init__(self, total: int, label: str, stream: TextIO | None = None) -> None:
-        self._stream = stream or sys.stderr
-        self._enabled = bool(getattr(self._stream, "isatty", lambda: False)())
-        self._total, self._label, self._done = total, label, 0
-
-    def advance(self, item: str) -> None:
-        """Count one item as done and redraw the line."""
-        self._done += 1
-        if self._enabled:
-            self._stream.write(f"\r\033[K{self._label} {self._done}/{self._total} ({item})")
-            self._stream.flush()
-
-    def close(self) -> None:
-        """Erase the line, so the summary that follows starts clean."""
-        if self._enabled:
-            self._stream.write("\r\033[K")
-            self._stream.flush()
+def check_writable(path: str) -> None:
+    """Refuse an ``--output`` whose directory is missing or that names a directory, before any work is done."""
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise CliError(f"--output {path}: the directory {parent} does not exist")
+    if Path(path).is_dir():
+        raise CliError(f"--output {path} is a directory; give a file name")

@@ -8,15 +8,11 @@ never works in two.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-
-import boto3
-from botocore.exceptions import UnknownRegionError
-
-from cmk_rule.aws import partition_of
 
 ALL = "all"
 # Where ``--region all`` calls DescribeRegions when the profile names no Region.
@@ -65,10 +61,32 @@ def parse_region_arguments(values: Sequence[str] | None, default_region: str | N
 
 
 def _partition(region: str) -> str:
-    try:
-        return partition_of(region)
-    except UnknownRegionError:
-        raise RegionArgumentError(f"--region '{region[:40]}' is not an AWS Region name") from None
+    """The Region's partition from botocore's ``partitions.json``, refusing a name it does not list: ``us-east-9``
+    matches the ``aws`` partition's pattern, so botocore alone would build an endpoint that does not exist."""
+    matching = None
+    for partition in _partitions():
+        if region in partition.get("regions", {}):
+            return str(partition["id"])
+        if matching is None and re.fullmatch(partition.get("regionRegex", "$^"), region):
+            matching = str(partition["id"])
+    if matching is None:
+        raise RegionArgumentError(f"--region '{region[:40]}' is not an AWS Region name")
+    import botocore  # noqa: PLC0415
+
+    raise RegionArgumentError(
+        f"--region '{region[:40]}' is not a Region of partition {matching} that botocore {botocore.__version__} "
+        "knows; check the name (or upgrade boto3 if the Region is new)"
+    )
+
+
+@lru_cache(maxsize=1)
+def _partitions() -> list[dict[str, Any]]:
+    """botocore's partition data (7 KB): each partition's id, Region-name pattern and Regions. Read instead of the
+    1.2 MB ``endpoints.json`` a boto3 session parses for ``get_partition_for_region`` (0.2 s of every start-up)."""
+    from botocore.loaders import create_loader  # noqa: PLC0415 - imported when a scan runs, not for --help
+
+    partitions: list[dict[str, Any]] = create_loader().load_data("partitions")["partitions"]
+    return partitions
 
 
 def enabled_regions(ec2: Any, partition: str) -> list[str]:
@@ -82,17 +100,8 @@ def enabled_regions(ec2: Any, partition: str) -> list[str]:
     return sorted(name for name in names if _same_partition(name, partition))
 
 
-@lru_cache(maxsize=1)
-def _endpoint_data() -> boto3.session.Session:
-    """One session whose endpoint data is parsed once. ``cmk_rule.aws.partition_of`` caches its answer per Region,
-    but each Region it has not seen builds a session and parses botocore's endpoint file (about 0.1 s): fine for the
-    Lambda's one Region, slow for 40 Regions.
-    """
-    return boto3.session.Session()
-
-
 def _same_partition(region: str, partition: str) -> bool:
     try:
-        return _endpoint_data().get_partition_for_region(region) == partition
-    except UnknownRegionError:
+        return _partition(region) == partition
+    except RegionArgumentError:
         return False

@@ -1,8 +1,9 @@
 """``cmk-rule scan``: judge every replication group of a real account with the Lambda's own engine, read-only.
 
-This module is the command only: its flags, the report on stdout (table, CSV, Markdown or JSON) and the summary on
-stderr. The read-only AWS collection is :mod:`cmk_rule_cli.collect`, the report model
-:mod:`cmk_rule_cli.scan_report`; ``cmk-rule evidence`` shares both, plus :func:`report_problems` from here.
+This module is the command only: its flags, the report on stdout (table, CSV, Markdown, JSON or ASFF) and the
+summary on stderr. The read-only AWS collection is :mod:`cmk_rule_cli.collect`, the report model
+:mod:`cmk_rule_cli.scan_report`, the JSON vocabulary :mod:`cmk_rule_cli.vocabulary`; ``cmk-rule evidence`` shares
+them, plus :func:`report_problems` from here. boto3 is imported only once the flags are valid (in :func:`run`).
 """
 
 from __future__ import annotations
@@ -10,35 +11,38 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from pathlib import Path
-from typing import TextIO
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
-from cmk_rule_cli import output
-from cmk_rule_cli.accounts import Report
-from cmk_rule_cli.arguments import add_account_arguments
-from cmk_rule_cli.collect import collect
+from cmk_rule_cli import output, vocabulary
+from cmk_rule_cli.arguments import add_account_arguments, add_output_arguments, soft_fail, typed_parameters
 from cmk_rule_cli.errors import CliError
-from cmk_rule_cli.scan_report import EXIT_ERROR, VERDICTS
+
+if TYPE_CHECKING:
+    from cmk_rule_cli.accounts import Report
 
 NAME = "scan"
 HELP = "judge every replication group of an account with the rule's engine, read-only (nothing is reported)"
+FORMATS = ("table", "json", "csv", "markdown", "asff")
 DESCRIPTION = """Judge every ElastiCache replication group in one or more Regions of an AWS account with the
 rule's own engine (same decision table, rows and annotations as the Lambda), using your credentials. Strictly
 read-only: it only calls Describe/List/Get operations and never reports to AWS Config or Security Hub.
 
-Output (--format): table when stdout is a terminal, else JSON; with --output FILE the format follows the file's
-suffix (.csv, .md, .json, .txt = table), JSON otherwise. Skipped groups and Regions are listed with the reason.
+Output (--format, any case): table when stdout is a terminal, else JSON; with -o/--output FILE the format follows
+the file's suffix (.csv, .md, .json, .txt = table; any other suffix is an error). --format asff writes Security Hub
+findings (a JSON list) for `aws securityhub batch-import-findings`. Skipped groups and Regions are listed with the
+reason. A Region that fails is named and the others are still reported (the scan is then incomplete).
 
 exit codes:
-  0  every group is COMPLIANT or NOT_APPLICABLE
+  0  every group is COMPLIANT or NOT_APPLICABLE (or --soft-fail)
   1  at least one group is NON_COMPLIANT (and nothing was skipped)
   2  usage, credential or access error, or any group or Region was skipped (the scan is incomplete)
+  130 interrupted (Ctrl-C); nothing is written
 
 example:
   cmk-rule scan --profile audit --region us-east-1 --region eu-west-1 \\
       --approved-key-arn arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab \\
-      --require-key-rotation --exemption-tag-key cmk-rule-exempt --format csv --output scan.csv
+      --require-key-rotation --exemption-tag-key cmk-rule-exempt -o scan.csv
 """
 
 SCAN_COLUMNS = (
@@ -54,23 +58,28 @@ SCAN_COLUMNS = (
     "key_rotation",
     "row",
     "row_id",
-    "verdict",
+    "compliance",
     "annotation",
 )
+# On a terminal the table is for a person and must fit: these columns (key ARNs shortened to key/<id>); a file or
+# a pipe gets every column.
+TERMINAL_COLUMNS = ("region", "group_id", "engine", "key", "row", "compliance", "annotation")
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Flags of ``cmk-rule scan``."""
     add_account_arguments(parser)
-    out = parser.add_argument_group("output")
-    out.add_argument("--format", choices=output.FORMATS, help="output format (default: see above)")
-    out.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    add_output_arguments(parser, FORMATS, format_help="output format (default: see above)")
 
 
-def report_problems(report: Report, rows: list[dict[str, output.Value]], stream: TextIO) -> None:
-    """Problems, notes and a one-line summary on stderr (stdout stays the report alone)."""
+def report_problems(report: Report, rows: Sequence[output.Row], stream: TextIO, *, quiet: bool = False) -> None:
+    """Problems, notes and a one-line summary on stderr (stdout stays the report alone); ``quiet``: problems only."""
+    from cmk_rule_cli.scan_report import VERDICTS  # noqa: PLC0415
+
     for sentence in report.problems():
         stream.write(f"cmk-rule {report.command}: error: {sentence}\n")
+    if quiet:
+        return
     for sentence in report.notes():
         stream.write(f"cmk-rule {report.command}: note: {sentence}\n")
     totals = Counter(str(row["verdict"]) for row in rows)
@@ -80,35 +89,58 @@ def report_problems(report: Report, rows: list[dict[str, output.Value]], stream:
     )
 
 
+def scan_document(report: Report, rows: Sequence[output.Row]) -> dict[str, Any]:
+    """The JSON report, in the vocabulary shared with ``check`` and ``evidence`` (:mod:`cmk_rule_cli.vocabulary`)."""
+    from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
+
+    results = [vocabulary.result(row, SCAN_COLUMNS) for row in rows]
+    return {
+        **report.header(),
+        "parameters": typed_parameters(report.parameters),
+        "summary": report.counts(rows),
+        "totals": vocabulary.totals(results),
+        "complete": report.exit_code(rows) != EXIT_ERROR,
+        "problems": report.problems(),
+        "results": results,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule scan``."""
+    from cmk_rule_cli.collect import collect  # noqa: PLC0415 - boto3, only once the command runs
+    from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
+
     try:
-        fmt = output.choose_format(args.format, args.output, sys.stdout.isatty())
+        fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
         if args.output:
-            _check_writable(args.output)
-        report = collect(args, command=NAME)
+            output.check_writable(args.output)
+        report = collect(args, command=NAME, progress_enabled=not args.quiet)
     except CliError as error:
         sys.stderr.write(f"cmk-rule scan: error: {error}\n")
         return EXIT_ERROR
     rows = report.rows()
-    document = {**report.header(), "summary": report.counts(rows), "results": _project(rows, SCAN_COLUMNS)}
     try:
-        output.write_text(output.render(rows, SCAN_COLUMNS, fmt, document), args.output, sys.stdout)
+        output.write_text(_render(report, rows, fmt, args), args.output, sys.stdout)
     except OSError as error:
         sys.stderr.write(f"cmk-rule scan: error: cannot write {args.output}: {error.strerror}\n")
         return EXIT_ERROR
-    report_problems(report, rows, sys.stderr)
-    return report.exit_code(rows)
+    report_problems(report, rows, sys.stderr, quiet=args.quiet)
+    return soft_fail(report.exit_code(rows), args)
 
 
-def _project(rows: Iterable[Mapping[str, output.Value]], columns: Iterable[str]) -> list[dict[str, output.Value]]:
-    wanted = tuple(columns)
-    return [{column: row.get(column) for column in wanted} for row in rows]
+def _render(report: Report, rows: Sequence[output.Row], fmt: str, args: argparse.Namespace) -> str:
+    if fmt == "asff":
+        from cmk_rule_cli import asff  # noqa: PLC0415
 
-
-def _check_writable(path: str) -> None:
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise CliError(f"--output {path}: the directory {parent} does not exist")
-    if Path(path).is_dir():
-        raise CliError(f"--output {path} is a directory; give a file name")
+        return output.render_json(asff.findings(report))
+    if fmt == "json":
+        return output.render_json(scan_document(report, rows))
+    shown = [vocabulary.text_row(row, SCAN_COLUMNS) for row in rows]
+    if fmt == "table" and not args.output:
+        style = output.terminal_style(
+            sys.stdout, no_color=args.no_color, verdict="compliance", right=frozenset({"row"})
+        )
+        if style.width is not None:
+            compact = [{**row, "key": output.short_reference(str(row["key_arn"] or ""))} for row in shown]
+            return output.render_table(compact, TERMINAL_COLUMNS, style=style)
+    return output.render(shown, SCAN_COLUMNS, fmt, {})

@@ -10,17 +10,20 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from cmk_rule.config_history import PreviousResult
-from cmk_rule.engine import Judgement, RunResult
-from cmk_rule.errors import AwsCallError
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyLookup
 from cmk_rule.outcomes import Skip, Step
 from cmk_rule.verdict import Compliance
 from cmk_rule_cli import __version__, output
 from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC, kind_of_code
+
+if TYPE_CHECKING:
+    # Types only: the engine loads Powertools, which --help does not need.
+    from cmk_rule.config_history import PreviousResult
+    from cmk_rule.engine import Judgement, RunResult
+    from cmk_rule.errors import AwsCallError
 
 SKIPPED = "SKIPPED"
 VERDICTS = (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value, Compliance.NOT_APPLICABLE.value, SKIPPED)

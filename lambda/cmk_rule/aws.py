@@ -2,6 +2,10 @@
 
 Clients are built once per container (per account/Region) with explicit retries and timeouts: the standard retry
 mode backs off on throttling and 5xx, and a bounded read timeout keeps one stuck call from eating the Lambda's budget.
+
+``boto3`` and ``botocore.config`` (a third of a second to import) are loaded on first use, not at import: the CLI's
+``check`` and every ``--help`` import the rule's pure modules (verdict, parameters) through this one and never make
+an AWS call. The Lambda builds its clients at cold start either way.
 """
 
 from __future__ import annotations
@@ -12,10 +16,8 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -28,14 +30,35 @@ from botocore.exceptions import (
 from cmk_rule import __version__, validation
 from cmk_rule.errors import AwsCallError, InvalidSettingError, TransientAwsError
 
+if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
+
+    CLIENT_CONFIG: Config
+
 # Retries and timeouts for every client. "standard" retries throttling and transient errors with exponential backoff
 # and jitter (https://boto3.amazonaws.com/v1/documentation/api/latest/guide/retries.html).
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 5},  # 5 attempts in all: the first and 4 retries
-    connect_timeout=5,
-    read_timeout=30,
-    user_agent_extra=f"elasticache-cmk-rule/{__version__}",
-)
+_CLIENT_SETTINGS: dict[str, Any] = {
+    "retries": {"mode": "standard", "total_max_attempts": 5},  # 5 attempts in all: the first and 4 retries
+    "connect_timeout": 5,
+    "read_timeout": 30,
+    "user_agent_extra": f"elasticache-cmk-rule/{__version__}",
+}
+
+
+@functools.cache
+def _client_config() -> Config:
+    from botocore.config import Config  # noqa: PLC0415 - see the module docstring
+
+    return Config(**_CLIENT_SETTINGS)
+
+
+def __getattr__(name: str) -> Any:
+    """``CLIENT_CONFIG``, built on first use (PEP 562); one object for the life of the process."""
+    if name == "CLIENT_CONFIG":
+        return _client_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 ROLE_SESSION_NAME = "elasticache-cmk-rule"
 ASSUMED_ROLE_SECONDS = 3600
@@ -107,7 +130,9 @@ def call_error(operation: str, error: BaseException) -> AwsCallError:
 @functools.lru_cache(maxsize=32)
 def partition_of(region: str) -> str:
     """The partition ('aws', 'aws-cn', 'aws-us-gov', ...) a Region belongs to, from botocore's endpoint data."""
-    return boto3.session.Session().get_partition_for_region(region)
+    import boto3  # noqa: PLC0415 - see the module docstring
+
+    return str(boto3.session.Session().get_partition_for_region(region))
 
 
 def member_role_arn(partition: str, account_id: str, role_name: str) -> str:
@@ -136,7 +161,7 @@ class AwsClients:
             if service not in self._clients:
                 # A copy: botocore rewrites the retries dict of the Config it is given.
                 self._clients[service] = self.session.client(  # type: ignore[call-overload]
-                    service, region_name=self.region, config=copy.deepcopy(CLIENT_CONFIG), **(self.credentials or {})
+                    service, region_name=self.region, config=copy.deepcopy(_client_config()), **(self.credentials or {})
                 )
             return self._clients[service]
 
@@ -155,6 +180,8 @@ class ClientFactory:
     """
 
     def __init__(self, session: boto3.session.Session | None = None, clock: Any = time.time) -> None:
+        import boto3  # noqa: PLC0415 - see the module docstring
+
         self._session = session or boto3.session.Session()
         self._own: dict[str, AwsClients] = {}
         self._assumed: dict[tuple[str, str], _Assumed] = {}

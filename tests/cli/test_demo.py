@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import socket
 import subprocess
 import sys
@@ -59,7 +60,13 @@ def test_the_printed_table_has_one_line_per_group_and_the_totals(
     out = capsys.readouterr().out
     for row in run.rows:
         assert re.search(rf"^{row['region']}\s+{re.escape(row['group'])}\s", out, flags=re.M), row["group"]
-    assert re.search(r"^Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 4 \(19 groups\)$", out, flags=re.M)
+    # The retired group (deleted, its earlier result retired) is counted apart from the 18 groups that exist.
+    assert re.search(
+        r"^Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 3 \(18 groups\); retired apart: 1 deleted group\(s\) "
+        rf"\({fleet.VANISHED_GROUP}\)",
+        out,
+        flags=re.M,
+    )
     assert "Security Hub findings sent" in out
 
 
@@ -98,7 +105,7 @@ def test_the_installed_command_runs_end_to_end() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 4" in result.stdout
+    assert "Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 3 (18 groups); retired apart: 1" in result.stdout
     assert "Traceback" not in result.stderr
 
 
@@ -108,9 +115,11 @@ def test_scan_and_evidence_work_against_the_served_mock_account(tmp_path: Path) 
     outcome: dict[str, object] = {}
 
     def try_the_printed_commands(endpoint: str, served: demo.DemoRun) -> None:
-        lines = demo.serve_instructions(endpoint, served).splitlines()
+        printed = demo.serve_instructions(endpoint, served)
+        outcome["widest"] = max(len(line) for line in printed.splitlines())
+        lines = printed.replace("\\\n", " ").splitlines()  # join the shell's line continuations
         env = dict(line.removeprefix("export ").split("=", 1) for line in lines if line.startswith("export "))
-        commands = [line.split() for line in lines if line.startswith("cmk-rule ")]
+        commands = [shlex.split(line) for line in lines if line.startswith("cmk-rule ")]
         scan = [*commands[0][:-2], "--format", "json"]  # JSON instead of the table, to read it back
         evidence = [*commands[1][:-1], str(tmp_path / "evidence")]
         binary = str(Path(sys.executable).parent / "cmk-rule")
@@ -123,6 +132,7 @@ def test_scan_and_evidence_work_against_the_served_mock_account(tmp_path: Path) 
         )
 
     served = demo.run_demo(then=try_the_printed_commands)
+    assert isinstance(outcome["widest"], int) and outcome["widest"] <= 100  # short lines, one flag each
     scan = outcome["scan"]
     assert isinstance(scan, subprocess.CompletedProcess)
     assert scan.returncode == 1, scan.stderr  # NON_COMPLIANT groups exist
@@ -130,7 +140,7 @@ def test_scan_and_evidence_work_against_the_served_mock_account(tmp_path: Path) 
     lambda_verdicts = {
         (r["region"], r["group"]): r["verdict"] for r in served.rows if r["group"] != fleet.VANISHED_GROUP
     }
-    scan_verdicts = {(r["region"], r["group_id"]): r["verdict"] for r in rows}
+    scan_verdicts = {(r["region"], r["group_id"]): r["compliance"] for r in rows}
     assert scan_verdicts == lambda_verdicts
     evidence = outcome["evidence"]
     assert isinstance(evidence, subprocess.CompletedProcess)
@@ -143,3 +153,55 @@ def test_scan_and_evidence_work_against_the_served_mock_account(tmp_path: Path) 
         "recorded-results.csv",
         "summary.html",
     ]
+
+
+def test_a_port_in_use_fails_at_once_in_one_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["demo", "--serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"cmk-rule demo: error: port {port} on 127.0.0.1 is already in use; pick another with --port, "
+        "or 0 for a free one\n"
+    )
+
+
+@pytest.mark.parametrize(("value", "message"), [("99999", "99999 is not a TCP port"), ("x", "'x' is not a port")])
+def test_an_impossible_port_is_refused(capsys: pytest.CaptureFixture[str], value: str, message: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["demo", "--port", value])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_groups_needs_serve(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--groups", "10"]) == 2
+    assert "--groups needs --serve" in capsys.readouterr().err
+
+
+def test_serve_seeds_n_more_groups_and_prints_serving_after_the_results(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--serve --groups N`: the big fleet is in the mock account for scan to see; "serving" comes after the
+    results and nothing claims the server is stopped while it serves. The wait is cut short by a KeyboardInterrupt
+    from the patched sleep (what Ctrl-C does)."""
+    seen: dict[str, object] = {}
+
+    def interrupt(_: float) -> None:
+        import boto3
+
+        endpoint = os.environ["AWS_ENDPOINT_URL"]
+        elasticache = boto3.client("elasticache", region_name=fleet.DEMO_REGIONS[0], endpoint_url=endpoint)
+        pages = elasticache.get_paginator("describe_replication_groups").paginate()
+        seen["groups"] = sum(len(page["ReplicationGroups"]) for page in pages)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo.time, "sleep", interrupt)
+    assert main(["demo", "--serve", "--groups", "25"]) == 0
+    out = capsys.readouterr().out
+    assert seen["groups"] == 15 + 25  # the demo's 15 live groups in us-east-1, plus 25
+    assert "stopped; nothing was left behind" not in out.split("is serving at")[0]
+    assert out.index("Totals:") < out.index("is serving at") < out.index("Stopped; the mock account is gone.")
+    assert "Rule parameters" in out and "ROW is the row of the rule's decision table" in out

@@ -1,12 +1,15 @@
-"""The pure parts of the CLI: output rendering, format choice, the progress line, and Region arguments."""
+"""The pure parts of the CLI: output rendering, format choice, colour, the progress bar, and Region arguments."""
 
 from __future__ import annotations
 
+import argparse
 import io
+import re
 
 import pytest
 
-from cmk_rule_cli import output, regions
+from cmk_rule_cli import arguments, output, progress, regions
+from cmk_rule_cli.errors import CliError
 
 from .formats import parse_csv, parse_markdown, parse_table
 
@@ -38,7 +41,6 @@ def test_text_formats_read_back() -> None:
         (None, "out.CSV", True, "csv"),
         (None, "out.md", False, "markdown"),
         (None, "out.txt", False, "table"),
-        (None, "out.data", True, "json"),
         ("table", "out.json", False, "table"),
     ],
 )
@@ -46,19 +48,92 @@ def test_format_choice(explicit: str | None, target: str | None, tty: bool, chos
     assert output.choose_format(explicit, target, tty) == chosen
 
 
+@pytest.mark.parametrize("target", ["out.data", "report.html", "noext", "check.sarif"])
+def test_an_unknown_or_foreign_suffix_is_an_error_not_silent_json(target: str) -> None:
+    # .sarif is a format of `check`, not of `scan`: each command accepts only the suffixes of its own formats.
+    with pytest.raises(CliError, match=r"use one of \.csv, \.md, \.markdown, \.json, \.txt, or say which"):
+        output.choose_format(None, target, True)
+    assert output.choose_format(None, "check.sarif", True, ("table", "json", "sarif")) == "sarif"
+
+
+def test_format_names_are_case_insensitive_and_unknown_ones_refused() -> None:
+    parse = output.format_type(("table", "json"))
+    assert parse("JSON") == parse(" Json ") == "json"
+    with pytest.raises(argparse.ArgumentTypeError, match="'xml' is not one of table, json"):
+        parse("xml")
+
+
+def test_soft_fail_turns_only_non_compliance_into_success() -> None:
+    soft, strict = argparse.Namespace(soft_fail=True), argparse.Namespace(soft_fail=False)
+    assert [arguments.soft_fail(code, soft) for code in (0, 1, 2, 130)] == [0, 0, 2, 130]
+    assert [arguments.soft_fail(code, strict) for code in (0, 1, 2)] == [0, 1, 2]
+
+
+LONG = [
+    {
+        "group": "orders",
+        "key": "arn:aws:kms:eu-west-1:123456789012:key/" + "a" * 36,
+        "verdict": "NON_COMPLIANT",
+        "message": "KMS key is not on the approved key list. " * 4,
+    },
+    {"group": "carts", "key": "-", "verdict": "COMPLIANT", "message": "Encrypted."},
+]
+
+
+@pytest.mark.parametrize("width", [60, 80, 120])
+def test_a_terminal_table_fits_the_width_and_never_cuts_the_verdict(width: int) -> None:
+    style = output.TableStyle(width=width, verdict="verdict")
+    rendered = output.render_table(LONG, ("group", "key", "verdict", "message"), style=style)
+    lines = rendered.splitlines()
+    assert all(len(line) <= width for line in lines), [len(line) for line in lines]
+    carts = next(line for line in lines if line.startswith("carts"))
+    assert re.search(r"\bNON_COMPLIANT\b", lines[1]) and re.search(r"\bCOMPLIANT\b", carts)
+    # The message wraps under its own column: every word is still there.
+    words = " ".join(line[rendered.splitlines()[0].index("MESSAGE") :] for line in lines[1:]).split()
+    assert words.count("approved") == 4
+    # The long ARN is shortened in the middle: both ends stay readable.
+    key_cell = lines[1].split()[1]
+    assert key_cell.startswith("arn:") and output.ELLIPSIS in key_cell and key_cell.endswith("aaaa")
+
+
+def test_a_file_table_keeps_every_cell_whole() -> None:
+    rendered = output.render_table(LONG, ("group", "key", "verdict", "message"))
+    assert LONG[0]["key"] in rendered and LONG[0]["message"].strip() in rendered and output.ELLIPSIS not in rendered
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
 
 
-def test_progress_only_on_a_terminal() -> None:
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert output.wants_color(_Terminal()) and not output.wants_color(io.StringIO())
+    assert not output.wants_color(_Terminal(), no_color_flag=True)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not output.wants_color(_Terminal())
+    coloured = output.render_table(
+        LONG, ("group", "key", "verdict", "message"), style=output.TableStyle(width=200, color=True, verdict="verdict")
+    )
+    assert "\033[31mNON_COMPLIANT\033[0m" in coloured and "\033[32mCOMPLIANT\033[0m" in coloured
+    assert "\033[" not in output.render_table(LONG, ("group", "key", "verdict", "message"))
+
+
+def test_progress_only_on_a_terminal_and_only_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 0.5, 5.0, 5.0, 5.0, 5.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 5.0))
     pipe, terminal = io.StringIO(), _Terminal()
-    for stream in (pipe, terminal):
-        progress = output.Progress(2, "scan: Regions", stream)
-        progress.advance("us-east-1")
-        progress.close()
+    quiet = progress.ScanProgress(["us-east-1"], label="scan:", stream=pipe)
+    shown = progress.ScanProgress(["us-east-1"], label="scan:", stream=terminal)
+    for bar in (quiet, shown):
+        bar.page("us-east-1", 100)  # at 0.5 s: nothing yet
+        bar.page("us-east-1", 100)  # at 5 s: the bar starts, per page
+        bar.key_read("us-east-1")
+        bar.judged("us-east-1")
+        bar.close()
     assert pipe.getvalue() == ""
-    assert "scan: Regions 1/2 (us-east-1)" in terminal.getvalue() and terminal.getvalue().endswith("\r\033[K")
+    assert "scan: us-east-1" in terminal.getvalue()
 
 
 def test_region_arguments() -> None:
@@ -75,3 +150,24 @@ def test_region_arguments() -> None:
     ]:
         with pytest.raises(regions.RegionArgumentError, match=message):
             regions.parse_region_arguments(values, None)
+
+
+def test_demo_steps_are_said_on_a_terminal_only() -> None:
+    pipe, terminal = io.StringIO(), _Terminal()
+    for stream in (pipe, terminal):
+        progress.Steps("cmk-rule demo", stream=stream).step("seeding us-east-1")
+    progress.Steps("cmk-rule demo", stream=terminal, enabled=False).step("quiet")
+    assert pipe.getvalue() == "" and terminal.getvalue() == "cmk-rule demo: seeding us-east-1\n"
+
+
+def test_a_region_finished_before_the_bar_appears_is_shown_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 0.2, 0.3, 2.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 2.0))
+    terminal = _Terminal()
+    bar = progress.ScanProgress(["us-east-1", "eu-west-1"], label="scan:", stream=terminal)
+    bar.page("eu-west-1", 3)  # 0.2 s: hidden
+    bar.region_done("eu-west-1")  # 0.3 s: hidden
+    bar.page("us-east-1", 100)  # 2 s: the bar starts and shows both Regions as they are
+    bar.close()  # rich draws on its own thread; stopping draws the last state
+    shown = terminal.getvalue()
+    assert "scan: eu-west-1: 3 groups, 0 key(s) read" in shown and "eu-west-1: waiting" not in shown

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import boto3
+import botocore.session
 import pytest
+from botocore.validate import ParamValidator
 from moto.core.exceptions import AccessDeniedError
 from moto.elasticache.exceptions import InvalidParameterValueException
 from moto.elasticache.models import ElastiCacheBackend
+from moto.elasticache.responses import ElastiCacheResponse
 
+from cmk_rule.findings import validate_finding
 from cmk_rule_cli import collect, fleet, mock_aws, scan, scan_report
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
@@ -75,7 +83,7 @@ def test_verdicts_and_rows_are_the_lambdas(
     scan_json: tuple[int, dict[str, Any], str], fleets: dict[str, fleet.SeededFleet]
 ) -> None:
     code, document, err = scan_json
-    got = {(r["region"], r["group_id"]): (r["verdict"], r["row"]) for r in document["results"]}
+    got = {(r["region"], r["group_id"]): (r["compliance"], r["row"]) for r in document["results"]}
     assert got == expected(fleets)
     assert code == scan_report.EXIT_NON_COMPLIANT
     assert document["account"] == mock_aws.ACCOUNT_ID
@@ -106,7 +114,12 @@ def test_every_format_reads_back_to_the_json_rows(
     code, out, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", fmt])
     assert code == scan_report.EXIT_NON_COMPLIANT
     rows = parse(out)
-    assert rows == as_text(document["results"])
+    # The text formats say a skipped group's compliance as SKIPPED; JSON says null with "skipped": true.
+    as_columns = [
+        {c: (r["compliance"] or "SKIPPED") if c == "compliance" else r[c] for c in scan.SCAN_COLUMNS}
+        for r in document["results"]
+    ]
+    assert rows == as_text(as_columns)
     assert list(rows[0]) == list(scan.SCAN_COLUMNS)
     assert len(rows) == len(expected(fleets))
 
@@ -151,7 +164,7 @@ def test_region_all_scans_every_enabled_region_of_the_partition(
     assert code == scan_report.EXIT_NON_COMPLIANT
     assert set(REGIONS) <= set(document["regions"]) and len(document["regions"]) > 10
     assert not [r for r in document["regions"] if r.startswith(("cn-", "us-gov-"))]  # other partitions
-    got = {(r["region"], r["group_id"]): (r["verdict"], r["row"]) for r in document["results"]}
+    got = {(r["region"], r["group_id"]): (r["compliance"], r["row"]) for r in document["results"]}
     assert got == expected(fleets)
 
 
@@ -181,7 +194,7 @@ def test_access_denied_names_the_permission_and_region(
     assert "Traceback" not in err
     results = json.loads(out)["results"]
     eu = [r for r in results if r["region"] == "eu-west-1"]
-    assert [(r["group_id"], r["verdict"]) for r in eu] == [("(replication group listing)", "SKIPPED")]
+    assert [(r["group_id"], r["compliance"], r["skipped"]) for r in eu] == [("(replication group listing)", None, True)]
     assert len([r for r in results if r["region"] == "us-east-1"]) == len(fleets["us-east-1"].groups)
 
 
@@ -197,7 +210,7 @@ def test_a_skipped_group_never_looks_compliant(
     code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "csv"])
     assert code == scan_report.EXIT_ERROR
     rows = parse_csv(out)
-    assert {r["group_id"]: r["verdict"] for r in rows} == {g.group_id: "SKIPPED" for g in fleets["eu-west-1"].groups}
+    assert {r["group_id"]: r["compliance"] for r in rows} == {g.group_id: "SKIPPED" for g in fleets["eu-west-1"].groups}
     assert all(r["annotation"].startswith("Not judged: elasticache:ListTagsForResource failed") for r in rows)
     assert f"elasticache:ListTagsForResource was denied in eu-west-1 for {PRINCIPAL}" in err
 
@@ -215,7 +228,9 @@ def test_other_failures_are_named_with_their_reason(
     assert code == scan_report.EXIT_ERROR
     groups = sorted(g.group_id for g in fleets["eu-west-1"].groups)
     assert f"3 item(s) were not judged in eu-west-1 ({', '.join(groups)}): elasticache:ListTagsForResource" in err
-    assert {r["verdict"] for r in json.loads(out)["results"]} == {"SKIPPED"}
+    document = json.loads(out)
+    assert {(r["compliance"], r["skipped"]) for r in document["results"]} == {(None, True)}
+    assert document["complete"] is False and document["totals"]["SKIPPED"] == 3
 
 
 @pytest.mark.parametrize(
@@ -280,7 +295,7 @@ def test_output_file_takes_its_format_from_the_suffix(
     code, out, _ = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets), "--output", str(target)])
     assert code == scan_report.EXIT_NON_COMPLIANT and out == ""
     rows = parse_markdown(target.read_text(encoding="utf-8"))
-    assert {(r["group_id"], r["verdict"], r["row"]) for r in rows} == {
+    assert {(r["group_id"], r["compliance"], r["row"]) for r in rows} == {
         (group, verdict, str(row))
         for (region, group), (verdict, row) in expected(fleets).items()
         if region == "eu-west-1"
@@ -318,6 +333,154 @@ def test_the_installed_script(moto_endpoint: str, fleets: dict[str, fleet.Seeded
     argv = [str(CLI_SCRIPT), "scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "csv"]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     assert done.returncode == scan_report.EXIT_NON_COMPLIANT, done.stderr
-    got = {(r["region"], r["group_id"]): (r["verdict"], int(r["row"])) for r in parse_csv(done.stdout)}
+    got = {(r["region"], r["group_id"]): (r["compliance"], int(r["row"])) for r in parse_csv(done.stdout)}
     assert got == expected(fleets)
     assert "Traceback" not in done.stderr
+
+
+def test_a_region_whose_response_cannot_be_parsed_is_named_and_the_others_kept(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """moto's DescribeReplicationGroups answers bytes that are not XML in eu-west-1 (patched in its response
+    class, so the garbage travels over HTTP and botocore's parser meets it as it would a broken proxy's)."""
+    original = ElastiCacheResponse.describe_replication_groups
+
+    def garbage(self: ElastiCacheResponse) -> Any:
+        return "<<not xml" if self.region == "eu-west-1" else original(self)
+
+    monkeypatch.setattr(ElastiCacheResponse, "describe_replication_groups", garbage)
+    code, out, err = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
+    assert code == scan_report.EXIT_ERROR
+    document = json.loads(out)
+    assert document["complete"] is False and document["totals"]["SKIPPED"] == 1
+    assert len([r for r in document["results"] if r["region"] == "us-east-1"]) == len(fleets["us-east-1"].groups)
+    (eu,) = [r for r in document["results"] if r["region"] == "eu-west-1"]
+    assert eu["skipped"] and eu["compliance"] is None
+    assert "Unable to parse response" in eu["annotation"]
+    problems = [line for line in err.splitlines() if ": error: " in line]
+    assert len(problems) == 1 and "in eu-west-1" in problems[0] and "Traceback" not in err
+
+
+def test_a_region_that_fails_outright_is_kept_apart(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """Anything escaping one Region's scan (here an unexpected error raised by its engine) fails that Region only."""
+    original = collect.scan_region
+
+    def failing(clients: Any, region: str, context: Any) -> Any:
+        if region == "eu-west-1":
+            raise ValueError("unexpected end of data")
+        return original(clients, region, context)
+
+    monkeypatch.setattr(collect, "scan_region", failing)
+    code, out, err = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
+    assert code == scan_report.EXIT_ERROR
+    document = json.loads(out)
+    (eu,) = [r for r in document["results"] if r["region"] == "eu-west-1"]
+    assert "a response from AWS could not be parsed (ValueError: unexpected end of data)" in eu["annotation"]
+    assert document["complete"] is False
+    assert {r["region"] for r in document["results"]} == set(REGIONS)
+    assert "eu-west-1" in err and "Traceback" not in err
+
+
+def test_an_unknown_region_is_one_sentence_before_any_call(aws_env: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with recording() as log:
+        code, out, err = run_cli(capsys, ["scan", "--region", "us-east-1", "--region", "us-east-9"])
+    assert code == scan_report.EXIT_ERROR and out == "" and log.calls == []
+    assert err.startswith("cmk-rule scan: error: --region 'us-east-9' is not a Region of partition aws that botocore")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("spelling", ["JSON", "Json", "json"])
+def test_format_names_are_case_insensitive(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], spelling: str
+) -> None:
+    code, out, _ = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets), "--format", spelling])
+    assert json.loads(out)["command"] == "scan" and code == scan_report.EXIT_NON_COMPLIANT
+
+
+def test_an_unknown_output_suffix_is_refused_before_any_call(
+    aws_env: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    with recording() as log:
+        code, _, err = run_cli(capsys, ["scan", "--region", "eu-west-1", "-o", str(tmp_path / "report.html")])
+    assert code == scan_report.EXIT_ERROR and log.calls == [] and not (tmp_path / "report.html").exists()
+    assert "has suffix '.html': use one of .csv, .md, .markdown, .json, .txt, or say which with --format" in err
+
+
+def test_soft_fail_and_quiet(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["scan", "--region", "eu-west-1", *rule_flags(fleets), "--format", "json"]
+    code, out, err = run_cli(capsys, [*argv, "--soft-fail", "--quiet"])
+    assert code == scan_report.EXIT_OK  # NON_COMPLIANT groups, reported but not failing the step
+    assert json.loads(out)["totals"]["NON_COMPLIANT"] == 2
+    assert err == ""  # --quiet: no summary line
+    assert run_cli(capsys, argv)[0] == scan_report.EXIT_NON_COMPLIANT
+
+
+def test_asff_findings_match_botocores_model_and_import_into_security_hub(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`--format asff` writes what `aws securityhub batch-import-findings --findings file://...` takes: validated
+    against botocore's own BatchImportFindings input shape, then imported into (moto's) Security Hub."""
+    target = tmp_path / "findings.json"
+    code, _, _ = run_cli(
+        capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "ASFF", "-o", str(target)]
+    )
+    assert code == scan_report.EXIT_NON_COMPLIANT
+    findings = json.loads(target.read_text())
+    assert len(findings) == len(expected(fleets))
+    model = botocore.session.get_session().get_service_model("securityhub")
+    input_shape = model.operation_model("BatchImportFindings").input_shape
+    for region in REGIONS:
+        batch = [f for f in findings if f["Region"] == region]
+        ParamValidator().validate({"Findings": batch}, input_shape)  # raises on any shape error
+        assert all(validate_finding(f) == [] for f in batch)
+        securityhub = boto3.client("securityhub", region_name=region, endpoint_url=aws_env)
+        assert securityhub.batch_import_findings(Findings=batch)["FailedCount"] == 0
+    by_group = {f["ProductFields"]["elasticache-cmk-rule/ReplicationGroupId"]: f for f in findings}
+    assert by_group["orders"]["Compliance"]["Status"] == "PASSED"
+    assert by_group["audit-pending-deletion"]["Severity"]["Label"] == "HIGH"
+    assert by_group["orders"]["Id"].endswith(f"/{fleet.RULE_NAME}/orders")  # the deployed rule's own finding id
+
+
+def test_ctrl_c_exits_130_at_once_without_a_traceback_or_a_report(
+    moto_endpoint: str, fleets: dict[str, fleet.SeededFleet], monkeypatch: Any, tmp_path: Path
+) -> None:
+    """The console script, interrupted while its DescribeReplicationGroups call hangs (moto's backend made to wait):
+    exit 130 promptly, one line, and no --output file, so nothing half-done looks complete."""
+    entered, release = threading.Event(), threading.Event()
+    original = ElastiCacheBackend.describe_replication_groups
+
+    def hanging(self: ElastiCacheBackend, *args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        release.wait(30)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ElastiCacheBackend, "describe_replication_groups", hanging)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    target = tmp_path / "scan.json"
+    argv = [str(CLI_SCRIPT), "scan", *region_flags(*REGIONS), "-o", str(target)]
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # noqa: S603
+    try:
+        assert entered.wait(60), "the scan never reached DescribeReplicationGroups"
+        started = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+        elapsed = time.monotonic() - started
+    finally:
+        release.set()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert elapsed < 10  # not waiting for the hung call (it is released only after this)
+    assert "cmk-rule scan: interrupted; nothing more was written." in err and "Traceback" not in err
+    assert not target.exists() and not list(tmp_path.iterdir())

@@ -42,7 +42,7 @@ def test_only_compliant_and_not_applicable_exits_0(
     argv = ["scan", "--region", REGION, "--approved-key-arn", key_id, "--require-key-rotation", "--format", "json"]
     code = main(argv)
     document = json.loads(capsys.readouterr().out)
-    assert {r["group_id"]: (r["verdict"], r["row"]) for r in document["results"]} == {
+    assert {r["group_id"]: (r["compliance"], r["row"]) for r in document["results"]} == {
         "orders": ("COMPLIANT", 11),
         "broken": ("NOT_APPLICABLE", 1),
     }

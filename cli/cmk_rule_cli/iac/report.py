@@ -9,6 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cmk_rule_cli import output, vocabulary
 from cmk_rule_cli.iac.model import Finding, Skipped, Status
 from cmk_rule_cli.iac.static_rules import StaticPolicy
 
@@ -76,13 +77,19 @@ def render_json(
     findings: Sequence[Finding], files: int, policy: StaticPolicy, version: str, skipped: Sequence[Skipped] = ()
 ) -> str:
     """The whole run as one JSON document (``skipped``: what was not checked, and why)."""
+    results = [finding_to_dict(f) for f in findings]
     document = {
-        "tool": "cmk-rule check",
+        "tool": "cmk-rule",
+        "command": "check",
         "version": version,
         "parameters": policy_to_dict(policy),
-        "results": [finding_to_dict(f) for f in findings],
+        "results": results,
         "skipped": [skipped_to_dict(s) for s in skipped],
         "summary": summary(findings, files),
+        # The vocabulary shared with scan and evidence (cmk_rule_cli.vocabulary): a check reads every file it
+        # reports on or reports nothing, so a written report is complete.
+        "totals": vocabulary.totals({**r, "skipped": False} for r in results),
+        "complete": True,
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
@@ -96,15 +103,37 @@ def policy_to_dict(policy: StaticPolicy) -> dict[str, Any]:
     }
 
 
-def render_table(findings: Sequence[Finding], files: int, skipped: Sequence[Skipped] = ()) -> str:
-    """An aligned table with each result's notes under it, then what was skipped, then the totals."""
-    header = ("LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE")
-    rows = [(location_text(f), f.resource_id, rule_label(f), VERDICT_LABELS[f.status], f.message) for f in findings]
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i]) for i in range(4)]
-    lines = [_line(header, widths)]
-    for finding, row in zip(findings, rows, strict=True):
-        lines.append(_line(row, widths))
-        lines.extend(f"{'':<{widths[0]}}   note: {note}" for note in finding.notes)
+TABLE_COLUMNS = ("location", "resource", "row", "verdict", "message")
+
+
+def render_table(
+    findings: Sequence[Finding], files: int, skipped: Sequence[Skipped] = (), style: output.TableStyle | None = None
+) -> str:
+    """The shared table (:func:`cmk_rule_cli.output.render_table`), each result's notes under it, then what was
+    skipped, then the totals."""
+    rows = [
+        {
+            "location": location_text(f),
+            "resource": f.resource_id,
+            "row": rule_label(f),
+            "verdict": VERDICT_LABELS[f.status],
+            "message": f.message,
+        }
+        for f in findings
+    ]
+    base = style or output.TableStyle()
+    table_style = output.TableStyle(
+        width=base.width,
+        color=base.color,
+        verdict="verdict",
+        right=frozenset({"row"}),
+        keep=frozenset(
+            {"location", "resource"}
+        ),  # what a user copies into an editor: never cut, only the message wraps
+    )
+    lines = [
+        output.render_table(rows, TABLE_COLUMNS, style=table_style, notes=[f.notes for f in findings]).rstrip("\n")
+    ]
     if skipped:
         lines.append("")
         lines.append(f"Skipped ({len(skipped)}):")
@@ -120,13 +149,6 @@ def render_table(findings: Sequence[Finding], files: int, skipped: Sequence[Skip
         f"Totals: {totals or 'no replication groups found'} ({groups} in {files} file{'' if files == 1 else 's'})"
     )
     return "\n".join(lines) + "\n"
-
-
-def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
-    location, resource, row, verdict, message = cells
-    return (
-        f"{location:<{widths[0]}}  {resource:<{widths[1]}}  {row:>{widths[2]}}  {verdict:<{widths[3]}}  {message}"
-    ).rstrip()
 
 
 def counts_by_status(findings: Sequence[Finding]) -> Mapping[Status, int]:

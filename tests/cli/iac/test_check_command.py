@@ -15,6 +15,7 @@ import pytest
 
 from cmk_rule.rows import ROWS, Row
 from cmk_rule_cli import check as check_module
+from cmk_rule_cli import output
 from cmk_rule_cli.iac import sarif
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.main import main
@@ -104,10 +105,12 @@ def test_usage_errors_are_exit_2(check: Callable[..., Run], argv: list[str]) -> 
 def test_default_format_is_json_in_a_pipe_and_table_on_a_terminal(
     check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert check(CFN_JSON).json()["tool"] == "cmk-rule check"
-    assert check_module.choose_format(None, None, stdout_is_tty=True) == "table"
-    assert check_module.choose_format(None, "out.sarif", stdout_is_tty=True) == "sarif"
-    assert check_module.choose_format("json", "out.sarif", stdout_is_tty=True) == "json"
+    document = check(CFN_JSON).json()
+    assert (document["tool"], document["command"]) == ("cmk-rule", "check")
+    formats = check_module.FORMATS
+    assert output.choose_format(None, None, True, formats) == "table"
+    assert output.choose_format(None, "out.sarif", True, formats) == "sarif"
+    assert output.choose_format("json", "out.sarif", True, formats) == "json"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     table = check(CFN_JSON).out
     assert table.splitlines()[0].split() == ["LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE"]

@@ -13,16 +13,16 @@ from typing import Any
 
 from cmk_rule.findings import FindingScope, build_finding
 from cmk_rule_cli import output
+from cmk_rule_cli.accounts import Report, account_scans
 from cmk_rule_cli.fleet import RULE_NAME as DEFAULT_RULE_NAME  # the deployed rule's default name (Id, GeneratorId)
-from cmk_rule_cli.scan_report import ScanReport
 
 
-def findings(report: ScanReport, rule_name: str = DEFAULT_RULE_NAME) -> list[dict[str, Any]]:
-    """One ASFF finding per judged group, Region by Region, in the order of the report."""
+def findings(report: Report, rule_name: str = DEFAULT_RULE_NAME) -> list[dict[str, Any]]:
+    """One ASFF finding per judged group, account by account and Region by Region, in the order of the report."""
     now = output.iso(report.started_at) or ""
     built = []
-    for scan in report.scans:
-        scope = FindingScope(report.partition, scan.region, report.account_id, rule_name)
+    for account_id, scan in account_scans(report):
+        scope = FindingScope(report.partition, scan.region, account_id, rule_name)
         for judgement in sorted(scan.result.judgements, key=lambda j: j.group.group_id):
             built.append(
                 build_finding(

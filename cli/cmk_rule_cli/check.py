@@ -288,8 +288,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     inputs = discover_all(args.paths)
     if inputs.errors:
-        for error in inputs.errors:
-            print(f"cmk-rule check: error: {error}", file=sys.stderr)
+        for problem in inputs.errors:
+            print(f"cmk-rule check: error: {problem}", file=sys.stderr)
         return 2
     policy = policy_from(args)
     findings, not_read = evaluate(inputs.sources, policy, inputs.modules)

@@ -407,7 +407,7 @@ def _serve(groups: int | None, steps: Steps, style: output.TableStyle) -> Callab
 def _seed_more(endpoint: str, groups: int, key_arn: str, steps: Steps) -> None:
     import boto3  # noqa: PLC0415
 
-    session = boto3.session.Session()
+    session: Any = boto3.session.Session()  # typed loosely: the service name is a variable here
 
     def client(service: str, region: str) -> Any:
         return session.client(service, region_name=region, endpoint_url=endpoint)

@@ -33,6 +33,7 @@ from cmk_rule_cli import (
     scan_report,
     vocabulary,
 )
+from cmk_rule_cli.progress import Counted
 
 NAME = "evidence"
 HELP = "write an audit evidence folder (JSON, CSV, HTML summary, SHA-256 manifest) for a period, read-only"
@@ -305,7 +306,9 @@ def prove_key_use(
             raise RuntimeError(f"no clients for {account} {region}")
         return maker.client("cloudtrail", region)
 
-    progress = output.Progress(len(tasks), f"{NAME}: key use (LookupEvents, 2/s per account and Region)")
+    progress = Counted(
+        len(tasks), f"{NAME}: key use (LookupEvents, 2/s per account and Region)", enabled=not args.quiet
+    )
     try:
         uses = keyuse.prove(tasks, window, cloudtrail_for, advance=progress.advance)
     finally:

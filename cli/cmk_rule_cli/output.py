@@ -95,7 +95,7 @@ def choose_format(
     if output:
         suffix = Path(output).suffix.lower()
         chosen = SUFFIX_FORMATS.get(suffix)
-        if chosen not in formats:
+        if chosen is None or chosen not in formats:
             accepted = ", ".join(s for s, f in SUFFIX_FORMATS.items() if f in formats)
             said = f"suffix '{suffix}'" if suffix else "no suffix"
             raise CliError(f"--output {output} has {said}: use one of {accepted}, or say which with --format")

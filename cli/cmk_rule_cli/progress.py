@@ -118,6 +118,31 @@ class ScanProgress:
         self._bar.start()
 
 
+class Counted:
+    """A one-line count of items done (``label n/total (item)``) on stderr, on a terminal and without ``--quiet``:
+    for steps whose unit is not a Region (the key-use lookups, one per key)."""
+
+    def __init__(self, total: int, label: str, *, stream: TextIO | None = None, enabled: bool = True) -> None:
+        self._stream = stream or sys.stderr
+        self._enabled = enabled and is_terminal(self._stream)
+        self._total, self._label, self._done = total, label, 0
+        self._lock = threading.Lock()
+
+    def advance(self, item: str) -> None:
+        """Count one item as done and redraw the line."""
+        with self._lock:
+            self._done += 1
+            if self._enabled:
+                self._stream.write(f"\r\033[K{self._label} {self._done}/{self._total} ({item})")
+                self._stream.flush()
+
+    def close(self) -> None:
+        """Erase the line, so the summary that follows starts clean."""
+        if self._enabled:
+            self._stream.write("\r\033[K")
+            self._stream.flush()
+
+
 class Steps:
     """One line per step on stderr (the demo's seeding and invocations), on a terminal and without ``--quiet``."""
 

@@ -24,6 +24,7 @@ from cmk_rule.verdict import Compliance, Verdict, decide_with_key, decide_withou
 VANISHED_ANNOTATION = "The replication group no longer exists; its previous result is retired."
 LISTING = "(replication group listing)"
 PREVIOUS_RESULTS = "(previous results)"
+OUT_OF_TIME = "not judged: the Lambda's remaining time ran out"
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,16 @@ class Deadline:
         """True when the time left is no longer enough to judge and still report safely."""
         return self._remaining is not None and self._remaining() < self._reserve
 
+    def check(self, operation: str) -> None:
+        """Raise :class:`OutOfTimeError` instead of starting ``operation`` when the deadline is near: a judgement makes
+        up to three calls (tags, DescribeKey, GetKeyRotationStatus), each of which may take the longest a call can."""
+        if self.near():
+            raise OutOfTimeError(operation, OUT_OF_TIME)
+
+
+class OutOfTimeError(AwsCallError):
+    """The run stopped before an AWS call because the Lambda's remaining time is kept for reporting."""
+
 
 class Engine:
     """Runs the decision table over the groups of one account and Region, with clients for that account.
@@ -119,15 +130,17 @@ class Engine:
         except AwsCallError as error:
             listing_complete = False
             result.skipped[LISTING] = f"{error} (after {len(groups)} groups; stale results were not retired)"
+        groups, listing_complete = _deduplicated(groups, result, listing_complete)
+        listed = {g.group_id for g in groups} | set(self._inventory.unreadable)
+        result.skipped.update(self._inventory.unreadable)  # listed, but their facts could not be read
         for index, group in enumerate(groups):
-            if self._deadline.near():
+            if self._deadline.near() or not self._judge_into(group, result):
                 for late in groups[index:]:
-                    result.skipped[late.group_id] = "not judged: the Lambda's remaining time ran out"
+                    result.skipped[late.group_id] = OUT_OF_TIME
                 listing_complete = False  # unjudged groups must not look vanished
                 break
-            self._judge_into(group, result)
         if listing_complete and rule_name is not None and self._config is not None:
-            self._retire_vanished(rule_name, {g.group_id for g in groups}, result, read_not_applicable)
+            self._retire_vanished(rule_name, listed, result, read_not_applicable)
         result.key_lookups = self._keys.describe_calls
         return result
 
@@ -136,7 +149,9 @@ class Engine:
         oversized = invocation.oversized_item
         if oversized is not None:
             timestamp = oversized.capture_time
-            if invocation.event_left_scope or oversized.status in DELETED_STATUSES:
+            # Decided from the summary, before any history read: another type's item may not even be recorded.
+            left = invocation.event_left_scope or oversized.status in DELETED_STATUSES
+            if left or oversized.resource_type != RESOURCE_TYPE:
                 return _not_applicable(
                     invocation, oversized.resource_id, oversized.resource_type, timestamp, oversized.status
                 )
@@ -164,24 +179,29 @@ class Engine:
         result.key_lookups = self._keys.describe_calls
         return result
 
-    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> None:
+    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> bool:
+        """Judge one group into ``result``; False when the deadline stopped it before one of its calls."""
         parameters = self._parameters
         try:
             if parameters.exemption_tag_key is not None and group.tags is None:
+                self._deadline.check("elasticache:ListTagsForResource")
                 tags = self._inventory.tags(group)
                 if tags is None:  # deleted since it was listed: retire it, do not judge it without its tags
                     result.vanished[group.group_id] = VANISHED_ANNOTATION
-                    return
+                    return True
                 group = replace(group, tags=tags)
             verdict = decide_without_key(group, parameters)
             key = None
             if verdict is None:
-                key = self._keys.resolve(group.kms_key_id or "")
+                key = self._keys.resolve(group.kms_key_id or "", before_call=self._deadline.check)
                 verdict = decide_with_key(group, key, parameters)
+        except OutOfTimeError:
+            return False
         except AwsCallError as error:
             result.skipped[group.group_id] = str(error)
-            return
+            return True
         result.judgements.append(Judgement(group, key, verdict))
+        return True
 
     def _retire_vanished(self, rule_name: str, listed: set[str], result: RunResult, read_not_applicable: bool) -> None:
         types = [Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value]
@@ -198,6 +218,31 @@ class Engine:
             for group_id, earlier in sorted(previous.items())
             if group_id not in listed and earlier.compliance_type != Compliance.NOT_APPLICABLE.value
         )
+
+
+def _deduplicated(
+    groups: list[ReplicationGroup], result: RunResult, complete: bool
+) -> tuple[list[ReplicationGroup], bool]:
+    """Each group once. A listing that repeats a group is not a consistent snapshot (items shifted between pages, so
+    another group may have been passed over): it is named and counts as incomplete, so nothing is retired. A group
+    listed twice with different facts is not judged at all (which facts are current is unknown)."""
+    first: dict[str, ReplicationGroup] = {}
+    repeated: list[str] = []
+    for group in groups:
+        earlier = first.setdefault(group.group_id, group)
+        if earlier is not group:
+            repeated.append(group.group_id)
+            if earlier != group:
+                result.skipped[group.group_id] = "not judged: listed twice with different facts"
+    if not repeated:
+        return groups, complete
+    names = ", ".join(sorted(set(repeated))[:10])
+    problem = f"elasticache:DescribeReplicationGroups was inconsistent: {names} was listed twice"
+    earlier_problem = result.skipped.get(LISTING)
+    result.skipped[LISTING] = (
+        f"{earlier_problem}; {problem}" if earlier_problem else f"{problem}; stale results were not retired"
+    )
+    return [g for g in first.values() if g.group_id not in result.skipped], False
 
 
 def _not_applicable(

@@ -14,14 +14,17 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from cmk_rule.aws import call_error, describe_error, error_code, is_transient
+from cmk_rule.aws import AWS_ERRORS, call_error, describe_error, error_code, is_caller_error, is_transient, malformed
 
 _KEY_ID = re.compile(
     r"^(mrk-[0-9a-f]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
 )
 _AWS_MANAGED_ALIAS = re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias/aws/", re.ASCII)
+_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]*:(\d{12}):", re.ASCII)
+# A DescribeKey answer without these is a failed read: judging on it would claim a state KMS never reported.
+REQUIRED_KEY_FIELDS = ("Arn", "KeyManager", "KeyState")
 
 
 class KeyLookup(Enum):
@@ -52,6 +55,12 @@ class KeyFacts:
         """The resolved key ARN when known, else the reference as the group gave it."""
         return self.arn or self.reference
 
+    @property
+    def account_id(self) -> str | None:
+        """The account that owns the key, from its ARN (None when the ARN is not known)."""
+        match = _ARN_ACCOUNT.match(self.arn or "")
+        return match.group(1) if match else None
+
 
 def normalize_reference(reference: str, *, partition: str, region: str, account_id: str) -> str:
     """Turn a key id or alias name into an ARN in the group's account and Region; ARNs pass through unchanged."""
@@ -72,8 +81,10 @@ def is_aws_managed_alias(reference: str) -> bool:
 class KeyResolver:
     """Resolves key references through one KMS client, caching per invocation.
 
-    Raises :class:`~cmk_rule.errors.TransientAwsError` when KMS throttles or fails after retries: a transient failure
-    must never become a verdict.
+    Raises :class:`~cmk_rule.errors.AwsCallError` (:class:`~cmk_rule.errors.TransientAwsError` when KMS throttles or
+    fails after retries) when KMS did not say anything about the key: a transient failure, a quota error
+    (``LimitExceededException``), an error about the caller's credentials or signature, or a malformed answer must
+    never become a verdict. Only an answer about the key itself (found, not found, access denied) is one.
     """
 
     def __init__(
@@ -93,8 +104,12 @@ class KeyResolver:
         self._described: dict[str, KeyFacts] = {}
         self._rotation: dict[str, tuple[bool | None, str | None]] = {}
 
-    def resolve(self, reference: str) -> KeyFacts:
-        """The facts for ``reference`` (a key ARN, key id, alias name or alias ARN)."""
+    def resolve(self, reference: str, *, before_call: Callable[[str], None] | None = None) -> KeyFacts:
+        """The facts for ``reference`` (a key ARN, key id, alias name or alias ARN).
+
+        ``before_call(operation)`` runs before each KMS call and may raise to stop it (the engine checks its deadline
+        there: one judgement can make two KMS calls, each of which may take the longest a call can take).
+        """
         if is_aws_managed_alias(reference):
             return KeyFacts(reference=reference, lookup=KeyLookup.AWS_MANAGED_ALIAS, key_manager="AWS")
         normalized = normalize_reference(
@@ -102,9 +117,13 @@ class KeyResolver:
         )
         facts = self._described.get(normalized)
         if facts is None:
+            if before_call is not None:
+                before_call("kms:DescribeKey")
             facts = self._describe(reference, normalized)
             self._described[normalized] = facts
         if self._require_rotation and self._could_pass(facts) and facts.arn:
+            if before_call is not None and facts.arn not in self._rotation:
+                before_call("kms:GetKeyRotationStatus")
             enabled, note = self._rotation_status(facts.arn)
             facts = KeyFacts(**{**facts.__dict__, "rotation_enabled": enabled, "rotation_note": note})
         return facts
@@ -121,9 +140,9 @@ class KeyResolver:
     def _describe(self, reference: str, normalized: str) -> KeyFacts:
         read_at = self._clock()
         try:
-            metadata = self._kms.describe_key(KeyId=normalized)["KeyMetadata"]
+            response = self._kms.describe_key(KeyId=normalized)
         except ClientError as error:
-            if is_transient(error):
+            if is_transient(error) or is_caller_error(error):
                 raise call_error("kms:DescribeKey", error) from error
             code = error_code(error)
             lookup = (
@@ -131,30 +150,42 @@ class KeyResolver:
             )
             arn = normalized if normalized.startswith("arn:") else None
             return KeyFacts(reference=reference, lookup=lookup, arn=arn, error=describe_error(error), read_at=read_at)
-        except BotoCoreError as error:
+        except AWS_ERRORS as error:
             raise call_error("kms:DescribeKey", error) from error
+        metadata = response.get("KeyMetadata") if isinstance(response, dict) else None
+        if not isinstance(metadata, dict):
+            raise malformed("kms:DescribeKey", f"no KeyMetadata for {normalized}")
+        missing = [
+            name for name in REQUIRED_KEY_FIELDS if not isinstance(metadata.get(name), str) or not metadata[name]
+        ]
+        if missing:
+            raise malformed("kms:DescribeKey", f"KeyMetadata of {normalized} has no {', '.join(missing)}")
         return KeyFacts(
             reference=reference,
             lookup=KeyLookup.FOUND,
-            arn=metadata.get("Arn"),
-            key_manager=metadata.get("KeyManager"),
-            key_state=metadata.get("KeyState"),
+            arn=metadata["Arn"],
+            key_manager=metadata["KeyManager"],
+            key_state=metadata["KeyState"],
             read_at=read_at,
         )
 
     def _rotation_status(self, key_arn: str) -> tuple[bool | None, str | None]:
         if key_arn not in self._rotation:
             try:
-                enabled = bool(self._kms.get_key_rotation_status(KeyId=key_arn).get("KeyRotationEnabled", False))
-                self._rotation[key_arn] = (enabled, None)
+                response = self._kms.get_key_rotation_status(KeyId=key_arn)
             except ClientError as error:
-                if is_transient(error):
+                if is_transient(error) or is_caller_error(error):
                     raise call_error("kms:GetKeyRotationStatus", error) from error
                 if error_code(error) == "UnsupportedOperationException":
                     # Asymmetric, HMAC, imported and custom-key-store keys cannot rotate automatically.
                     self._rotation[key_arn] = (False, "automatic rotation is not supported for this key")
                 else:
                     self._rotation[key_arn] = (None, describe_error(error))
-            except BotoCoreError as error:
+                return self._rotation[key_arn]
+            except AWS_ERRORS as error:
                 raise call_error("kms:GetKeyRotationStatus", error) from error
+            enabled = response.get("KeyRotationEnabled") if isinstance(response, dict) else None
+            if not isinstance(enabled, bool):
+                raise malformed("kms:GetKeyRotationStatus", f"no KeyRotationEnabled for {key_arn}")
+            self._rotation[key_arn] = (enabled, None)
         return self._rotation[key_arn]

@@ -22,11 +22,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cmk_rule.aws import describe_error, error_code
+from cmk_rule.aws import AWS_ERRORS, bounded_pages, describe_error, error_code
 from cmk_rule.engine import Judgement
+from cmk_rule.errors import AwsCallError
 from cmk_rule.findings import FIELD_PREFIX, FindingScope, build_finding, validate_finding
 
 BATCH_SIZE = 100  # BatchImportFindings maximum
+# AwsSecurityFindingFilters (botocore's service model): "For each attribute, you can provide up to 20 filter values."
+# An Id filter of more values fails the whole GetFindings with InvalidInputException on AWS (moto ignores filters).
+ID_FILTER_MAX_VALUES = 20
 FAILED_FINDING_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 1.0
 NOT_ENABLED_CODES = frozenset({"InvalidAccessException", "InvalidAccess"})
@@ -100,12 +104,13 @@ class SecurityHubReporter:
             existing = self._existing(
                 outcome, judged_ids, only_ids=None if listed is not None else [*judged_ids, *vanished]
             )
-        except (ClientError, BotoCoreError) as error:
+        except AWS_ERRORS + (AwsCallError,) as error:
             if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                 outcome.not_enabled = True
                 return outcome
+            why = str(error) if isinstance(error, AwsCallError) else f"securityhub:GetFindings {describe_error(error)}"
             for group_id in sorted(judged_ids):
-                outcome.failed[self._scope.finding_id(group_id)] = f"securityhub:GetFindings {describe_error(error)}"
+                outcome.failed[self._scope.finding_id(group_id)] = why
             return outcome
         now = iso_now(self._clock)
         to_archive = set(vanished) - judged_ids
@@ -167,12 +172,18 @@ class SecurityHubReporter:
             wanted = {self._scope.finding_id(group_id) for group_id in only_ids}
             if not wanted:
                 return {}
-            filters["Id"] = [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in sorted(wanted)]
+            if len(wanted) <= ID_FILTER_MAX_VALUES:
+                filters["Id"] = [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in sorted(wanted)]
+            # More ids than one filter takes: read this rule's findings unfiltered by Id (as a complete run does) and
+            # keep the wanted ones below. The calls stay those of one listing, whatever the number of ids.
         found: dict[str, StoredFinding] = {}
         paginator = self._client.get_paginator("get_findings")
-        for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 100}):
+        pages = paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 100})
+        for page in bounded_pages(pages, operation="securityhub:GetFindings", next_field="NextToken"):
             outcome.calls += 1
-            for finding in page.get("Findings", []):
+            for finding in page.get("Findings") or []:
+                if not isinstance(finding, dict) or not isinstance(finding.get("Id"), str):
+                    continue  # cannot be matched to a group: neither kept nor archived
                 # Security Hub applies the filters; they are re-checked here because moto ignores GetFindings filters.
                 if finding.get("GeneratorId") != self._scope.generator_id:
                     continue
@@ -180,7 +191,7 @@ class SecurityHubReporter:
                     continue
                 if wanted is not None and finding.get("Id") not in wanted:
                     continue
-                group_id = finding.get("ProductFields", {}).get(GROUP_ID_FIELD)
+                group_id = (finding.get("ProductFields") or {}).get(GROUP_ID_FIELD)
                 if isinstance(group_id, str):
                     found[finding["Id"]] = StoredFinding.of(finding, group_id, archivable=group_id not in judged_ids)
         return found

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Project tasks with nothing but Python: ``python3 tasks.py demo | test | lint | bench | synth | setup | mutate | deep``.
+"""Project tasks with nothing but Python: ``python3 tasks.py demo | test | lint | bench | synth | setup``, and
+``mutate`` (mutation testing) and ``deep`` (property tests with many more examples), neither part of ``test``.
 
 Every task first makes sure the project's virtual environment (``.venv``) holds exactly the pinned dependencies
 (``requirements-dev.txt``), the project itself (editable), and the pinned CDK CLI (``npm ci``, run with the Node.js

@@ -36,7 +36,6 @@ from tests.properties.model import (
 )
 
 
-
 def judge(event: dict[str, Any]) -> tuple[str | None, str | None]:
     """(compliance, None) for a verdict, ("SKIPPED", why) when the group was named as not evaluated."""
     invocation = parse_config_event(event)

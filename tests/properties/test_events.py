@@ -17,7 +17,6 @@ from cmk_rule.request import MessageType, parse_config_event
 from tests.properties.budget import examples
 from tests.properties.model import ACCOUNT, MISSING, REGION, RULE_ARN, change_event, scalar_garbage, text
 
-
 SCHEDULED = {
     "awsAccountId": ACCOUNT,
     "notificationCreationTime": "2026-11-28T06:00:00.123Z",

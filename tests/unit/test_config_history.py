@@ -138,7 +138,7 @@ class _EmptyPages:
 
 def test_a_history_read_whose_tokens_cycle_stops_named() -> None:
     client = _EmptyPages(itertools.cycle(["A", "B"]))
-    with pytest.raises(AwsCallError, match="config:GetResourceConfigHistory failed: .*pagination loop"):
+    with pytest.raises(AwsCallError, match=r"config:GetResourceConfigHistory failed: .*pagination loop"):
         fetch_configuration_item(client, ITEM)
     assert client.calls == 3  # A, B, then A again: stopped
 

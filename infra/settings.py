@@ -18,6 +18,7 @@ from typing import Any
 from constructs import Construct
 
 # The same values the Lambda reads from SECURITY_HUB_MODE / REPORTING_MODE: one definition for both sides.
+from cmk_rule import validation
 from cmk_rule.settings import ReportingMode, SecurityHubMode
 
 
@@ -111,18 +112,17 @@ ALL_KEYS = (
     KEY_PACK_NAME,
 )
 
-# A KMS *key* ARN (not an alias ARN): arn:<partition>:kms:<region>:<account>:key/<key id>. Key ids are UUIDs, or
-# "mrk-" followed by 32 hex digits for multi-Region keys.
-_KEY_ARN = re.compile(r"^arn:aws(-[a-z]+)*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-f-]{36})$")
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+# KMS key ARNs, account ids, role names and role ARNs: the one definition the Lambda uses too (cmk_rule.validation),
+# so synthesis refuses exactly what the deployed rule would refuse (ASCII digits only; key ids in any case).
+_KEY_ARN = validation.KEY_ARN
+_ACCOUNT_ID = validation.ACCOUNT_ID
 # Config rule names: 1-128 characters in the API; organization rules allow 64 and the deployment adds no suffix of
 # its own, so 64 word characters or hyphens keep every mode valid.
 _RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 # Conformance pack names: "[a-zA-Z][-a-zA-Z0-9]*", 1-256 characters (PutConformancePack).
 _PACK_NAME = re.compile(r"^[A-Za-z][-A-Za-z0-9]{0,255}$")
-# IAM role names: [\w+=,.@-]{1,64}.
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-_ROLE_ARN = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_ROLE_NAME = validation.ROLE_NAME
+_ROLE_ARN = validation.ROLE_ARN
 # Organizations root ids (r-...) and OU ids (ou-<root part>-<ou part>).
 _OU_OR_ROOT = re.compile(r"^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$")
 
@@ -367,7 +367,7 @@ def _pattern(value: Any, key: str, pattern: re.Pattern[str], default: str | None
     if _is_blank(value):
         return default
     text = str(value).strip()
-    if not pattern.match(text):
+    if not pattern.fullmatch(text):
         raise SettingsError(f"{key}: {value!r} is not {expected}")
     return text
 
@@ -386,7 +386,7 @@ def _list(value: Any, key: str, pattern: re.Pattern[str], expected: str) -> tupl
     for item in items:
         if not item:
             raise SettingsError(f"{key}: empty entry in {value!r}")
-        if not pattern.match(item):
+        if not pattern.fullmatch(item):
             raise SettingsError(f"{key}: {item!r} is not {expected}")
         if item not in result:
             result.append(item)

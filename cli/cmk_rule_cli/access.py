@@ -7,9 +7,6 @@ errors of a finished scan into one sentence per missing permission.
 
 from __future__ import annotations
 
-from botocore.exceptions import ClientError
-
-from cmk_rule.aws import error_code
 from cmk_rule.errors import AwsCallError
 
 PERMISSIONS_DOC = 'see "Permissions" under cmk-rule scan in the README'
@@ -23,12 +20,15 @@ REJECTED_CODES = frozenset(
 )
 
 
-def access_kind(error: AwsCallError) -> str | None:
-    cause = error.__cause__
-    if isinstance(cause, ClientError):
-        code = error_code(cause)
-        if code in DENIED_CODES:
-            return "denied"
-        if code in REJECTED_CODES:
-            return "rejected"
+def kind_of_code(code: str | None) -> str | None:
+    """ "denied", "rejected", or None for an AWS error code that is not about access."""
+    if code in DENIED_CODES:
+        return "denied"
+    if code in REJECTED_CODES:
+        return "rejected"
     return None
+
+
+def access_kind(error: AwsCallError) -> str | None:
+    """:func:`kind_of_code` of the error's AWS error code."""
+    return kind_of_code(error.code)

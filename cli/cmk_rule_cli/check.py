@@ -12,11 +12,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from cmk_rule.errors import InvalidParameterError
+from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_parameters
 from cmk_rule_cli import __version__
 from cmk_rule_cli.iac import cloudformation, report, sarif, terraform
 from cmk_rule_cli.iac.discovery import Source, discover
 from cmk_rule_cli.iac.model import CLOUDFORMATION, Candidate, Finding, Status
-from cmk_rule_cli.iac.static_rules import StaticPolicy, is_key_reference, judge_variants
+from cmk_rule_cli.iac.static_rules import StaticPolicy, judge_variants
 
 NAME = "check"
 HELP = "check CloudFormation templates and Terraform plans before deployment (exit 1 when a group fails)"
@@ -38,6 +40,16 @@ examples:
 FORMATS = ("table", "json", "sarif")
 _SUFFIX_FORMATS = {".sarif": "sarif", ".json": "json", ".txt": "table"}
 _MAX_TAG_KEY = 128
+# Only validation matters offline: the rule's parser expands bare key ids with these, and the result is discarded.
+_OFFLINE_ACCOUNT, _OFFLINE_REGION = "000000000000", "us-east-1"
+
+
+def _validated(name: str, text: str) -> None:
+    """The rule's own parser decides what a valid parameter is, so ``check`` and the rule never disagree."""
+    try:
+        parse_rule_parameters({name: text}, partition="aws", region=_OFFLINE_REGION, account_id=_OFFLINE_ACCOUNT)
+    except InvalidParameterError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _approved_key(text: str) -> list[str]:
@@ -45,17 +57,14 @@ def _approved_key(text: str) -> list[str]:
     keys = [part.strip() for part in text.split(",") if part.strip()]
     if not keys:  # `--approved-key-arn "$UNSET"` silently meaning "any key" would be a false pass
         raise argparse.ArgumentTypeError("empty value")
-    for key in keys:
-        if not is_key_reference(key):
-            raise argparse.ArgumentTypeError(
-                f"'{key[:100]}' is not a KMS key ARN or key id (aliases are not accepted: they can be re-pointed)"
-            )
-    return keys
+    _validated(APPROVED_KEYS, ",".join(keys))
+    return keys  # as given: the static check compares key ids when a template names a key by id
 
 
 def _tag_key(text: str) -> str:
-    if not text or len(text) > _MAX_TAG_KEY:
-        raise argparse.ArgumentTypeError(f"a tag key has 1 to {_MAX_TAG_KEY} characters, got {len(text)}")
+    if not text:
+        raise argparse.ArgumentTypeError(f"a tag key has 1 to {_MAX_TAG_KEY} characters, got 0")
+    _validated(EXEMPTION_TAG_KEY, text)
     return text
 
 

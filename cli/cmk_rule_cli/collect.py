@@ -17,7 +17,7 @@ import copy
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
@@ -25,17 +25,17 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from cmk_rule.aws import CLIENT_CONFIG, describe_error, error_code
-from cmk_rule.config_history import PreviousResult, previous_results
-from cmk_rule.engine import Engine, Judgement, RunResult
+from cmk_rule.config_history import previous_results
+from cmk_rule.engine import Engine, Judgement
 from cmk_rule.errors import AwsCallError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory
-from cmk_rule.keys import KeyLookup, KeyResolver
+from cmk_rule.keys import KeyLookup, KeyResolver, read_rotation
 from cmk_rule.verdict import Compliance
 from cmk_rule_cli import output, regions
 from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC
 from cmk_rule_cli.arguments import parse_parameters, rule_parameters
 from cmk_rule_cli.errors import CliError
-from cmk_rule_cli.scan_report import ScanReport
+from cmk_rule_cli.scan_report import RegionScan, ScanReport
 
 MAX_PARALLEL_REGIONS = 4
 
@@ -124,49 +124,22 @@ def caller_identity(clients: ClientMaker, region: str, profile: str | None) -> t
 
 
 class RecordingInventory(ReplicationGroupInventory):
-    """The rule's inventory, also remembering when each group was listed and which AWS errors occurred.
-
-    The engine only keeps an error's text; keeping the error itself lets the command name the missing permission.
-    """
+    """The rule's inventory, also remembering each listed group and when it was listed (evidence of when a fact
+    was read). AWS errors need no recording: the engine's typed skips carry their operation and error code."""
 
     def __init__(self, elasticache: Any) -> None:
         super().__init__(elasticache)
         self.listed: dict[str, ReplicationGroup] = {}
         self.listed_at: dict[str, datetime] = {}
-        self.errors: list[AwsCallError] = []
 
     def pages(self) -> Iterator[list[ReplicationGroup]]:
         """The rule's pages, time-stamped as each arrives."""
-        try:
-            for page in super().pages():
-                stamp = datetime.now(UTC)
-                for group in page:
-                    self.listed[group.group_id] = group
-                    self.listed_at[group.group_id] = stamp
-                yield page
-        except AwsCallError as error:
-            self.errors.append(error)
-            raise
-
-    def tags(self, group: ReplicationGroup) -> dict[str, str] | None:
-        """The rule's tag read, with its error remembered."""
-        try:
-            return super().tags(group)
-        except AwsCallError as error:
-            self.errors.append(error)
-            raise
-
-
-@dataclass
-class RegionScan:
-    """What one Region yielded: the engine's result plus the facts the reports need."""
-
-    region: str
-    result: RunResult
-    inventory: RecordingInventory
-    rotation: dict[str, tuple[bool | None, str | None]] = field(default_factory=dict)  # key ARN -> (enabled, note)
-    config_results: dict[str, PreviousResult] | None = None
-    config_error: AwsCallError | None = None
+        for page in super().pages():
+            stamp = datetime.now(UTC)
+            for group in page:
+                self.listed[group.group_id] = group
+                self.listed_at[group.group_id] = stamp
+            yield page
 
 
 @dataclass(frozen=True)
@@ -225,15 +198,9 @@ def rotation_facts(kms: Any, judgements: Iterable[Judgement]) -> dict[str, tuple
         if key.rotation_enabled is not None or key.rotation_note is not None:
             continue  # the engine read it (rotation required)
         try:
-            enabled = bool(kms.get_key_rotation_status(KeyId=key.arn).get("KeyRotationEnabled", False))
-            facts[key.arn] = (enabled, None)
-        except ClientError as error:
-            unsupported = error_code(error) == "UnsupportedOperationException"
-            facts[key.arn] = (
-                (False, "automatic rotation is not supported") if unsupported else (None, describe_error(error))
-            )
-        except BotoCoreError as error:
-            facts[key.arn] = (None, describe_error(error))
+            facts[key.arn] = read_rotation(kms, key.arn)  # the rule's own reading of the fact
+        except AwsCallError as error:
+            facts[key.arn] = (None, error.detail)
     return facts
 
 

@@ -10,14 +10,15 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from cmk_rule.timestamps import iso_z
+
 RULE_ID = "config-rule-0123ab"
 SERVICE_ROLE_PATH = "aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
 
 
 def iso(moment: datetime | None = None) -> str:
     """Config's timestamp format: 2016-07-13T21:50:00.373Z."""
-    moment = moment or datetime.now(UTC)
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(moment or datetime.now(UTC))
 
 
 def rule_arn(account_id: str, region: str, partition: str = "aws") -> str:

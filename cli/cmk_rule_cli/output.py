@@ -11,9 +11,11 @@ import io
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+
+from cmk_rule.timestamps import iso_z
 
 FORMATS = ("table", "json", "csv", "markdown")
 _SUFFIX_FORMATS = {".csv": "csv", ".md": "markdown", ".markdown": "markdown", ".json": "json", ".txt": "table"}
@@ -48,7 +50,7 @@ def iso(moment: datetime | None) -> str | None:
     """A UTC timestamp in ISO 8601 with a ``Z`` (what auditors and spreadsheets both parse)."""
     if moment is None:
         return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(moment)
 
 
 def render(rows: Sequence[Row], columns: Sequence[str], fmt: str, document: Mapping[str, Any]) -> str:

@@ -8,23 +8,50 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from cmk_rule.engine import Judgement
+from cmk_rule.config_history import PreviousResult
+from cmk_rule.engine import Judgement, RunResult
+from cmk_rule.errors import AwsCallError
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyLookup
+from cmk_rule.outcomes import Skip, Step
 from cmk_rule.verdict import Compliance
 from cmk_rule_cli import __version__, output
-from cmk_rule_cli.access import PERMISSIONS_DOC, access_kind
-
-if TYPE_CHECKING:
-    from cmk_rule_cli.collect import RegionScan
+from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC, kind_of_code
 
 SKIPPED = "SKIPPED"
 VERDICTS = (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value, Compliance.NOT_APPLICABLE.value, SKIPPED)
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_ERROR = 0, 1, 2
+
+
+class Listing(Protocol):
+    """What the report needs from the Region's inventory: each listed group and when it was listed."""
+
+    listed: dict[str, ReplicationGroup]
+    listed_at: dict[str, datetime]
+
+
+@dataclass
+class RegionScan:
+    """What one Region yielded: the engine's result plus the facts the reports need (built by
+    :func:`cmk_rule_cli.collect.scan_region`; defined here so the report never imports the collection)."""
+
+    region: str
+    result: RunResult
+    inventory: Listing
+    rotation: dict[str, tuple[bool | None, str | None]] = field(default_factory=dict)  # key ARN -> (enabled, note)
+    config_results: dict[str, PreviousResult] | None = None
+    config_error: AwsCallError | None = None
+
+    def skips(self) -> list[Skip]:
+        """Everything not judged or not read in this Region: the engine's skips by name, then Config's results."""
+        skips = [skip for _, skip in sorted(self.result.skipped.items())]
+        if self.config_error is not None:
+            skips.append(Skip.from_error(self.config_error, step=Step.RECORDED_RESULTS))
+        return skips
 
 
 @dataclass
@@ -47,10 +74,7 @@ class ScanReport:
         for scan in self.scans:
             for judgement in sorted(scan.result.judgements, key=lambda j: j.group.group_id):
                 rows.append(self._judged_row(scan, judgement))
-            for name, reason in sorted(scan.result.skipped.items()):
-                rows.append(self._skipped_row(scan, name, reason))
-            if scan.config_error is not None:
-                rows.append(self._skipped_row(scan, "(recorded results)", str(scan.config_error)))
+            rows.extend(self._skipped_row(scan, skip) for skip in scan.skips())
         return rows
 
     def _judged_row(self, scan: RegionScan, judgement: Judgement) -> dict[str, output.Value]:
@@ -66,16 +90,18 @@ class ScanReport:
             key_rotation=rotation,
             key_rotation_note=note,
             key_read_at=output.iso(key.read_at) if key else None,
-            row=verdict.row.value,
+            row=verdict.row.number,
             verdict=verdict.compliance.value,
             annotation=verdict.annotation,
         )
         return row
 
-    def _skipped_row(self, scan: RegionScan, name: str, reason: str) -> dict[str, output.Value]:
-        group = scan.inventory.listed.get(name)
-        row = self._group_columns(scan, group or ReplicationGroup(group_id=name))
-        row.update(key_arn=group.kms_key_id if group else None, verdict=SKIPPED, annotation=f"Not judged: {reason}")
+    def _skipped_row(self, scan: RegionScan, skip: Skip) -> dict[str, output.Value]:
+        group = scan.inventory.listed.get(skip.group_id) if skip.group_id is not None else None
+        row = self._group_columns(scan, group or ReplicationGroup(group_id=skip.name))
+        row.update(
+            key_arn=group.kms_key_id if group else None, verdict=SKIPPED, annotation=f"Not judged: {skip.reason}"
+        )
         return row
 
     def _group_columns(self, scan: RegionScan, group: ReplicationGroup) -> dict[str, output.Value]:
@@ -105,24 +131,20 @@ class ScanReport:
         access: dict[tuple[str, str], list[str]] = {}
         others: list[str] = []
         for scan in self.scans:
-            explained: set[str] = set()
-            for error in [*scan.inventory.errors, *([scan.config_error] if scan.config_error else [])]:
-                kind = access_kind(error)
-                if kind is not None:
-                    explained.add(str(error))
-                    regions_of = access.setdefault((error.operation, kind), [])
+            unexplained: dict[str, str] = {}
+            for skip in scan.skips():
+                kind = kind_of_code(skip.error_code)
+                if kind is not None and skip.operation is not None:
+                    regions_of = access.setdefault((skip.operation, kind), [])
                     if scan.region not in regions_of:
                         regions_of.append(scan.region)
-            unexplained = {
-                name: reason
-                for name, reason in sorted(scan.result.skipped.items())
-                if not reason.startswith(tuple(explained))
-            }
-            if scan.config_error is not None and str(scan.config_error) not in explained:
-                others.append(
-                    f"{scan.config_error} in {scan.region}, so Config's recorded results there are missing "
-                    "(is the rule deployed there under that name?)."
-                )
+                elif skip.step is Step.RECORDED_RESULTS:
+                    others.append(
+                        f"{skip.reason} in {scan.region}, so Config's recorded results there are missing "
+                        "(is the rule deployed there under that name?)."
+                    )
+                else:
+                    unexplained[skip.name] = skip.reason
             if unexplained:
                 names = list(unexplained)
                 listed = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
@@ -151,9 +173,7 @@ class ScanReport:
             unreadable = {
                 j.key.display_arn
                 for j in scan.result.judgements
-                if j.key is not None
-                and j.key.lookup is KeyLookup.UNVERIFIABLE
-                and "AccessDenied" in (j.key.error or "")
+                if j.key is not None and j.key.lookup is KeyLookup.UNVERIFIABLE and j.key.error_code in DENIED_CODES
             }
             if unreadable:
                 notes.append(

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import functools
 import os
-import re
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -28,7 +27,7 @@ from botocore.exceptions import (
 )
 from botocore.parsers import ResponseParserError
 
-from cmk_rule import __version__
+from cmk_rule import __version__, validation
 from cmk_rule.errors import AwsCallError, InvalidSettingError, TransientAwsError
 
 # Retries and timeouts for every client. "standard" retries throttling and transient errors with exponential backoff
@@ -102,8 +101,6 @@ _TRANSIENT_EXCEPTIONS = (
     ReadTimeoutError,
     ResponseParserError,  # a garbled body: the next run may read it
 )
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
-_ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
 
 
 def error_code(error: ClientError) -> str:
@@ -184,9 +181,9 @@ def partition_of(region: str) -> str:
 
 def member_role_arn(partition: str, account_id: str, role_name: str) -> str:
     """The ARN of the member-account role, built only from validated parts (no event text flows into it unchecked)."""
-    if not _ACCOUNT_ID.fullmatch(account_id):
+    if not validation.is_account_id(account_id):
         raise InvalidSettingError("accountId", f"'{account_id}' is not a 12-digit AWS account id")
-    if not _ROLE_NAME.fullmatch(role_name):
+    if not validation.is_role_name(role_name):
         raise InvalidSettingError("executionRoleName", f"'{role_name}' is not a valid IAM role name")
     return f"arn:{partition}:iam::{account_id}:role/{role_name}"
 

@@ -2,7 +2,8 @@
 
 The engine never reports a verdict it did not compute. A group whose facts could not be read (throttling, 5xx,
 timeouts after retries, or the Lambda running out of time) is *skipped* and named; every other group is still
-reported; the handler then fails the invocation naming what was skipped.
+reported; the handler then fails the invocation naming what was skipped. What was skipped is a typed
+:class:`~cmk_rule.outcomes.Skip` (what, why, AWS error code, transient or not), never a sentinel string.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from cmk_rule.config_reporter import Evaluation
 from cmk_rule.errors import AwsCallError, InvalidEventError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory, group_from_configuration_item
 from cmk_rule.keys import KeyFacts, KeyResolver
+from cmk_rule.outcomes import OUT_OF_TIME, Skip, Step
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.request import DELETED_STATUSES, RESOURCE_TYPE, MessageType, RuleInvocation, parse_timestamp
 from cmk_rule.verdict import Compliance, Verdict, decide_with_key, decide_without_key, fit_annotation
 
 VANISHED_ANNOTATION = "The replication group no longer exists; its previous result is retired."
-LISTING = "(replication group listing)"
-PREVIOUS_RESULTS = "(previous results)"
-OUT_OF_TIME = "not judged: the Lambda's remaining time ran out"
+# The names the two run-level steps carry in ``RunResult.skipped`` and in IncompleteRunError.
+LISTING = Step.LISTING.label
+PREVIOUS_RESULTS = Step.PREVIOUS_RESULTS.label
 
 
 @dataclass(frozen=True)
@@ -44,10 +46,19 @@ class RunResult:
     judgements: list[Judgement] = field(default_factory=list)
     # Groups that no longer exist (or left the rule's scope) -> the NOT_APPLICABLE annotation that retires them.
     vanished: dict[str, str] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)  # group id (or a step in brackets) -> why
+    skipped: dict[str, Skip] = field(default_factory=dict)  # Skip.name (group id or bracketed step) -> the skip
     previous: dict[str, PreviousResult] | None = None
     other_evaluations: list[Evaluation] = field(default_factory=list)  # e.g. N/A for a resource that left scope
     key_lookups: int = 0
+
+    def skip(self, skip: Skip) -> None:
+        """Record something this run could not finish (keyed by its name: a group id or a bracketed step)."""
+        self.skipped[skip.name] = skip
+
+    @property
+    def skipped_groups(self) -> list[str]:
+        """The ids of the groups that were listed but not judged (steps left out)."""
+        return [skip.group_id for skip in self.skipped.values() if skip.group_id is not None]
 
     def evaluations(self) -> list[Evaluation]:
         """The evaluations to send to Config for this run, one per group."""
@@ -129,14 +140,16 @@ class Engine:
                 groups.extend(page)
         except AwsCallError as error:
             listing_complete = False
-            result.skipped[LISTING] = f"{error} (after {len(groups)} groups; stale results were not retired)"
+            detail = f"after {len(groups)} groups; stale results were not retired"
+            result.skip(Skip.from_error(error, step=Step.LISTING, detail=detail))
         groups, listing_complete = _deduplicated(groups, result, listing_complete)
         listed = {g.group_id for g in groups} | set(self._inventory.unreadable)
-        result.skipped.update(self._inventory.unreadable)  # listed, but their facts could not be read
+        for group_id, unreadable in self._inventory.unreadable.items():  # listed, but their facts could not be read
+            result.skip(Skip.from_error(unreadable, group_id=group_id))
         for index, group in enumerate(groups):
             if self._deadline.near() or not self._judge_into(group, result):
                 for late in groups[index:]:
-                    result.skipped[late.group_id] = OUT_OF_TIME
+                    result.skip(Skip.out_of_time(late.group_id))
                 listing_complete = False  # unjudged groups must not look vanished
                 break
         if listing_complete and rule_name is not None and self._config is not None:
@@ -159,7 +172,7 @@ class Engine:
             try:
                 item = fetch_configuration_item(self._config, oversized)
             except AwsCallError as error:
-                result.skipped[oversized.resource_id] = str(error)
+                result.skip(Skip.from_error(error, group_id=oversized.resource_id))
                 return result
         else:
             item = dict(invocation.configuration_item or {})
@@ -198,7 +211,7 @@ class Engine:
         except OutOfTimeError:
             return False
         except AwsCallError as error:
-            result.skipped[group.group_id] = str(error)
+            result.skip(Skip.from_error(error, group_id=group.group_id))
             return True
         result.judgements.append(Judgement(group, key, verdict))
         return True
@@ -210,7 +223,7 @@ class Engine:
         try:
             previous = previous_results(self._config, rule_name, types)
         except AwsCallError as error:
-            result.skipped[PREVIOUS_RESULTS] = f"{error} (stale results were not retired)"
+            result.skip(Skip.from_error(error, step=Step.PREVIOUS_RESULTS, detail="stale results were not retired"))
             return
         result.previous = previous
         result.vanished.update(
@@ -228,20 +241,21 @@ def _deduplicated(
     listed twice with different facts is not judged at all (which facts are current is unknown)."""
     first: dict[str, ReplicationGroup] = {}
     repeated: list[str] = []
+    operation = "elasticache:DescribeReplicationGroups"
     for group in groups:
         earlier = first.setdefault(group.group_id, group)
         if earlier is not group:
             repeated.append(group.group_id)
             if earlier != group:
-                result.skipped[group.group_id] = "not judged: listed twice with different facts"
+                why = "not judged: listed twice with different facts"
+                result.skip(Skip(why, group_id=group.group_id, operation=operation, transient=True))
     if not repeated:
         return groups, complete
     names = ", ".join(sorted(set(repeated))[:10])
-    problem = f"elasticache:DescribeReplicationGroups was inconsistent: {names} was listed twice"
+    problem = f"{operation} was inconsistent: {names} was listed twice"
     earlier_problem = result.skipped.get(LISTING)
-    result.skipped[LISTING] = (
-        f"{earlier_problem}; {problem}" if earlier_problem else f"{problem}; stale results were not retired"
-    )
+    reason = f"{earlier_problem}; {problem}" if earlier_problem else f"{problem}; stale results were not retired"
+    result.skip(Skip(reason, step=Step.LISTING, operation=operation, transient=True))
     return [g for g in first.values() if g.group_id not in result.skipped], False
 
 

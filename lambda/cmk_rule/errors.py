@@ -50,11 +50,25 @@ class AwsCallError(RuleError):
 
     transient = False
 
-    def __init__(self, operation: str, detail: str) -> None:
+    def __init__(self, operation: str, detail: str, *, code: str | None = None) -> None:
         self.operation = operation
         self.detail = detail
+        self._code = code
         kind = "failed transiently" if self.transient else "failed"
         super().__init__(f"{operation} {kind}: {detail}")
+
+    @property
+    def code(self) -> str:
+        """The AWS error code ('' when none): given explicitly, else read from the botocore ``ClientError`` this
+        error was raised from (``raise call_error(...) from error``), so callers never parse the message."""
+        if self._code is not None:
+            return self._code
+        response = getattr(self.__cause__, "response", None)
+        if isinstance(response, Mapping):
+            error = response.get("Error")
+            if isinstance(error, Mapping):
+                return str(error.get("Code") or "")
+        return ""
 
 
 class TransientAwsError(AwsCallError):

@@ -15,6 +15,7 @@ from typing import Any
 from cmk_rule import __version__
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyFacts
+from cmk_rule.rows import Severity
 from cmk_rule.verdict import Compliance, Row, Verdict
 
 SCHEMA_VERSION = "2018-10-08"
@@ -38,11 +39,27 @@ RELATED_REQUIREMENTS = [
     "PCI DSS v4.0.1/3.5.1",
     "PCI DSS v4.0.1/3.6.1",
 ]
-HIGH_RISK_ROWS = frozenset({Row.KEY_NOT_ENABLED, Row.KEY_NOT_FOUND})
+# The rows whose registry severity is HIGH: the key can no longer protect the data (disabled, pending deletion, gone).
+HIGH_RISK_ROWS = frozenset(row for row in Row if row.spec.severity is Severity.HIGH)
 
 # ASFF limits checked before a finding is sent (BatchImportFindings would otherwise reject it).
 LIMITS = {"Id": 512, "GeneratorId": 512, "Title": 256, "Description": 1024, "Recommendation.Text": 512}
-OTHER_KEY_MAX, OTHER_VALUE_MAX = 128, 1024
+# Details.Other values: "fewer than 1,024 characters"
+# (https://docs.aws.amazon.com/securityhub/latest/userguide/asff-resourcedetails-other.html) and NonEmptyString
+# (pattern ".*\S.*" in botocore's securityhub model). Keys are this module's own short names.
+OTHER_KEY_MAX, OTHER_VALUE_MAX = 128, 1023
+# Resources[].Partition is an enum in botocore's securityhub model (2018-10-26 service-2.json, botocore 1.44.5):
+# aws, aws-cn, aws-us-gov, aws-us-iso, aws-us-iso-b. botocore (and every ARN) names the two ISO partitions aws-iso
+# and aws-iso-b: they are MAPPED to the model's names. Partitions with no enum value (aws-iso-e, aws-iso-f, aws-eusc,
+# any newer one) OMIT the field, which is optional (Resource requires only Type and Id); sending botocore's name
+# would get the whole finding rejected.
+ASFF_PARTITIONS = {
+    "aws": "aws",
+    "aws-cn": "aws-cn",
+    "aws-us-gov": "aws-us-gov",
+    "aws-iso": "aws-us-iso",
+    "aws-iso-b": "aws-us-iso-b",
+}
 PRODUCT_FIELD_KEY_MAX, PRODUCT_FIELD_VALUE_MAX, PRODUCT_FIELDS_MAX = 128, 2048, 50
 
 
@@ -75,10 +92,13 @@ class FindingScope:
 
 
 def severity_for(verdict: Verdict) -> str:
-    """HIGH when the key can no longer protect the data (disabled, pending deletion, gone); other failures MEDIUM."""
+    """The row's registry severity: HIGH when the key can no longer protect the data, other failures MEDIUM.
+
+    A verdict that is not NON_COMPLIANT is INFORMATIONAL whatever its row (a verdict built by hand may pair them).
+    """
     if verdict.compliance is Compliance.NON_COMPLIANT:
-        return "HIGH" if verdict.row in HIGH_RISK_ROWS else "MEDIUM"
-    return "INFORMATIONAL"
+        return str(verdict.row.spec.severity)
+    return str(Severity.INFORMATIONAL)
 
 
 def compliance_status(verdict: Verdict) -> str:
@@ -130,9 +150,24 @@ def _details(group: ReplicationGroup | None, key: KeyFacts | None, verdict: Verd
             KeyState=key.key_state,
             KeyRotationEnabled=None if key.rotation_enabled is None else str(key.rotation_enabled).lower(),
         )
-    facts["DecisionRow"] = str(verdict.row.value)
-    # Details.Other accepts non-empty strings only.
-    return {k: _clip(str(v), OTHER_VALUE_MAX) for k, v in facts.items() if v not in (None, "")}
+    facts["DecisionRow"] = str(verdict.row.number)
+    # Details.Other accepts strings with a non-blank character only (NonEmptyString), fewer than 1,024 of them.
+    return {k: _clip(str(v), OTHER_VALUE_MAX) for k, v in facts.items() if v is not None and str(v).strip()}
+
+
+def _resource(
+    scope: FindingScope, group: ReplicationGroup | None, key: KeyFacts | None, verdict: Verdict
+) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "Type": "Other",
+        "Id": (group.arn if group and group.arn else scope.group_arn(verdict.group_id)),
+    }
+    partition = ASFF_PARTITIONS.get(scope.partition)
+    if partition is not None:
+        resource["Partition"] = partition
+    resource["Region"] = scope.region
+    resource["Details"] = {"Other": _details(group, key, verdict)}
+    return resource
 
 
 def build_finding(
@@ -171,27 +206,17 @@ def build_finding(
         "ProductFields": {
             f"{FIELD_PREFIX}RuleName": scope.rule_name,
             f"{FIELD_PREFIX}ReplicationGroupId": verdict.group_id,
-            f"{FIELD_PREFIX}DecisionRow": str(verdict.row.value),
+            f"{FIELD_PREFIX}DecisionRow": str(verdict.row.number),
             f"{FIELD_PREFIX}DecisionRowName": verdict.row.name,
             f"{FIELD_PREFIX}ComplianceType": verdict.compliance.value,
             f"{FIELD_PREFIX}Version": __version__,
         },
         "Compliance": {
             "Status": status,
-            "StatusReasons": [
-                {"ReasonCode": f"ROW_{verdict.row.value}_{verdict.row.name}", "Description": verdict.annotation}
-            ],
+            "StatusReasons": [{"ReasonCode": verdict.row.reason_code, "Description": verdict.annotation}],
             "RelatedRequirements": list(RELATED_REQUIREMENTS),
         },
-        "Resources": [
-            {
-                "Type": "Other",
-                "Id": (group.arn if group and group.arn else scope.group_arn(verdict.group_id)),
-                "Partition": scope.partition,
-                "Region": scope.region,
-                "Details": {"Other": _details(group, key, verdict)},
-            }
-        ],
+        "Resources": [_resource(scope, group, key, verdict)],
         "RecordState": "ARCHIVED" if archived else "ACTIVE",
     }
 
@@ -215,8 +240,11 @@ def validate_finding(finding: Mapping[str, Any]) -> list[str]:
         for key, value in resource.get("Details", {}).get("Other", {}).items():
             if not key or len(key) > OTHER_KEY_MAX:
                 problems.append(f"Details.Other key '{key[:40]}' is empty or longer than {OTHER_KEY_MAX}")
-            if not isinstance(value, str) or not value or len(value) > OTHER_VALUE_MAX:
-                problems.append(f"Details.Other '{key[:40]}' is empty, not a string or longer than {OTHER_VALUE_MAX}")
+            if not isinstance(value, str) or not value.strip() or len(value) > OTHER_VALUE_MAX:
+                problems.append(f"Details.Other '{key[:40]}' is blank, not a string or longer than {OTHER_VALUE_MAX}")
+        partition = resource.get("Partition")
+        if partition is not None and partition not in ASFF_PARTITIONS.values():
+            problems.append(f"Resources[].Partition '{partition}' is not one of Security Hub's partition values")
     fields = finding.get("ProductFields", {})
     if len(fields) > PRODUCT_FIELDS_MAX:
         problems.append(f"ProductFields has more than {PRODUCT_FIELDS_MAX} entries")

@@ -144,8 +144,8 @@ class ReplicationGroupInventory:
 
     def __init__(self, elasticache: Any) -> None:
         self._elasticache = elasticache
-        # Listed groups whose entry could not be read (group id -> why): skipped by name, never judged.
-        self.unreadable: dict[str, str] = {}
+        # Listed groups whose entry could not be read (group id -> the error): skipped by name, never judged.
+        self.unreadable: dict[str, AwsCallError] = {}
 
     def pages(self) -> Iterator[list[ReplicationGroup]]:
         """Yield the groups a page at a time; raises ``AwsCallError`` if a page cannot be read.
@@ -164,7 +164,7 @@ class ReplicationGroupInventory:
                     try:
                         groups.append(group_from_api(item))
                     except UnreadableGroupError as error:
-                        self.unreadable[error.group_id] = str(error)
+                        self.unreadable[error.group_id] = error
                     except AwsCallError:
                         nameless += 1
                 yield groups

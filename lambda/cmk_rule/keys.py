@@ -7,7 +7,6 @@ only when rotation is required and the key could otherwise pass. ``alias/aws/...
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,13 +15,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from cmk_rule import validation
 from cmk_rule.aws import AWS_ERRORS, call_error, describe_error, error_code, is_caller_error, is_transient, malformed
 
-_KEY_ID = re.compile(
-    r"^(mrk-[0-9a-f]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
-)
-_AWS_MANAGED_ALIAS = re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias/aws/", re.ASCII)
-_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]*:(\d{12}):", re.ASCII)
 # A DescribeKey answer without these is a failed read: judging on it would claim a state KMS never reported.
 REQUIRED_KEY_FIELDS = ("Arn", "KeyManager", "KeyState")
 
@@ -49,6 +44,7 @@ class KeyFacts:
     rotation_note: str | None = None
     error: str | None = None
     read_at: datetime | None = None
+    error_code: str | None = None  # the AWS error code behind ``error`` (row 5/6), for callers that branch on it
 
     @property
     def display_arn(self) -> str:
@@ -58,15 +54,15 @@ class KeyFacts:
     @property
     def account_id(self) -> str | None:
         """The account that owns the key, from its ARN (None when the ARN is not known)."""
-        match = _ARN_ACCOUNT.match(self.arn or "")
-        return match.group(1) if match else None
+        parts = (self.arn or "").split(":")
+        return parts[4] if len(parts) > 5 and parts[2] == "kms" and validation.is_account_id(parts[4]) else None
 
 
 def normalize_reference(reference: str, *, partition: str, region: str, account_id: str) -> str:
     """Turn a key id or alias name into an ARN in the group's account and Region; ARNs pass through unchanged."""
     if reference.startswith("arn:"):
         return reference
-    if _KEY_ID.fullmatch(reference):
+    if validation.is_key_id(reference):
         return f"arn:{partition}:kms:{region}:{account_id}:key/{reference}"
     if reference.startswith("alias/"):
         return f"arn:{partition}:kms:{region}:{account_id}:{reference}"
@@ -75,7 +71,7 @@ def normalize_reference(reference: str, *, partition: str, region: str, account_
 
 def is_aws_managed_alias(reference: str) -> bool:
     """True for ``alias/aws/...`` in any form: AWS-managed by definition, and never to be resolved."""
-    return bool(_AWS_MANAGED_ALIAS.match(reference))  # a prefix: alias/aws/<anything>
+    return validation.is_aws_managed_alias(reference)  # a prefix: alias/aws/<anything>
 
 
 class KeyResolver:
@@ -149,7 +145,14 @@ class KeyResolver:
                 KeyLookup.NOT_FOUND if code in ("NotFoundException", "InvalidArnException") else KeyLookup.UNVERIFIABLE
             )
             arn = normalized if normalized.startswith("arn:") else None
-            return KeyFacts(reference=reference, lookup=lookup, arn=arn, error=describe_error(error), read_at=read_at)
+            return KeyFacts(
+                reference=reference,
+                lookup=lookup,
+                arn=arn,
+                error=describe_error(error),
+                read_at=read_at,
+                error_code=code or None,
+            )
         except AWS_ERRORS as error:
             raise call_error("kms:DescribeKey", error) from error
         metadata = response.get("KeyMetadata") if isinstance(response, dict) else None
@@ -171,21 +174,27 @@ class KeyResolver:
 
     def _rotation_status(self, key_arn: str) -> tuple[bool | None, str | None]:
         if key_arn not in self._rotation:
-            try:
-                response = self._kms.get_key_rotation_status(KeyId=key_arn)
-            except ClientError as error:
-                if is_transient(error) or is_caller_error(error):
-                    raise call_error("kms:GetKeyRotationStatus", error) from error
-                if error_code(error) == "UnsupportedOperationException":
-                    # Asymmetric, HMAC, imported and custom-key-store keys cannot rotate automatically.
-                    self._rotation[key_arn] = (False, "automatic rotation is not supported for this key")
-                else:
-                    self._rotation[key_arn] = (None, describe_error(error))
-                return self._rotation[key_arn]
-            except AWS_ERRORS as error:
-                raise call_error("kms:GetKeyRotationStatus", error) from error
-            enabled = response.get("KeyRotationEnabled") if isinstance(response, dict) else None
-            if not isinstance(enabled, bool):
-                raise malformed("kms:GetKeyRotationStatus", f"no KeyRotationEnabled for {key_arn}")
-            self._rotation[key_arn] = (enabled, None)
+            self._rotation[key_arn] = read_rotation(self._kms, key_arn)
         return self._rotation[key_arn]
+
+
+def read_rotation(kms: Any, key_arn: str) -> tuple[bool | None, str | None]:
+    """(``KeyRotationEnabled``, note) for one key: ``(False, note)`` when the key cannot rotate automatically,
+    ``(None, the error)`` when KMS refused to say. Raises :class:`~cmk_rule.errors.TransientAwsError` for a failure
+    worth retrying, an error about the caller or an answer without the flag (never "rotation off" on no evidence).
+    Shared by the rule and by ``cmk-rule evidence`` (which records the fact even when not required)."""
+    try:
+        response = kms.get_key_rotation_status(KeyId=key_arn)
+    except ClientError as error:
+        if is_transient(error) or is_caller_error(error):
+            raise call_error("kms:GetKeyRotationStatus", error) from error
+        if error_code(error) == "UnsupportedOperationException":
+            # Asymmetric, HMAC, imported and custom-key-store keys cannot rotate automatically.
+            return False, "automatic rotation is not supported for this key"
+        return None, describe_error(error)
+    except AWS_ERRORS as error:
+        raise call_error("kms:GetKeyRotationStatus", error) from error
+    enabled = response.get("KeyRotationEnabled") if isinstance(response, dict) else None
+    if not isinstance(enabled, bool):
+        raise malformed("kms:GetKeyRotationStatus", f"no KeyRotationEnabled for {key_arn}")
+    return enabled, None

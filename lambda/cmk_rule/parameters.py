@@ -7,11 +7,11 @@ anything else that is unknown or malformed raises :class:`InvalidParameterError`
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cmk_rule import validation
 from cmk_rule.errors import InvalidParameterError
 
 APPROVED_KEYS = "approvedKmsKeyArns"
@@ -29,11 +29,6 @@ KNOWN_PARAMETERS = (
     EXECUTION_ROLE_NAME,
 )
 
-_KEY_ARN = re.compile(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-fA-F-]{36})$", re.ASCII)
-_KEY_ID = re.compile(
-    r"^(mrk-[0-9a-f]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
-)
-_ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 _MAX_TAG_KEY = 128
 
 
@@ -51,7 +46,7 @@ def parse_rule_parameters(raw: Any, *, partition: str, region: str, account_id: 
     """Parse ``ruleParameters`` as Config sends it: a JSON object string, ``""``, ``"{}"`` or absent.
 
     Bare key ids in the approved list are expanded to key ARNs in the rule's own account and Region, so keys are
-    always compared by ARN.
+    always compared by ARN; key ids are lower-cased as KMS spells them (see :mod:`cmk_rule.validation`).
     """
     values = _as_mapping(raw)
     unknown = sorted(set(values) - set(KNOWN_PARAMETERS))
@@ -107,10 +102,10 @@ def _approved_keys(strings: Mapping[str, str], *, partition: str, region: str, a
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
             continue
-        if _KEY_ARN.fullmatch(entry):
-            arns.add(entry)
-        elif _KEY_ID.fullmatch(entry):
-            arns.add(f"arn:{partition}:kms:{region}:{account_id}:key/{entry}")
+        if validation.is_key_arn(entry):
+            arns.add(validation.canonical_key_arn(entry))
+        elif validation.is_key_id(entry):
+            arns.add(validation.key_arn(partition, region, account_id, entry))
         else:
             raise InvalidParameterError(
                 name,
@@ -141,6 +136,6 @@ def _tag_key(text: str) -> str | None:
 def _role_name(text: str) -> str | None:
     if not text:
         return None
-    if not _ROLE_NAME.fullmatch(text):
+    if not validation.is_role_name(text):
         raise InvalidParameterError(EXECUTION_ROLE_NAME, f"'{text[:80]}' is not a valid IAM role name")
     return text

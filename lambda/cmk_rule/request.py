@@ -17,13 +17,17 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import AWSConfigRuleEvent
 
+from cmk_rule import validation
 from cmk_rule.errors import InvalidEventError, UnsupportedEvaluationModeError
 from cmk_rule.parameters import RuleParameters, parse_rule_parameters
 
 TEST_MODE_TOKEN = "TESTMODE"  # noqa: S105  # nosec B105 - not a secret: Config's documented token for rules invoked outside Config (PutEvaluations TestMode)
 RESOURCE_TYPE = "AWS::ElastiCache::ReplicationGroup"
-_RULE_ARN = re.compile(r"^arn:(aws[a-z-]*):config:([a-z0-9-]+):(\d{12}):config-rule/[\w/+=,.@-]+$", re.ASCII)
-_ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
+_RULE_ARN = re.compile(
+    rf"arn:({validation.PARTITION_PATTERN}):config:({validation.REGION_PATTERN}):({validation.ACCOUNT_ID_PATTERN})"
+    r":config-rule/[\w/+=,.@-]+",
+    re.ASCII,
+)
 DELETED_STATUSES = frozenset({"ResourceDeleted", "ResourceDeletedNotRecorded", "ResourceNotRecorded"})
 
 
@@ -132,7 +136,7 @@ def parse_config_event(raw_event: Mapping[str, Any]) -> RuleInvocation:
         raise InvalidEventError("configRuleArn", f"'{rule_arn[:120]}' is not a Config rule ARN")
     partition, region, rule_account = match.groups()
     account_id = _string(event, "accountId")
-    if not _ACCOUNT_ID.fullmatch(account_id):
+    if not validation.is_account_id(account_id):
         raise InvalidEventError("accountId", f"'{account_id[:40]}' is not a 12-digit account id")
     if account_id != rule_account:
         raise InvalidEventError("accountId", "does not match the account of configRuleArn")

@@ -93,7 +93,7 @@ def run_invocation(
     reporter = ConfigReporter(config, result_token=invocation.result_token, test_mode=invocation.test_mode)
     outcome = reporter.put(evaluations, heartbeat=not result.skipped)
     report = InvocationReport(result=result, config=outcome, unchanged=len(judged) - len(evaluations))
-    report.problems.update(result.skipped)
+    report.problems.update((name, skip.reason) for name, skip in result.skipped.items())
     report.problems.update(outcome.failed)
     if settings.security_hub_mode is SecurityHubMode.OFF:
         report.findings_skipped_reason = "SECURITY_HUB_MODE is off"
@@ -113,7 +113,7 @@ def _report_findings(
     if not (result.judgements or result.vanished or periodic_and_complete):
         return
     scope = FindingScope(invocation.partition, invocation.region, invocation.account_id, invocation.rule_name)
-    listed = [j.group.group_id for j in result.judgements] + [k for k in result.skipped if not k.startswith("(")]
+    listed = [j.group.group_id for j in result.judgements] + result.skipped_groups
     only_changes = settings.reporting_mode is ReportingMode.CHANGES
     hub = SecurityHubReporter(
         clients.client("securityhub"), scope, refresh_after=settings.findings_refresh if only_changes else None

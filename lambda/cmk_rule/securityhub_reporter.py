@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from cmk_rule.aws import AWS_ERRORS, bounded_pages, describe_error, error_code
+from cmk_rule.batches import send_with_retries
 from cmk_rule.engine import Judgement
 from cmk_rule.errors import AwsCallError
 from cmk_rule.findings import FIELD_PREFIX, FindingScope, build_finding, validate_finding
+from cmk_rule.timestamps import iso_z
 
 BATCH_SIZE = 100  # BatchImportFindings maximum
 # AwsSecurityFindingFilters (botocore's service model): "For each attribute, you can provide up to 20 filter values."
@@ -45,11 +47,13 @@ _PROVIDER_FIELDS = (
     "Remediation", "Compliance", "Resources",
 )  # fmt: skip
 GROUP_ID_FIELD = f"{FIELD_PREFIX}ReplicationGroupId"
+# Reading the existing findings ends with an AWS error, or with the rule's own (a pagination loop, named).
+_READ_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, AwsCallError)
 
 
 def iso_now(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
     """ASFF timestamps: ISO-8601 in UTC with milliseconds and a Z."""
-    return clock().astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return iso_z(clock())
 
 
 @dataclass
@@ -104,7 +108,7 @@ class SecurityHubReporter:
             existing = self._existing(
                 outcome, judged_ids, only_ids=None if listed is not None else [*judged_ids, *vanished]
             )
-        except AWS_ERRORS + (AwsCallError,) as error:
+        except _READ_ERRORS as error:
             if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                 outcome.not_enabled = True
                 return outcome
@@ -212,18 +216,23 @@ class SecurityHubReporter:
             self._send_batch(batch, outcome)
 
     def _send_batch(self, batch: list[dict[str, Any]], outcome: FindingsOutcome) -> None:
-        pending = batch
-        for attempt in range(1, FAILED_FINDING_ATTEMPTS + 1):
+        unidentified = [False]
+
+        def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
             try:
                 outcome.calls += 1
                 response = self._client.batch_import_findings(Findings=pending)
-            except (ClientError, BotoCoreError) as error:
+            except AWS_ERRORS as error:
                 if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                     outcome.not_enabled = True
                 for finding in pending:
                     outcome.failed[finding["Id"]] = f"securityhub:BatchImportFindings {describe_error(error)}"
-                return
-            failures = {item.get("Id"): item for item in response.get("FailedFindings", [])}
+                return []
+            failures, unidentified[0] = _failures_by_id(response, pending)
+            if unidentified[0]:
+                # A failure without (or with an unknown) Id, or a FailedCount above the entries: which finding failed
+                # is unknown, so the batch is sent again (a re-import with the same UpdatedAt changes nothing).
+                return list(pending)
             retry = []
             for finding in pending:
                 failure = failures.get(finding["Id"])
@@ -234,13 +243,33 @@ class SecurityHubReporter:
                 else:
                     why = f"{failure.get('ErrorCode')}: {failure.get('ErrorMessage', '')}"
                     outcome.failed[finding["Id"]] = why[:300]
-            if not retry:
-                return
-            pending = retry
-            if attempt < FAILED_FINDING_ATTEMPTS:
-                self._sleep(RETRY_DELAY_SECONDS * attempt)
-        for finding in pending:
-            outcome.failed[finding["Id"]] = f"still failing after {FAILED_FINDING_ATTEMPTS} attempts (transient)"
+            return retry
+
+        still_failing = send_with_retries(
+            batch, send, attempts=FAILED_FINDING_ATTEMPTS, delay_seconds=RETRY_DELAY_SECONDS, sleep=self._sleep
+        )
+        why = f"still failing after {FAILED_FINDING_ATTEMPTS} attempts (transient)"
+        if unidentified[0]:
+            why = f"securityhub:BatchImportFindings reported unidentified failures {FAILED_FINDING_ATTEMPTS} times"
+        for finding in still_failing:
+            outcome.failed[finding["Id"]] = why
+
+
+def _failures_by_id(response: Mapping[str, Any], pending: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], bool]:
+    """``FailedFindings`` by finding id, and whether some failure could not be matched to a finding sent."""
+    sent = {finding["Id"] for finding in pending}
+    failures: dict[str, Any] = {}
+    unidentified = False
+    for item in response.get("FailedFindings") or []:
+        finding_id = item.get("Id") if isinstance(item, dict) else None
+        if isinstance(finding_id, str) and finding_id in sent:
+            failures[finding_id] = item
+        else:
+            unidentified = True
+    count = response.get("FailedCount")
+    if isinstance(count, int) and count > len(failures):
+        unidentified = True
+    return failures, unidentified
 
 
 _CONTENT_FIELDS = ("Title", "Description", "Severity", "Compliance", "Remediation", "Resources", "Types")

@@ -14,9 +14,9 @@ from datetime import timedelta
 from enum import Enum, StrEnum
 from typing import TypeVar
 
+from cmk_rule import validation
 from cmk_rule.errors import InvalidSettingError
 
-_ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
 _RULE_NAME = re.compile(r"^[\w.-]{1,128}$", re.ASCII)
 _E = TypeVar("_E", bound=Enum)
 DEFAULT_REFRESH_DAYS = 30
@@ -86,7 +86,7 @@ def _refresh_days(text: str) -> int:
 
 def _accounts(text: str) -> frozenset[str]:
     accounts = {part.strip() for part in text.split(",") if part.strip()}
-    bad = sorted(a for a in accounts if not _ACCOUNT_ID.fullmatch(a))
+    bad = sorted(a for a in accounts if not validation.is_account_id(a))
     if bad:
         raise InvalidSettingError("ALLOWED_ACCOUNT_IDS", f"'{bad[0][:40]}' is not a 12-digit account id")
     return frozenset(accounts)

@@ -1,44 +1,32 @@
 """The decision table: a pure function from plain facts to a verdict. No boto3, no I/O.
 
-Rows are checked in order; the first that matches decides (see the README's decision table). Every annotation names
+Rows are checked in order; the first that matches decides. What each row *is* (number, stable id, compliance,
+severity, texts) lives in :mod:`cmk_rule.rows`; this module holds only the branches. Every annotation names
 the reason and, where a key is involved, its ARN and the exact KMS value, within Config's 1-256 character limit.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum, StrEnum
 
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyFacts, KeyLookup, is_aws_managed_alias
 from cmk_rule.parameters import RuleParameters
+from cmk_rule.rows import Compliance, Row
+
+__all__ = [
+    "ANNOTATION_MAX",
+    "Compliance",
+    "Row",
+    "Verdict",
+    "decide_with_key",
+    "decide_without_key",
+    "fit_annotation",
+    "judge",
+]
 
 ANNOTATION_MAX = 256  # PutEvaluations Annotation: 1-256 characters
 NOT_EVALUATED_STATUSES = frozenset({"deleting", "create-failed"})
-
-
-class Compliance(StrEnum):
-    """The compliance types a custom rule may report."""
-
-    COMPLIANT = "COMPLIANT"
-    NON_COMPLIANT = "NON_COMPLIANT"
-    NOT_APPLICABLE = "NOT_APPLICABLE"
-
-
-class Row(Enum):
-    """The decision-table rows, numbered as in the README and DESIGN.md."""
-
-    NOT_EVALUATED = 1
-    ENCRYPTION_OFF = 2
-    SERVICE_MANAGED_KEY = 3
-    AWS_MANAGED_ALIAS = 4
-    KEY_NOT_FOUND = 5
-    KEY_UNVERIFIABLE = 6
-    NOT_CUSTOMER_MANAGED = 7
-    KEY_NOT_ENABLED = 8
-    KEY_NOT_APPROVED = 9
-    ROTATION_OFF = 10
-    COMPLIANT = 11
 
 
 @dataclass(frozen=True)
@@ -58,6 +46,19 @@ def fit_annotation(text: str) -> str:
     return text if len(text) <= ANNOTATION_MAX else text[: ANNOTATION_MAX - 1] + "\u2026"
 
 
+def unverifiable_annotation(arn: str, error: str) -> str:
+    """Row 6: the verdict and the whole key ARN first, KMS's error last, shortened so the annotation keeps within
+    Config's 256 characters (the error text can be 200 characters and used to push the end of the ARN out)."""
+    head = f"Failing closed: KMS key {arn} could not be verified"
+    room = ANNOTATION_MAX - len(head) - len(" ().")
+    if room < len("AccessDenied\u2026"):  # an absurdly long reference: keep what fits of the head
+        return head + "."
+    detail = " ".join(error.split())
+    if len(detail) > room:
+        detail = detail[: room - 1] + "\u2026"
+    return f"{head} ({detail})."
+
+
 def judge(group: ReplicationGroup, key: KeyFacts | None, parameters: RuleParameters) -> Verdict:
     """Apply the whole decision table to one group.
 
@@ -72,8 +73,9 @@ def judge(group: ReplicationGroup, key: KeyFacts | None, parameters: RuleParamet
     return decide_with_key(group, key, parameters)
 
 
-def _verdict(group: ReplicationGroup, compliance: Compliance, row: Row, text: str, arn: str | None = None) -> Verdict:
-    return Verdict(group.group_id, compliance, fit_annotation(text), row, arn)
+def _verdict(group: ReplicationGroup, row: Row, text: str, arn: str | None = None) -> Verdict:
+    """The row decides the compliance type (the registry's), so a branch cannot contradict it."""
+    return Verdict(group.group_id, row.spec.compliance, fit_annotation(text), row, arn)
 
 
 def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> Verdict | None:
@@ -81,19 +83,17 @@ def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> V
     if group.status in NOT_EVALUATED_STATUSES:
         return _verdict(
             group,
-            Compliance.NOT_APPLICABLE,
             Row.NOT_EVALUATED,
             f"Not evaluated: the replication group is '{group.status}'.",
         )
     tag_key = parameters.exemption_tag_key
     if tag_key is not None and group.tags is not None and tag_key in group.tags:
         reason = group.tags[tag_key] or "(empty tag value)"
-        return _verdict(group, Compliance.NOT_APPLICABLE, Row.NOT_EVALUATED, f"Exempted by tag '{tag_key}': {reason}")
+        return _verdict(group, Row.NOT_EVALUATED, f"Exempted by tag '{tag_key}': {reason}")
     if group.at_rest_encryption_enabled is not True:
         state = "disabled" if group.at_rest_encryption_enabled is False else "not reported (treated as disabled)"
         return _verdict(
             group,
-            Compliance.NON_COMPLIANT,
             Row.ENCRYPTION_OFF,
             f"At-rest encryption is {state}. It cannot be turned on for an existing group: "
             "recreate it from a backup with at-rest encryption and a customer-managed KMS key.",
@@ -102,7 +102,6 @@ def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> V
         default = " (Valkey's default)" if (group.engine or "").lower() == "valkey" else ""
         return _verdict(
             group,
-            Compliance.NON_COMPLIANT,
             Row.SERVICE_MANAGED_KEY,
             f"Encrypted with the default service-managed key{default}, not a customer-managed KMS key. "
             "Recreate from a backup with a customer-managed key.",
@@ -110,7 +109,6 @@ def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> V
     if is_aws_managed_alias(group.kms_key_id):
         return _verdict(
             group,
-            Compliance.NON_COMPLIANT,
             Row.AWS_MANAGED_ALIAS,
             f"Key {group.kms_key_id} is an AWS-managed key, not a customer-managed KMS key.",
         )
@@ -120,23 +118,15 @@ def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> V
 def decide_with_key(group: ReplicationGroup, key: KeyFacts, parameters: RuleParameters) -> Verdict:
     """Rows 5-11: the verdict from what KMS said about the group's key."""
     arn = key.display_arn
-    non_compliant = Compliance.NON_COMPLIANT
     if key.lookup is KeyLookup.AWS_MANAGED_ALIAS:
-        return _verdict(group, non_compliant, Row.AWS_MANAGED_ALIAS, f"Key {arn} is an AWS-managed key.", arn)
+        return _verdict(group, Row.AWS_MANAGED_ALIAS, f"Key {arn} is an AWS-managed key.", arn)
     if key.lookup is KeyLookup.NOT_FOUND:
-        return _verdict(group, non_compliant, Row.KEY_NOT_FOUND, f"KMS key {arn} was not found.", arn)
+        return _verdict(group, Row.KEY_NOT_FOUND, f"KMS key {arn} was not found.", arn)
     if key.lookup is KeyLookup.UNVERIFIABLE:
-        return _verdict(
-            group,
-            non_compliant,
-            Row.KEY_UNVERIFIABLE,
-            f"KMS key {arn} could not be verified ({key.error or 'unknown error'}); failing closed.",
-            arn,
-        )
+        return _verdict(group, Row.KEY_UNVERIFIABLE, unverifiable_annotation(arn, key.error or "unknown error"), arn)
     if key.key_manager != "CUSTOMER":
         return _verdict(
             group,
-            non_compliant,
             Row.NOT_CUSTOMER_MANAGED,
             f"KMS key {arn} has KeyManager '{key.key_manager}', not a customer-managed key.",
             arn,
@@ -144,24 +134,18 @@ def decide_with_key(group: ReplicationGroup, key: KeyFacts, parameters: RulePara
     if key.key_state != "Enabled":
         return _verdict(
             group,
-            non_compliant,
             Row.KEY_NOT_ENABLED,
             f"KMS key {arn} is in state '{key.key_state}': the cache cannot use it and its data becomes unrecoverable.",
             arn,
         )
     if parameters.approved_key_arns and key.arn not in parameters.approved_key_arns:
-        return _verdict(
-            group, non_compliant, Row.KEY_NOT_APPROVED, f"KMS key {arn} is not on the approved key list.", arn
-        )
+        return _verdict(group, Row.KEY_NOT_APPROVED, f"KMS key {arn} is not on the approved key list.", arn)
     if parameters.require_key_rotation and key.rotation_enabled is not True:
         why = "could not be verified" if key.rotation_enabled is None else "is off"
         detail = f" ({key.rotation_note})" if key.rotation_note else ""
-        return _verdict(
-            group, non_compliant, Row.ROTATION_OFF, f"Automatic key rotation {why} for KMS key {arn}{detail}.", arn
-        )
+        return _verdict(group, Row.ROTATION_OFF, f"Automatic key rotation {why} for KMS key {arn}{detail}.", arn)
     return _verdict(
         group,
-        Compliance.COMPLIANT,
         Row.COMPLIANT,
         f"Encrypted at rest with customer-managed KMS key {arn} (Enabled).",
         arn,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import pytest
 
 from cmk_rule.findings import FindingScope, build_finding, severity_for, validate_finding
@@ -152,3 +155,58 @@ def test_long_text_is_clipped_before_it_reaches_the_validator() -> None:
     assert len(finding["Title"]) == 256
     assert len(finding["Description"]) <= 1024
     assert validate_finding(finding) == []
+
+
+# --- checked against botocore's own securityhub model (issue 12, item 5) -------------------------------------------
+
+
+def _securityhub_shapes() -> dict[str, Any]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("securityhub")
+    return model._shape_resolver._shape_map  # the raw shapes, with enum and pattern as AWS publishes them
+
+
+def test_the_resource_partition_is_one_security_hub_accepts_or_omitted() -> None:
+    import boto3
+
+    allowed = set(_securityhub_shapes()["Partition"]["enum"])
+    partitions = boto3.session.Session().get_available_partitions()
+    assert {"aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f"} <= set(partitions)  # what the mapping must handle
+    sent = {}
+    for partition in [*partitions, "aws-eusc", "aws-future"]:
+        scope = FindingScope(partition, "us-east-1", "123456789012", "rule")
+        finding = build_finding(
+            scope, verdict(Compliance.COMPLIANT, Row.COMPLIANT), group=None, key=None, now=NOW, first_observed=None
+        )
+        resource = finding["Resources"][0]
+        if "Partition" in resource:
+            assert resource["Partition"] in allowed, partition
+        sent[partition] = resource.get("Partition")
+        assert validate_finding(finding) == [], partition
+    assert sent["aws"] == "aws" and sent["aws-cn"] == "aws-cn" and sent["aws-us-gov"] == "aws-us-gov"
+    assert (sent["aws-iso"], sent["aws-iso-b"]) == ("aws-us-iso", "aws-us-iso-b")  # mapped
+    assert sent["aws-iso-e"] is sent["aws-iso-f"] is sent["aws-eusc"] is None  # omitted: no enum value
+    bad = _valid()
+    bad["Resources"][0]["Partition"] = "aws-iso-e"  # type: ignore[index]
+    assert any("Partition" in problem for problem in validate_finding(bad))
+
+
+def test_details_values_match_the_model_pattern_and_stay_under_1024_characters() -> None:
+    pattern = re.compile(_securityhub_shapes()["NonEmptyString"]["pattern"], re.S)
+    group = ReplicationGroup("g", engine="  \t ", status="\n", at_rest_encryption_enabled=True, kms_key_id="k" * 5000)
+    finding = build_finding(
+        SCOPE, verdict(Compliance.NON_COMPLIANT, Row.KEY_NOT_FOUND), group=group, key=None, now=NOW, first_observed=None
+    )
+    other = finding["Resources"][0]["Details"]["Other"]
+    assert "Engine" not in other and "Status" not in other  # whitespace only: left out, not sent
+    assert len(other["KmsKeyId"]) == 1023  # "fewer than 1,024 characters"
+    for key, value in other.items():
+        assert pattern.fullmatch(key) and pattern.fullmatch(value), (key, value)
+    assert validate_finding(finding) == []
+    blank = _valid()
+    blank["Resources"][0]["Details"]["Other"]["Blank"] = "   "  # type: ignore[index]
+    assert any("'Blank' is blank" in problem for problem in validate_finding(blank))
+    at_limit = _valid()
+    at_limit["Resources"][0]["Details"]["Other"]["Big"] = "v" * 1024  # type: ignore[index]
+    assert any("'Big'" in problem for problem in validate_finding(at_limit))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
+import pytest
 from botocore.stub import ANY, Stubber
 
 from cmk_rule.engine import Judgement
@@ -119,3 +121,46 @@ def test_reporting_changes_skips_an_unchanged_recent_finding_and_refreshes_an_ol
             outcome = hub.report([item])
         assert len(outcome.imported) == expected_imports
         assert len(outcome.unchanged) == 1 - expected_imports
+
+
+class _Hub:
+    """A Security Hub double (Stubber refuses a FailedFindings entry without its required Id: the fault under test)."""
+
+    def __init__(self, *answers: dict[str, object]) -> None:
+        self.answers = list(answers)
+        self.imports = 0
+
+    def get_paginator(self, _: str) -> Any:
+        return self
+
+    def paginate(self, **_: object) -> list[dict[str, object]]:
+        return [{"Findings": []}]
+
+    def batch_import_findings(self, *, Findings: list[dict[str, object]]) -> dict[str, object]:  # noqa: N803
+        self.imports += 1
+        return self.answers.pop(0) if self.answers else {"FailedCount": 0, "SuccessCount": len(Findings)}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({"FailedCount": 1, "FailedFindings": [{"ErrorCode": "InvalidInput"}]}, id="entry-without-id"),
+        pytest.param({"FailedCount": 1, "FailedFindings": []}, id="count-without-entry"),
+        pytest.param({"FailedCount": 1, "FailedFindings": [{"Id": "unknown", "ErrorCode": "X"}]}, id="unknown-id"),
+    ],
+)
+def test_a_failed_finding_that_names_no_finding_sent_is_never_counted_as_imported(answer: dict[str, object]) -> None:
+    hub = _Hub(answer, answer, answer)
+    clock = lambda: datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # noqa: E731
+    outcome = SecurityHubReporter(hub, SCOPE, clock=clock, sleep=lambda _: None).report(judgements(2))
+    assert outcome.imported == []
+    assert sorted(outcome.failed) == sorted(SCOPE.finding_id(g) for g in ("g000", "g001"))
+    assert hub.imports == 3
+
+
+def test_a_failed_finding_without_an_id_is_sent_again_and_imported_when_accepted() -> None:
+    hub = _Hub({"FailedCount": 1, "FailedFindings": [{"ErrorCode": "InternalException"}]})
+    clock = lambda: datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # noqa: E731
+    outcome = SecurityHubReporter(hub, SCOPE, clock=clock, sleep=lambda _: None).report(judgements(2))
+    assert len(outcome.imported) == 2
+    assert outcome.failed == {}

@@ -198,3 +198,19 @@ def test_an_annotation_is_never_empty(text: str) -> None:
 
 def test_annotations_fold_whitespace_and_keep_unicode() -> None:
     assert fit_annotation("Exempted:\n  caché   ✓") == "Exempted: caché ✓"
+
+
+def test_a_row_six_annotation_keeps_the_verdict_and_the_whole_key_and_shortens_the_error() -> None:
+    from cmk_rule.verdict import decide_with_key
+
+    arn = "arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+    error = "AccessDeniedException: " + "User: arn:aws:sts::123456789012:assumed-role/x/y is not authorized " * 5
+    facts = KeyFacts(arn, KeyLookup.UNVERIFIABLE, arn=arn, error=error[:230])
+    annotation = decide_with_key(ReplicationGroup("g"), facts, RuleParameters()).annotation
+    assert len(annotation) == ANNOTATION_MAX
+    assert annotation.startswith(f"Failing closed: KMS key {arn} could not be verified (AccessDeniedException: ")
+    assert annotation.endswith("\u2026).")
+    short = decide_with_key(
+        ReplicationGroup("g"), KeyFacts(arn, KeyLookup.UNVERIFIABLE, arn=arn, error="E: m"), RuleParameters()
+    ).annotation
+    assert short == f"Failing closed: KMS key {arn} could not be verified (E: m)."

@@ -1,6 +1,7 @@
 """SARIF 2.1.0 output, for code-scanning dashboards (GitHub, GitLab, Azure DevOps).
 
-One reporting rule per decision-table row (ids ``CMK-ROW-01`` … ``CMK-ROW-11``), so a finding's rule *is* its row.
+One reporting rule per decision-table row of the registry (:mod:`cmk_rule.rows`; ids ``CMK-ROW-01`` … one per
+row, plus the row's stable slug in ``properties``), so a finding's rule *is* its row.
 Levels follow SARIF §3.27.10: ``error`` for a fail and ``note`` for a pass that the runtime rule must still confirm
 (both with the default ``kind`` "fail", the only kind that may carry a level); a plain pass is ``kind: "pass"`` and a
 not-applicable group ``kind: "notApplicable"``, both with level ``none`` as the spec requires for those kinds.
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cmk_rule.verdict import Row
+from cmk_rule.rows import ROWS, Row
 from cmk_rule_cli.iac.model import Finding, Status
 from cmk_rule_cli.iac.static_rules import ROW_TEXT
 
@@ -32,9 +33,9 @@ def rule_id(row: Row) -> str:
 
 
 def rules() -> list[dict[str, Any]]:
-    """One reporting descriptor per row, in row order (a result's ``ruleIndex`` is its row number minus one)."""
+    """One reporting descriptor per row, in registry order (a result's ``ruleIndex`` is :attr:`Row.index`)."""
     descriptors = []
-    for row in Row:
+    for row in ROWS:
         title, text, static = ROW_TEXT[row]
         scope = "Decided before deployment by cmk-rule check." if static else "Decided only by the runtime rule."
         descriptors.append(
@@ -46,7 +47,7 @@ def rules() -> list[dict[str, Any]]:
                 "help": {"text": f"{text} {scope}"},
                 "helpUri": INFORMATION_URI,
                 "defaultConfiguration": {"level": "note" if row is Row.COMPLIANT else "error"},
-                "properties": {"row": row.value, "static": static},
+                "properties": {"row": row.value, "slug": row.slug, "static": static},
             }
         )
     return descriptors
@@ -69,7 +70,7 @@ def result(finding: Finding) -> dict[str, Any]:
         physical["region"] = {"startLine": finding.location.line}
     entry: dict[str, Any] = {
         "ruleId": rule_id(finding.row),
-        "ruleIndex": finding.row.value - 1,
+        "ruleIndex": finding.row.index,
         "level": LEVELS[finding.status],
         "message": {"text": text},
         "locations": [

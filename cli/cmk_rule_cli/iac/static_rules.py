@@ -33,6 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from cmk_rule.keys import is_aws_managed_alias
+from cmk_rule.rows import ROWS
+from cmk_rule.validation import ACCOUNT_ID_PATTERN, KEY_ID_PATTERN, PARTITION_PATTERN, REGION_PATTERN
 from cmk_rule.verdict import Row
 from cmk_rule_cli.iac.model import (
     CLOUDFORMATION,
@@ -45,8 +47,10 @@ from cmk_rule_cli.iac.model import (
     Status,
 )
 
-KEY_ID_PATTERN = r"(?:mrk-[0-9a-f]{32}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})"
-_KEY_ARN = re.compile(rf"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{{12}}:key/({KEY_ID_PATTERN})$", re.ASCII)
+# Key id and key ARN: the one definition in cmk_rule.validation (the runtime rule and the CDK app use it too).
+_KEY_ARN = re.compile(
+    rf"^arn:{PARTITION_PATTERN}:kms:{REGION_PATTERN}:{ACCOUNT_ID_PATTERN}:key/({KEY_ID_PATTERN})$", re.ASCII
+)
 _KEY_ID = re.compile(rf"^({KEY_ID_PATTERN})$", re.ASCII)
 # A key id at the end of an ARN whose other parts are placeholders, e.g. arn:${AWS::Partition}:kms:...:key/<id>.
 _KEY_ID_SUFFIX = re.compile(rf"(?:^|:key/)({KEY_ID_PATTERN})$", re.ASCII)
@@ -64,54 +68,10 @@ class StaticPolicy:
     exemption_tag_key: str | None = None
 
 
-# Row descriptions for SARIF rules and the docs; "static" says whether `check` can decide the row by itself.
+# Row descriptions for SARIF rules and the docs, from the row registry (cmk_rule.rows): (title, text, static), where
+# "static" says whether `check` can decide the row by itself.
 ROW_TEXT: dict[Row, tuple[str, str, bool]] = {
-    Row.NOT_EVALUATED: ("Exempted by the exemption tag", "Carries the exemption tag key: not evaluated.", True),
-    Row.ENCRYPTION_OFF: (
-        "At-rest encryption off",
-        "At-rest encryption is false, or omitted where the engine's default is off (Redis OSS). It cannot be turned "
-        "on after creation: set it to true with a customer-managed KMS key before deploying.",
-        True,
-    ),
-    Row.SERVICE_MANAGED_KEY: (
-        "Default service-managed key",
-        "No KMS key is set, so ElastiCache uses its default service-managed key, not a customer-managed key.",
-        True,
-    ),
-    Row.AWS_MANAGED_ALIAS: (
-        "AWS-managed key",
-        "The key reference is alias/aws/... (or resolves to it): an AWS-managed key by definition.",
-        True,
-    ),
-    Row.KEY_NOT_FOUND: ("Key not found", "Runtime only: KMS does not know the key.", False),
-    Row.KEY_UNVERIFIABLE: ("Key cannot be verified", "Runtime only: KMS refused DescribeKey; fails closed.", False),
-    Row.NOT_CUSTOMER_MANAGED: (
-        "Key not customer-managed",
-        "KeyManager is not CUSTOMER. Static only when a Terraform data source read the key at plan time.",
-        True,
-    ),
-    Row.KEY_NOT_ENABLED: (
-        "Key not enabled",
-        "The key is declared disabled (Enabled: false / is_enabled = false), or a data source read a state other "
-        "than Enabled: the cache cannot use it and its data becomes unrecoverable.",
-        True,
-    ),
-    Row.KEY_NOT_APPROVED: (
-        "Key not approved",
-        "An approved-key list is set and the literal key ARN or id is not on it.",
-        True,
-    ),
-    Row.ROTATION_OFF: (
-        "Key rotation off",
-        "Key rotation is required and the key declared in the same template or plan does not enable it.",
-        True,
-    ),
-    Row.COMPLIANT: (
-        "Customer-managed key",
-        "Encrypted at rest with a customer-managed KMS key; a literal or deploy-time reference passes with a note "
-        "that only the runtime rule can verify it.",
-        True,
-    ),
+    row: (row.spec.static.title, row.spec.static.text, row.spec.static.decidable) for row in ROWS
 }
 
 

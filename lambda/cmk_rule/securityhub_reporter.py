@@ -140,7 +140,7 @@ class SecurityHubReporter:
                 item.verdict,
                 group=item.group,
                 key=item.key,
-                now=now,
+                now=later_than_stored(now, stored),
                 first_observed=stored.first_observed if stored else None,
             )
             if stored is not None and self._still_current(stored, finding):
@@ -151,7 +151,8 @@ class SecurityHubReporter:
             stored = existing.get(self._scope.finding_id(group_id))
             if stored is not None and stored.active and stored.provider_fields is not None:
                 outcome.archived.append(group_id)
-                yield {**stored.provider_fields, "UpdatedAt": now, "LastObservedAt": now, "RecordState": "ARCHIVED"}
+                stamp = later_than_stored(now, stored)
+                yield {**stored.provider_fields, "UpdatedAt": stamp, "LastObservedAt": stamp, "RecordState": "ARCHIVED"}
 
     def _still_current(self, stored: StoredFinding, finding: Mapping[str, Any]) -> bool:
         """Reporting "changes": the stored finding says the same and is younger than the refresh interval."""
@@ -270,6 +271,28 @@ def _failures_by_id(response: Mapping[str, Any], pending: Sequence[Mapping[str, 
     if isinstance(count, int) and count > len(failures):
         unidentified = True
     return failures, unidentified
+
+
+def later_than_stored(now: str, stored: StoredFinding | None) -> str:
+    """``now``, or a millisecond after what Security Hub holds when the container's clock is behind it.
+
+    Security Hub applies an update only when its ``UpdatedAt`` is later than the stored one, and ``UpdatedAt`` may
+    not precede ``CreatedAt``: with a clock behind the stored finding the import would be accepted (counted as
+    imported) and silently ignored."""
+    if stored is None:
+        return now
+    try:
+        current = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        floor = max(
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+            for text in (stored.updated_at, stored.first_observed or "")
+            if text
+        )
+    except ValueError:
+        return now  # a stored time that is not ISO 8601: nothing to compare with
+    if floor.tzinfo is None:
+        floor = floor.replace(tzinfo=UTC)
+    return now if current > floor else iso_z(floor + timedelta(milliseconds=1))
 
 
 _CONTENT_FIELDS = ("Title", "Description", "Severity", "Compliance", "Remediation", "Resources", "Types")

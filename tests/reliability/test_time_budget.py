@@ -87,3 +87,24 @@ def test_a_hanging_kms_call_never_costs_the_verdicts_already_computed(rig: Harne
     assert recorded, "nothing was judged"
     assert_run(rig, outcome, judged=sorted(recorded), skipped=skipped)
     assert context.remaining_seconds > 0
+
+
+def test_the_deadline_is_checked_before_each_call_of_a_judgement_not_only_before_the_group(rig: Harness) -> None:
+    """One judgement can make up to three calls. The listing leaves 300 s (more than the reserve): the first group's
+    DescribeKey takes 112 s, and its GetKeyRotationStatus would hang for the longest a call can take. Checking the
+    deadline only before the group would start that read with 188 s left and die in it; the rule must stop before
+    it, and end the run in time, naming every group it did not judge."""
+    context = FakeLambdaContext(remaining_seconds=TIMEOUT)
+    rig.faults.clock = context
+    assert _reserve() < 300
+    rig.faults.costs = {"DescribeReplicationGroups": (TIMEOUT - 300) / 3, "DescribeKey": 112.0, "*": REPORT_SECONDS}
+    hang = worst_case_call_seconds()
+    rig.faults.add("GetKeyRotationStatus", before=lambda _: rig.faults.spend(hang))
+    try:
+        outcome = rig.run(rig.event({"requireKeyRotation": "true"}), context)
+    except LambdaTimedOut as killed:
+        pytest.fail(f"{killed}: the rotation read was started with too little time left")
+    assert outcome.skipped == set(rig.fleet.ids)
+    assert set((outcome.problems or {}).values()) == {OUT_OF_TIME}
+    assert rig.faults.count("GetKeyRotationStatus") == 0
+    assert context.remaining_seconds > 0

@@ -8,7 +8,7 @@ reported; the handler then fails the invocation naming what was skipped. What wa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -146,14 +146,23 @@ class Engine:
         listed = {g.group_id for g in groups} | set(self._inventory.unreadable)
         for group_id, unreadable in self._inventory.unreadable.items():  # listed, but their facts could not be read
             result.skip(Skip.from_error(unreadable, group_id=group_id))
+        previous = None
+        if listing_complete and rule_name is not None and self._config is not None:
+            previous = self._previous(rule_name, result, read_not_applicable)
+            groups = _stalest_first(groups, previous)
         for index, group in enumerate(groups):
             if self._deadline.near() or not self._judge_into(group, result):
                 for late in groups[index:]:
                     result.skip(Skip.out_of_time(late.group_id))
                 listing_complete = False  # unjudged groups must not look vanished
                 break
-        if listing_complete and rule_name is not None and self._config is not None:
-            self._retire_vanished(rule_name, listed, result, read_not_applicable)
+        if listing_complete and previous is not None:
+            result.previous = previous
+            result.vanished.update(
+                (group_id, VANISHED_ANNOTATION)
+                for group_id, earlier in sorted(previous.items())
+                if group_id not in listed and earlier.compliance_type != Compliance.NOT_APPLICABLE.value
+            )
         result.key_lookups = self._keys.describe_calls
         return result
 
@@ -216,21 +225,37 @@ class Engine:
         result.judgements.append(Judgement(group, key, verdict))
         return True
 
-    def _retire_vanished(self, rule_name: str, listed: set[str], result: RunResult, read_not_applicable: bool) -> None:
+    def _previous(
+        self, rule_name: str, result: RunResult, read_not_applicable: bool
+    ) -> dict[str, PreviousResult] | None:
+        """The rule's previous results (None, and the step named, when they cannot be read)."""
         types = [Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value]
         if read_not_applicable:
             types.append(Compliance.NOT_APPLICABLE.value)
         try:
-            previous = previous_results(self._config, rule_name, types)
+            return previous_results(self._config, rule_name, types)
         except AwsCallError as error:
             result.skip(Skip.from_error(error, step=Step.PREVIOUS_RESULTS, detail="stale results were not retired"))
-            return
-        result.previous = previous
-        result.vanished.update(
-            (group_id, VANISHED_ANNOTATION)
-            for group_id, earlier in sorted(previous.items())
-            if group_id not in listed and earlier.compliance_type != Compliance.NOT_APPLICABLE.value
-        )
+            return None
+
+
+def _stalest_first(
+    groups: list[ReplicationGroup], previous: Mapping[str, PreviousResult] | None
+) -> list[ReplicationGroup]:
+    """Groups Config holds no result for first, then the oldest results first (listing order among equals).
+
+    When a run cannot judge every group in time, the next run starts where the last one stopped instead of cutting
+    off the same tail every time: each run refreshes the results it judged (Config records ``ResultRecordedTime`` on
+    every ``PutEvaluations``), so with k groups judged a run every group is judged within ceil(N / k) runs."""
+    if not previous:
+        return groups
+
+    def age(group: ReplicationGroup) -> float:
+        earlier = previous.get(group.group_id)
+        recorded = earlier.recorded_at if earlier is not None else None
+        return recorded.timestamp() if isinstance(recorded, datetime) else float("-inf")
+
+    return sorted(groups, key=age)
 
 
 def _deduplicated(

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Project tasks with nothing but Python: ``python3 tasks.py demo | test | lint | bench | synth | setup``.
+"""Project tasks with nothing but Python: ``python3 tasks.py demo | test | lint | bench | synth | setup``, and
+``mutate`` (mutation testing) and ``deep`` (property tests with many more examples), neither part of ``test``.
 
 Every task first makes sure the project's virtual environment (``.venv``) holds exactly the pinned dependencies
 (``requirements-dev.txt``), the project itself (editable), and the pinned CDK CLI (``npm ci``, run with the Node.js
@@ -89,7 +90,27 @@ def synth() -> None:
     _run(BIN / "npx", "--no-install", "cdk", "synth", "--no-notices", *sys.argv[2:])
 
 
-TASKS = {"setup": setup, "demo": demo, "test": test, "lint": lint, "bench": bench, "synth": synth}
+def mutate() -> None:
+    """Mutation testing (mutmut) of the decision and reporting modules; writes benchmarks/MUTATION.md. Extra arguments
+    name modules (e.g. ``verdict.py keys.py``) or set ``--children N``."""
+    _run(PYTHON, "-m", "benchmarks.mutation", *sys.argv[2:])
+
+
+def deep() -> None:
+    """The property tests with the ``deep`` Hypothesis profile (10x the CI examples); extra arguments go to pytest."""
+    _run(PYTHON, "-m", "pytest", "tests/properties", "-q", "-n", "2", "--hypothesis-profile=deep", *sys.argv[2:])
+
+
+TASKS = {
+    "setup": setup,
+    "demo": demo,
+    "test": test,
+    "lint": lint,
+    "bench": bench,
+    "synth": synth,
+    "mutate": mutate,
+    "deep": deep,
+}
 
 
 def main() -> None:

@@ -26,12 +26,18 @@ os.environ.pop("AWS_PROFILE", None)
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from moto import mock_aws
 
 from cmk_rule.aws import ClientFactory
 from cmk_rule_cli import mock_aws as mocks
 from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from tests.properties.budget import register_profiles
 from tests.support.calls import CallLog, recording
+
+# Hypothesis profiles (tests/properties/budget.py): "ci" under CI, "dev" otherwise; --hypothesis-profile overrides.
+register_profiles()
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
 @pytest.fixture

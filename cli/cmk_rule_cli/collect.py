@@ -180,9 +180,10 @@ class _ProgressEngine(Engine):
         super().__init__(*args, **kwargs)
         self._on_judged = on_judged
 
-    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> None:
-        super()._judge_into(group, result)
+    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> bool:
+        judged = super()._judge_into(group, result)
         self._on_judged()
+        return judged
 
 
 class _ProgressKeys(KeyResolver):

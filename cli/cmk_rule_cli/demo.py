@@ -190,7 +190,7 @@ def run_demo(
                     result_token=store.issue_token(fleet.RULE_NAME, region),
                     parameters=seeded.parameters,
                 )
-                context = mock_aws.FakeLambdaContext(
+                context: Any = mock_aws.FakeLambdaContext(  # shaped like LambdaContext, not a subclass
                     invoked_function_arn=f"arn:aws:lambda:{region}:{mock_aws.ACCOUNT_ID}:function:elasticache-cmk-rule"
                 )
                 run.summaries[region] = handler.lambda_handler(event, context)

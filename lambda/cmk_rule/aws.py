@@ -15,6 +15,7 @@ import functools
 import os
 import threading
 import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
     ReadTimeoutError,
 )
+from botocore.parsers import ResponseParserError
 
 from cmk_rule import __version__, validation
 from cmk_rule.errors import AwsCallError, InvalidSettingError, TransientAwsError
@@ -62,8 +64,17 @@ def __getattr__(name: str) -> Any:
 
 ROLE_SESSION_NAME = "elasticache-cmk-rule"
 ASSUMED_ROLE_SECONDS = 3600
-# Re-assume this long before the credentials expire, so no call runs on nearly-expired credentials.
-CREDENTIAL_REFRESH_MARGIN_SECONDS = 600
+# The longest a Lambda function can run (https://docs.aws.amazon.com/lambda/latest/dg/configuration-timeout.html).
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+# Cached credentials are re-assumed unless they outlive the longest invocation that may still use them (plus a minute
+# for clock skew): an invocation never starts on credentials that expire before it ends.
+CREDENTIAL_REFRESH_MARGIN_SECONDS = LAMBDA_MAX_TIMEOUT_SECONDS + 60
+
+# Every exception an AWS call can end with. botocore raises ResponseParserError (a body it cannot parse: truncated,
+# HTML from a proxy, empty) as a plain Exception, not a BotoCoreError.
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
+# A listing stops (named) after this many pages: 100,000 items at 100 a page, far beyond any real account.
+MAX_PAGES = 1000
 
 _TRANSIENT_CODES = frozenset(
     {
@@ -90,7 +101,29 @@ _TRANSIENT_CODES = frozenset(
         "PriorRequestNotComplete",
     }
 )
-_TRANSIENT_EXCEPTIONS = (EndpointConnectionError, ConnectionClosedError, ConnectTimeoutError, ReadTimeoutError)
+# Errors about the caller, not about the resource asked for: expired or unknown credentials, a signature refused
+# (a clock skewed by more than 5 minutes gives InvalidSignatureException). They must never become a verdict.
+CALLER_ERROR_CODES = frozenset(
+    {
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidClientTokenId",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "RequestExpired",
+        "UnrecognizedClientException",
+        "InvalidToken",
+        "AuthFailure",
+    }
+)
+_TRANSIENT_EXCEPTIONS = (
+    EndpointConnectionError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    ResponseParserError,  # a garbled body: the next run may read it
+)
 
 
 def error_code(error: ClientError) -> str:
@@ -106,6 +139,11 @@ def is_transient(error: BaseException) -> bool:
     return isinstance(error, _TRANSIENT_EXCEPTIONS)
 
 
+def is_caller_error(error: BaseException) -> bool:
+    """True when AWS refused the caller (credentials, signature, clock), which says nothing about the resource."""
+    return isinstance(error, ClientError) and error_code(error) in CALLER_ERROR_CODES
+
+
 def describe_error(error: BaseException, *, redact: tuple[str, ...] = ()) -> str:
     """A short, log-safe description of an AWS error: its code and message, no request data. AWS messages may quote
     request values: every string in ``redact`` (e.g. the result token) is removed before the message is cut."""
@@ -115,9 +153,14 @@ def describe_error(error: BaseException, *, redact: tuple[str, ...] = ()) -> str
             if secret:
                 message = message.replace(secret, "<redacted>")
         message = message[:200]
-        return f"{error_code(error)}: {message}" if message else error_code(error)
+        described = f"{error_code(error)}: {message}" if message else error_code(error)
+        if is_caller_error(error):
+            described += " (AWS refused the caller's credentials or signature; nothing is known about the resource)"
+        return described
     if isinstance(error, BotoCoreError):
         return type(error).__name__
+    if isinstance(error, ResponseParserError):  # its text quotes the raw body: keep only the first line
+        return f"{type(error).__name__}: the response could not be parsed ({str(error).splitlines()[0][:120]})"
     return f"{type(error).__name__}: {error}"[:200]
 
 
@@ -125,6 +168,32 @@ def call_error(operation: str, error: BaseException) -> AwsCallError:
     """Wrap an AWS failure in the rule's own error type, transient or not."""
     kind = TransientAwsError if is_transient(error) else AwsCallError
     return kind(operation, describe_error(error))
+
+
+def malformed(operation: str, what: str) -> AwsCallError:
+    """A response that parsed but lacks a fact the rule needs: a failed read of that one call, never a verdict."""
+    return AwsCallError(operation, f"malformed response: {what}")
+
+
+def bounded_pages(
+    pages: Iterable[Mapping[str, Any]], *, operation: str, next_field: str, max_pages: int = MAX_PAGES
+) -> Iterator[Mapping[str, Any]]:
+    """Pass a paginator's pages through, stopping with a named error on a pagination loop.
+
+    botocore's paginators stop a token repeated twice in a row, but not a cycle (A, B, A, B ...), and nothing bounds
+    the number of pages: a service answering so would keep the run going until the Lambda dies. A page whose next
+    token (``next_field``) was already seen is not passed on (the pages before it are kept by the caller).
+    """
+    seen: set[str] = set()
+    for number, page in enumerate(pages, start=1):
+        if number > max_pages:
+            raise AwsCallError(operation, f"stopped after {max_pages} pages (the listing does not end)")
+        next_token = page.get(next_field)
+        if next_token:
+            if next_token in seen:
+                raise AwsCallError(operation, f"page {number} repeats an earlier pagination token (a pagination loop)")
+            seen.add(str(next_token))
+        yield page
 
 
 @functools.lru_cache(maxsize=32)
@@ -207,17 +276,20 @@ class ClientFactory:
             credentials = sts.assume_role(
                 RoleArn=role_arn, RoleSessionName=ROLE_SESSION_NAME, DurationSeconds=ASSUMED_ROLE_SECONDS
             )["Credentials"]
-        except (ClientError, BotoCoreError) as error:
+            access_key, secret_key = credentials["AccessKeyId"], credentials["SecretAccessKey"]
+            session_token, expiration = credentials["SessionToken"], credentials["Expiration"]
+        except AWS_ERRORS as error:
             raise call_error("sts:AssumeRole", error) from error
+        except (KeyError, TypeError) as error:
+            raise malformed("sts:AssumeRole", f"no {error} in Credentials") from None
         # The member's clients come from the function's own session with the role's keys passed in, not from a new
         # session: a session loads botocore's endpoint data and service models again (about 0.3 s of CPU per member
         # account and Region, measured by benchmarks/org_simulation.py); one session parses them once per container.
         keys = {
-            "aws_access_key_id": credentials["AccessKeyId"],
-            "aws_secret_access_key": credentials["SecretAccessKey"],
-            "aws_session_token": credentials["SessionToken"],
+            "aws_access_key_id": access_key,
+            "aws_secret_access_key": secret_key,
+            "aws_session_token": session_token,
         }
-        expiration = credentials["Expiration"]
         expires_at = (
             expiration.timestamp() if hasattr(expiration, "timestamp") else self._clock() + ASSUMED_ROLE_SECONDS
         )

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from cmk_rule.aws import call_error
+from cmk_rule.aws import AWS_ERRORS, bounded_pages, call_error
 from cmk_rule.errors import AwsCallError
 from cmk_rule.request import RESOURCE_TYPE, OversizedItem
 
@@ -23,6 +23,10 @@ if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
     from mypy_boto3_config.literals import ComplianceTypeType
 
 RESULTS_PAGE_SIZE = 100  # GetComplianceDetailsByConfigRule Limit maximum
+# GetResourceConfigHistory may answer empty pages with a nextToken; a run follows at most this many.
+HISTORY_MAX_PAGES = 100
+RESULTS_OPERATION = "config:GetComplianceDetailsByConfigRule"
+HISTORY_OPERATION = "config:GetResourceConfigHistory"
 
 
 @dataclass(frozen=True)
@@ -47,10 +51,12 @@ def previous_results(
             ComplianceTypes=cast("list[ComplianceTypeType]", list(compliance_types)),
             PaginationConfig={"PageSize": RESULTS_PAGE_SIZE},
         )
-        for page in pages:
-            for result in page.get("EvaluationResults", []):
-                qualifier = result.get("EvaluationResultIdentifier", {}).get("EvaluationResultQualifier", {})
-                if qualifier.get("ResourceType") != RESOURCE_TYPE or not qualifier.get("ResourceId"):
+        for page in bounded_pages(pages, operation=RESULTS_OPERATION, next_field="NextToken"):
+            for result in page.get("EvaluationResults") or []:
+                # A result that cannot be attributed is left out: it is then never retired, the safe direction.
+                identifier = result.get("EvaluationResultIdentifier") if isinstance(result, dict) else None
+                qualifier = (identifier or {}).get("EvaluationResultQualifier") or {}
+                if qualifier.get("ResourceType") != RESOURCE_TYPE or not isinstance(qualifier.get("ResourceId"), str):
                     continue
                 results[qualifier["ResourceId"]] = PreviousResult(
                     resource_id=qualifier["ResourceId"],
@@ -58,8 +64,8 @@ def previous_results(
                     annotation=result.get("Annotation"),
                     recorded_at=result.get("ResultRecordedTime"),
                 )
-    except (ClientError, BotoCoreError) as error:
-        raise call_error("config:GetComplianceDetailsByConfigRule", error) from error
+    except AWS_ERRORS as error:
+        raise call_error(RESULTS_OPERATION, error) from error
     return results
 
 
@@ -67,7 +73,9 @@ def fetch_configuration_item(config: ConfigServiceClient, item: OversizedItem) -
     """The configuration item an oversized notification refers to, in the invoking-event shape.
 
     ``laterTime`` is the capture time and ``limit`` 1, so the newest item at or before the notification is returned.
-    GetResourceConfigHistory may answer an empty page with a ``nextToken``; those are followed.
+    GetResourceConfigHistory may answer an empty page with a ``nextToken``; those are followed, at most
+    :data:`HISTORY_MAX_PAGES` of them and never a token seen before (a service repeating tokens would otherwise keep
+    the run calling until the Lambda dies).
     """
     kwargs: dict[str, Any] = {
         "resourceType": item.resource_type,
@@ -75,20 +83,28 @@ def fetch_configuration_item(config: ConfigServiceClient, item: OversizedItem) -
         "laterTime": item.capture_time,
         "limit": 1,
     }
+    seen: set[str] = set()
     try:
-        while True:
+        for _ in range(HISTORY_MAX_PAGES):
             response = config.get_resource_config_history(**kwargs)
-            items = response.get("configurationItems", [])
+            items = response.get("configurationItems") or []
             if items:
+                if not isinstance(items[0], dict):
+                    raise AwsCallError(HISTORY_OPERATION, f"malformed response: the item of {item.resource_id}")
                 return _as_event_item(item.resource_id, items[0])
             token = response.get("nextToken")
             if not token:
                 break
+            if token in seen:
+                raise AwsCallError(HISTORY_OPERATION, "a page repeats an earlier pagination token (a pagination loop)")
+            seen.add(token)
             kwargs["nextToken"] = token
-    except (ClientError, BotoCoreError) as error:
-        raise call_error("config:GetResourceConfigHistory", error) from error
+        else:
+            raise AwsCallError(HISTORY_OPERATION, f"no item after {HISTORY_MAX_PAGES} pages; stopped")
+    except AWS_ERRORS as error:
+        raise call_error(HISTORY_OPERATION, error) from error
     raise call_error(
-        "config:GetResourceConfigHistory",
+        HISTORY_OPERATION,
         ClientError(
             {"Error": {"Code": "ResourceNotDiscoveredException", "Message": f"no item for {item.resource_id}"}},
             "GetResourceConfigHistory",

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from cmk_rule.aws import describe_error
+from cmk_rule.aws import AWS_ERRORS, describe_error
 from cmk_rule.batches import send_with_retries
 from cmk_rule.request import RESOURCE_TYPE
 
@@ -93,6 +91,8 @@ class ConfigReporter:
         return outcome
 
     def _send_batch(self, batch: list[Evaluation], outcome: ReportOutcome) -> None:
+        unidentified = [False]
+
         def send(pending: list[Evaluation]) -> list[Evaluation]:
             try:
                 outcome.calls += 1
@@ -101,7 +101,7 @@ class ConfigReporter:
                     ResultToken=self._result_token,
                     TestMode=self._test_mode,
                 )
-            except (ClientError, BotoCoreError) as error:
+            except AWS_ERRORS as error:
                 # botocore already retried throttling and 5xx; what is left is named, not lost silently.
                 why = f"config:PutEvaluations {describe_error(error, redact=(self._result_token,))}"
                 for evaluation in pending:
@@ -109,14 +109,36 @@ class ConfigReporter:
                 if not pending:
                     outcome.failed[EMPTY_REPORT] = why
                 return []
-            failed_ids = {item.get("ComplianceResourceId") for item in response.get("FailedEvaluations", [])}
-            outcome.sent.extend(e.resource_id for e in pending if e.resource_id not in failed_ids)
-            return [e for e in pending if e.resource_id in failed_ids]
+            failed_ids, unidentified[0] = _failed_ids(response.get("FailedEvaluations"), pending)
+            if unidentified[0]:
+                return list(pending)  # which one Config refused is unknown: the batch is sent again (idempotent)
+            outcome.sent.extend(e.resource_id for e in pending if e.resource_id.lower() not in failed_ids)
+            return [e for e in pending if e.resource_id.lower() in failed_ids]
 
         still_failing = send_with_retries(
             batch, send, attempts=FAILED_EVALUATION_ATTEMPTS, delay_seconds=RETRY_DELAY_SECONDS, sleep=self._sleep
         )
-        for evaluation in still_failing:
-            outcome.failed[evaluation.resource_id] = (
-                f"config:PutEvaluations returned it in FailedEvaluations {FAILED_EVALUATION_ATTEMPTS} times"
+        why = f"config:PutEvaluations returned it in FailedEvaluations {FAILED_EVALUATION_ATTEMPTS} times"
+        if unidentified[0]:
+            why = (
+                f"config:PutEvaluations reported failed evaluations it did not identify, {FAILED_EVALUATION_ATTEMPTS} "
+                "times; this batch may not have been recorded"
             )
+        for evaluation in still_failing:
+            outcome.failed[evaluation.resource_id] = why
+
+
+def _failed_ids(failures: Any, pending: Sequence[Evaluation]) -> tuple[set[str], bool]:
+    """The (lower-cased) ids of ``pending`` that Config returned in ``FailedEvaluations``, and whether an entry named
+    none of them (no id, or an id that matches no evaluation sent). Replication group ids are lower case in AWS, so
+    an entry that differs only in case is that group's failure, never a success."""
+    wanted = {evaluation.resource_id.lower() for evaluation in pending}
+    failed: set[str] = set()
+    unidentified = False
+    for item in failures or []:
+        resource_id = item.get("ComplianceResourceId") if isinstance(item, dict) else None
+        if isinstance(resource_id, str) and resource_id.lower() in wanted:
+            failed.add(resource_id.lower())
+        else:
+            unidentified = True
+    return failed, unidentified

@@ -8,7 +8,7 @@ reported; the handler then fails the invocation naming what was skipped. What wa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -18,7 +18,7 @@ from cmk_rule.config_reporter import Evaluation
 from cmk_rule.errors import AwsCallError, InvalidEventError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory, group_from_configuration_item
 from cmk_rule.keys import KeyFacts, KeyResolver
-from cmk_rule.outcomes import Skip, Step
+from cmk_rule.outcomes import OUT_OF_TIME, Skip, Step
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.request import DELETED_STATUSES, RESOURCE_TYPE, MessageType, RuleInvocation, parse_timestamp
 from cmk_rule.verdict import Compliance, Verdict, decide_with_key, decide_without_key, fit_annotation
@@ -87,6 +87,16 @@ class Deadline:
         """True when the time left is no longer enough to judge and still report safely."""
         return self._remaining is not None and self._remaining() < self._reserve
 
+    def check(self, operation: str) -> None:
+        """Raise :class:`OutOfTimeError` instead of starting ``operation`` when the deadline is near: a judgement makes
+        up to three calls (tags, DescribeKey, GetKeyRotationStatus), each of which may take the longest a call can."""
+        if self.near():
+            raise OutOfTimeError(operation, OUT_OF_TIME)
+
+
+class OutOfTimeError(AwsCallError):
+    """The run stopped before an AWS call because the Lambda's remaining time is kept for reporting."""
+
 
 class Engine:
     """Runs the decision table over the groups of one account and Region, with clients for that account.
@@ -135,15 +145,27 @@ class Engine:
             listing_complete = False
             detail = f"after {len(groups)} groups; stale results were not retired"
             result.skip(Skip.from_error(error, step=Step.LISTING, detail=detail))
+        groups, listing_complete = _deduplicated(groups, result, listing_complete)
+        listed = {g.group_id for g in groups} | set(self._inventory.unreadable)
+        for group_id, unreadable in self._inventory.unreadable.items():  # listed, but their facts could not be read
+            result.skip(Skip.from_error(unreadable, group_id=group_id))
+        previous = None
+        if listing_complete and rule_name is not None and self._config is not None:
+            previous = self._previous(self._config, rule_name, result, read_not_applicable)
+            groups = _stalest_first(groups, previous)
         for index, group in enumerate(groups):
-            if self._deadline.near():
+            if self._deadline.near() or not self._judge_into(group, result):
                 for late in groups[index:]:
                     result.skip(Skip.out_of_time(late.group_id))
                 listing_complete = False  # unjudged groups must not look vanished
                 break
-            self._judge_into(group, result)
-        if listing_complete and rule_name is not None and self._config is not None:
-            self._retire_vanished(self._config, rule_name, {g.group_id for g in groups}, result, read_not_applicable)
+        if listing_complete and previous is not None:
+            result.previous = previous
+            result.vanished.update(
+                (group_id, VANISHED_ANNOTATION)
+                for group_id, earlier in sorted(previous.items())
+                if group_id not in listed and earlier.compliance_type != Compliance.NOT_APPLICABLE.value
+            )
         result.key_lookups = self._keys.describe_calls
         return result
 
@@ -152,7 +174,9 @@ class Engine:
         oversized = invocation.oversized_item
         if oversized is not None:
             timestamp = oversized.capture_time
-            if invocation.event_left_scope or oversized.status in DELETED_STATUSES:
+            # Decided from the summary, before any history read: another type's item may not even be recorded.
+            left = invocation.event_left_scope or oversized.status in DELETED_STATUSES
+            if left or oversized.resource_type != RESOURCE_TYPE:
                 return _not_applicable(
                     invocation, oversized.resource_id, oversized.resource_type, timestamp, oversized.status
                 )
@@ -182,47 +206,87 @@ class Engine:
         result.key_lookups = self._keys.describe_calls
         return result
 
-    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> None:
+    def _judge_into(self, group: ReplicationGroup, result: RunResult) -> bool:
+        """Judge one group into ``result``; False when the deadline stopped it before one of its calls."""
         parameters = self._parameters
         try:
             if parameters.exemption_tag_key is not None and group.tags is None:
+                self._deadline.check("elasticache:ListTagsForResource")
                 tags = self._inventory.tags(group)
                 if tags is None:  # deleted since it was listed: retire it, do not judge it without its tags
                     result.vanished[group.group_id] = VANISHED_ANNOTATION
-                    return
+                    return True
                 group = replace(group, tags=tags)
             verdict = decide_without_key(group, parameters)
             key = None
             if verdict is None:
-                key = self._keys.resolve(group.kms_key_id or "")
+                key = self._keys.resolve(group.kms_key_id or "", before_call=self._deadline.check)
                 verdict = decide_with_key(group, key, parameters)
+        except OutOfTimeError:
+            return False
         except AwsCallError as error:
             result.skip(Skip.from_error(error, group_id=group.group_id))
-            return
+            return True
         result.judgements.append(Judgement(group, key, verdict))
+        return True
 
-    def _retire_vanished(
-        self,
-        config: ConfigServiceClient,
-        rule_name: str,
-        listed: set[str],
-        result: RunResult,
-        read_not_applicable: bool,
-    ) -> None:
+    def _previous(
+        self, config: ConfigServiceClient, rule_name: str, result: RunResult, read_not_applicable: bool
+    ) -> dict[str, PreviousResult] | None:
+        """The rule's previous results (None, and the step named, when they cannot be read)."""
         types = [Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value]
         if read_not_applicable:
             types.append(Compliance.NOT_APPLICABLE.value)
         try:
-            previous = previous_results(config, rule_name, types)
+            return previous_results(config, rule_name, types)
         except AwsCallError as error:
             result.skip(Skip.from_error(error, step=Step.PREVIOUS_RESULTS, detail="stale results were not retired"))
-            return
-        result.previous = previous
-        result.vanished.update(
-            (group_id, VANISHED_ANNOTATION)
-            for group_id, earlier in sorted(previous.items())
-            if group_id not in listed and earlier.compliance_type != Compliance.NOT_APPLICABLE.value
-        )
+            return None
+
+
+def _stalest_first(
+    groups: list[ReplicationGroup], previous: Mapping[str, PreviousResult] | None
+) -> list[ReplicationGroup]:
+    """Groups Config holds no result for first, then the oldest results first (listing order among equals).
+
+    When a run cannot judge every group in time, the next run starts where the last one stopped instead of cutting
+    off the same tail every time: each run refreshes the results it judged (Config records ``ResultRecordedTime`` on
+    every ``PutEvaluations``), so with k groups judged a run every group is judged within ceil(N / k) runs."""
+    if not previous:
+        return groups
+
+    def age(group: ReplicationGroup) -> float:
+        earlier = previous.get(group.group_id)
+        recorded = earlier.recorded_at if earlier is not None else None
+        return recorded.timestamp() if isinstance(recorded, datetime) else float("-inf")
+
+    return sorted(groups, key=age)
+
+
+def _deduplicated(
+    groups: list[ReplicationGroup], result: RunResult, complete: bool
+) -> tuple[list[ReplicationGroup], bool]:
+    """Each group once. A listing that repeats a group is not a consistent snapshot (items shifted between pages, so
+    another group may have been passed over): it is named and counts as incomplete, so nothing is retired. A group
+    listed twice with different facts is not judged at all (which facts are current is unknown)."""
+    first: dict[str, ReplicationGroup] = {}
+    repeated: list[str] = []
+    operation = "elasticache:DescribeReplicationGroups"
+    for group in groups:
+        earlier = first.setdefault(group.group_id, group)
+        if earlier is not group:
+            repeated.append(group.group_id)
+            if earlier != group:
+                why = "not judged: listed twice with different facts"
+                result.skip(Skip(why, group_id=group.group_id, operation=operation, transient=True))
+    if not repeated:
+        return groups, complete
+    names = ", ".join(sorted(set(repeated))[:10])
+    problem = f"{operation} was inconsistent: {names} was listed twice"
+    earlier_problem = result.skipped.get(LISTING)
+    reason = f"{earlier_problem}; {problem}" if earlier_problem else f"{problem}; stale results were not retired"
+    result.skip(Skip(reason, step=Step.LISTING, operation=operation, transient=True))
+    return [g for g in first.values() if g.group_id not in result.skipped], False
 
 
 def _not_applicable(

@@ -93,3 +93,7 @@ class IncompleteRunError(RuleError):
         if len(listed) > 2000:
             listed = listed[:2000] + " ..."
         super().__init__(f"{len(self.problems)} item(s) were not evaluated or not reported: {listed}")
+
+
+class InvalidContextError(RuleError):
+    """The Lambda context object is missing or unusable (no remaining time to keep a reporting reserve by)."""

@@ -146,6 +146,7 @@ def _details(group: ReplicationGroup | None, key: KeyFacts | None, verdict: Verd
     if key is not None:
         facts.update(
             KeyArn=key.arn,
+            KeyAccountId=key.account_id,
             KeyManager=key.key_manager,
             KeyState=key.key_state,
             KeyRotationEnabled=None if key.rotation_enabled is None else str(key.rotation_enabled).lower(),

@@ -14,6 +14,7 @@ Clients, settings and Powertools utilities live at module level: they are built 
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -25,7 +26,7 @@ from cmk_rule import reevaluation
 from cmk_rule.accounts import check_target, member_clients, own_clients
 from cmk_rule.aws import CLIENT_CONFIG, AwsClients, ClientFactory
 from cmk_rule.engine import Deadline
-from cmk_rule.errors import IncompleteRunError, RuleError
+from cmk_rule.errors import IncompleteRunError, InvalidContextError, RuleError
 from cmk_rule.reevaluation import ReevaluationDeferredError
 from cmk_rule.request import RuleInvocation, is_reevaluation_trigger, parse_config_event
 from cmk_rule.runner import InvocationReport, run_invocation
@@ -53,16 +54,53 @@ def _traced(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 clients = ClientFactory()
+# What Powertools' inject_lambda_context and the deadline read from the context.
+_CONTEXT_ATTRIBUTES = (
+    "function_name",
+    "memory_limit_in_mb",
+    "invoked_function_arn",
+    "aws_request_id",
+    "get_remaining_time_in_millis",
+)
 
 # Time kept for reporting what was judged. Judging stops when less than this, plus the longest one AWS call can
 # take, is left (capped at half of the time available at the start); see _deadline.
 REPORTING_RESERVE_SECONDS = 90.0
 
 
+def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """Judge and report (Config rule events) or request a re-evaluation (EventBridge events).
+
+    The context is checked first: Powertools reads it before anything else runs, and the deadline needs its
+    remaining time. A context that is missing or unusable is one named error, not an AttributeError or TypeError.
+    """
+    problem = _context_problem(context)
+    if problem is not None:
+        logger.error("invocation failed", extra={"error_type": InvalidContextError.__name__, "error": problem})
+        raise InvalidContextError(problem)
+    result: dict[str, Any] = _lambda_handler(event, context)
+    return result
+
+
+def _context_problem(context: Any) -> str | None:
+    """Why ``context`` cannot serve an invocation, or None."""
+    if context is None:
+        return "the Lambda context is missing (None): the rule needs its remaining time and function ARN"
+    missing = [name for name in _CONTEXT_ATTRIBUTES if not hasattr(context, name)]
+    if missing:
+        return f"the Lambda context ({type(context).__name__}) has no {', '.join(missing)}"
+    if not callable(context.get_remaining_time_in_millis):
+        return "the Lambda context's get_remaining_time_in_millis is not callable"
+    remaining = context.get_remaining_time_in_millis()
+    if isinstance(remaining, bool) or not isinstance(remaining, int | float) or not math.isfinite(remaining):
+        return f"the Lambda context's remaining time is not a number of milliseconds ({type(remaining).__name__})"
+    return None
+
+
 @logger.inject_lambda_context(clear_state=True, log_event=False)  # the event holds the result token
 @metrics.log_metrics
 @_traced
-def lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+def _lambda_handler(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Judge and report (Config rule events) or request a re-evaluation (EventBridge events, SQS batches)."""
     try:
         return _handle(event, context)

@@ -11,15 +11,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from cmk_rule.aws import call_error, error_code
-from cmk_rule.errors import InvalidEventError
+from cmk_rule.aws import AWS_ERRORS, bounded_pages, call_error, error_code, malformed
+from cmk_rule.errors import AwsCallError, InvalidEventError
 
 if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
     from mypy_boto3_elasticache import ElastiCacheClient
 
 PAGE_SIZE = 100  # DescribeReplicationGroups MaxRecords maximum
+LISTING_OPERATION = "elasticache:DescribeReplicationGroups"
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,37 @@ class ReplicationGroup:
     tags: Mapping[str, str] | None = None
 
 
+class UnreadableGroupError(AwsCallError):
+    """A listed group whose entry lacks or garbles a fact the verdict needs: that group is skipped, by name."""
+
+    def __init__(self, group_id: str, detail: str) -> None:
+        self.group_id = group_id
+        super().__init__(LISTING_OPERATION, f"malformed response: {detail}")
+
+
 def group_from_api(item: Mapping[str, Any]) -> ReplicationGroup:
-    """Build a group from one ``DescribeReplicationGroups`` entry."""
+    """Build a group from one ``DescribeReplicationGroups`` entry.
+
+    Raises :class:`AwsCallError` for an entry without a ``ReplicationGroupId`` (it cannot even be named) and
+    :class:`UnreadableGroupError` for an entry whose facts have the wrong type (a verdict on them would be invented).
+    """
+    group_id = item.get("ReplicationGroupId") if isinstance(item, Mapping) else None
+    if not isinstance(group_id, str) or not group_id:
+        raise malformed(LISTING_OPERATION, "a listed replication group has no ReplicationGroupId")
     global_info = item.get("GlobalReplicationGroupInfo") or {}
+    expected: tuple[tuple[str, type, Any], ...] = (
+        ("ARN", str, item.get("ARN")),
+        ("Engine", str, item.get("Engine")),
+        ("Status", str, item.get("Status")),
+        ("AtRestEncryptionEnabled", bool, item.get("AtRestEncryptionEnabled")),
+        ("KmsKeyId", str, item.get("KmsKeyId")),
+        ("GlobalReplicationGroupInfo", Mapping, global_info),
+    )
+    for name, kind, value in expected:
+        if value is not None and not isinstance(value, kind):
+            raise UnreadableGroupError(group_id, f"{name} of {group_id} is a {type(value).__name__}")
     return ReplicationGroup(
-        group_id=str(item["ReplicationGroupId"]),
+        group_id=group_id,
         arn=item.get("ARN"),
         engine=item.get("Engine"),
         status=item.get("Status"),
@@ -120,18 +147,34 @@ class ReplicationGroupInventory:
 
     def __init__(self, elasticache: ElastiCacheClient) -> None:
         self._elasticache = elasticache
+        # Listed groups whose entry could not be read (group id -> the error): skipped by name, never judged.
+        self.unreadable: dict[str, AwsCallError] = {}
 
     def pages(self) -> Iterator[list[ReplicationGroup]]:
         """Yield the groups a page at a time; raises ``AwsCallError`` if a page cannot be read.
 
-        Yielding pages lets the caller keep what it already has when a later page fails.
+        Yielding pages lets the caller keep what it already has when a later page fails. An entry with the wrong
+        types is left out and recorded in :attr:`unreadable`; entries without an id are left out too, and once every
+        page was read the listing fails naming them (it was not complete, so no stale result may be retired).
         """
         paginator = self._elasticache.get_paginator("describe_replication_groups")
+        nameless = 0
         try:
-            for page in paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE}):
-                yield [group_from_api(item) for item in page.get("ReplicationGroups", [])]
-        except (ClientError, BotoCoreError) as error:
-            raise call_error("elasticache:DescribeReplicationGroups", error) from error
+            pages = paginator.paginate(PaginationConfig={"PageSize": PAGE_SIZE})
+            for page in bounded_pages(pages, operation=LISTING_OPERATION, next_field="Marker"):
+                groups = []
+                for item in page.get("ReplicationGroups") or []:
+                    try:
+                        groups.append(group_from_api(item))
+                    except UnreadableGroupError as error:
+                        self.unreadable[error.group_id] = error
+                    except AwsCallError:
+                        nameless += 1
+                yield groups
+        except AWS_ERRORS as error:
+            raise call_error(LISTING_OPERATION, error) from error
+        if nameless:
+            raise malformed(LISTING_OPERATION, f"{nameless} listed replication group(s) have no ReplicationGroupId")
 
     def tags(self, group: ReplicationGroup) -> dict[str, str] | None:
         """The group's tags (None: the group was deleted since it was listed). Only called when the exemption tag is
@@ -144,6 +187,11 @@ class ReplicationGroupInventory:
             if error_code(error) == "ReplicationGroupNotFoundFault":
                 return None  # deleted since it was listed
             raise call_error("elasticache:ListTagsForResource", error) from error
-        except BotoCoreError as error:
+        except AWS_ERRORS as error:
             raise call_error("elasticache:ListTagsForResource", error) from error
-        return {tag["Key"]: tag.get("Value", "") for tag in response.get("TagList", [])}
+        tags = {}
+        for tag in response.get("TagList") or []:
+            if not isinstance(tag, Mapping) or not isinstance(tag.get("Key"), str):
+                raise malformed("elasticache:ListTagsForResource", f"a tag of {group.group_id} has no Key")
+            tags[tag["Key"]] = str(tag.get("Value") or "")
+        return tags

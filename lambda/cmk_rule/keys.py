@@ -11,12 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from cmk_rule import validation
-from cmk_rule.aws import call_error, describe_error, error_code, is_transient
+from cmk_rule.aws import AWS_ERRORS, call_error, describe_error, error_code, is_caller_error, is_transient, malformed
+
+# A DescribeKey answer without these is a failed read: judging on it would claim a state KMS never reported.
+REQUIRED_KEY_FIELDS = ("Arn", "KeyManager", "KeyState")
 
 if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
     from mypy_boto3_kms import KMSClient
@@ -51,6 +54,12 @@ class KeyFacts:
         """The resolved key ARN when known, else the reference as the group gave it."""
         return self.arn or self.reference
 
+    @property
+    def account_id(self) -> str | None:
+        """The account that owns the key, from its ARN (None when the ARN is not known)."""
+        parts = (self.arn or "").split(":")
+        return parts[4] if len(parts) > 5 and parts[2] == "kms" and validation.is_account_id(parts[4]) else None
+
 
 def normalize_reference(reference: str, *, partition: str, region: str, account_id: str) -> str:
     """Turn a key id or alias name into an ARN in the group's account and Region; ARNs pass through unchanged."""
@@ -71,8 +80,10 @@ def is_aws_managed_alias(reference: str) -> bool:
 class KeyResolver:
     """Resolves key references through one KMS client, caching per invocation.
 
-    Raises :class:`~cmk_rule.errors.TransientAwsError` when KMS throttles or fails after retries: a transient failure
-    must never become a verdict.
+    Raises :class:`~cmk_rule.errors.AwsCallError` (:class:`~cmk_rule.errors.TransientAwsError` when KMS throttles or
+    fails after retries) when KMS did not say anything about the key: a transient failure, a quota error
+    (``LimitExceededException``), an error about the caller's credentials or signature, or a malformed answer must
+    never become a verdict. Only an answer about the key itself (found, not found, access denied) is one.
     """
 
     def __init__(
@@ -92,8 +103,12 @@ class KeyResolver:
         self._described: dict[str, KeyFacts] = {}
         self._rotation: dict[str, tuple[bool | None, str | None]] = {}
 
-    def resolve(self, reference: str) -> KeyFacts:
-        """The facts for ``reference`` (a key ARN, key id, alias name or alias ARN)."""
+    def resolve(self, reference: str, *, before_call: Callable[[str], None] | None = None) -> KeyFacts:
+        """The facts for ``reference`` (a key ARN, key id, alias name or alias ARN).
+
+        ``before_call(operation)`` runs before each KMS call and may raise to stop it (the engine checks its deadline
+        there: one judgement can make two KMS calls, each of which may take the longest a call can take).
+        """
         if is_aws_managed_alias(reference):
             return KeyFacts(reference=reference, lookup=KeyLookup.AWS_MANAGED_ALIAS, key_manager="AWS")
         normalized = normalize_reference(
@@ -101,9 +116,13 @@ class KeyResolver:
         )
         facts = self._described.get(normalized)
         if facts is None:
+            if before_call is not None:
+                before_call("kms:DescribeKey")
             facts = self._describe(reference, normalized)
             self._described[normalized] = facts
         if self._require_rotation and self._could_pass(facts) and facts.arn:
+            if before_call is not None and facts.arn not in self._rotation:
+                before_call("kms:GetKeyRotationStatus")
             enabled, note = self._rotation_status(facts.arn)
             facts = KeyFacts(**{**facts.__dict__, "rotation_enabled": enabled, "rotation_note": note})
         return facts
@@ -120,9 +139,9 @@ class KeyResolver:
     def _describe(self, reference: str, normalized: str) -> KeyFacts:
         read_at = self._clock()
         try:
-            metadata = self._kms.describe_key(KeyId=normalized)["KeyMetadata"]
+            response = self._kms.describe_key(KeyId=normalized)
         except ClientError as error:
-            if is_transient(error):
+            if is_transient(error) or is_caller_error(error):
                 raise call_error("kms:DescribeKey", error) from error
             code = error_code(error)
             lookup = (
@@ -137,14 +156,21 @@ class KeyResolver:
                 read_at=read_at,
                 error_code=code or None,
             )
-        except BotoCoreError as error:
+        except AWS_ERRORS as error:
             raise call_error("kms:DescribeKey", error) from error
+        metadata = response.get("KeyMetadata") if isinstance(response, dict) else None
+        if not isinstance(metadata, dict):
+            raise malformed("kms:DescribeKey", f"no KeyMetadata for {normalized}")
+        fields: dict[str, Any] = dict(metadata)
+        missing = [name for name in REQUIRED_KEY_FIELDS if not isinstance(fields.get(name), str) or not fields[name]]
+        if missing:
+            raise malformed("kms:DescribeKey", f"KeyMetadata of {normalized} has no {', '.join(missing)}")
         return KeyFacts(
             reference=reference,
             lookup=KeyLookup.FOUND,
-            arn=metadata.get("Arn"),
-            key_manager=metadata.get("KeyManager"),
-            key_state=metadata.get("KeyState"),
+            arn=metadata["Arn"],
+            key_manager=metadata["KeyManager"],
+            key_state=metadata["KeyState"],
             read_at=read_at,
         )
 
@@ -157,15 +183,20 @@ class KeyResolver:
 def read_rotation(kms: KMSClient, key_arn: str) -> tuple[bool | None, str | None]:
     """(``KeyRotationEnabled``, note) for one key: ``(False, note)`` when the key cannot rotate automatically,
     ``(None, the error)`` when KMS refused to say. Raises :class:`~cmk_rule.errors.TransientAwsError` for a failure
-    worth retrying. Shared by the rule and by ``cmk-rule evidence`` (which records the fact even when not required)."""
+    worth retrying, an error about the caller or an answer without the flag (never "rotation off" on no evidence).
+    Shared by the rule and by ``cmk-rule evidence`` (which records the fact even when not required)."""
     try:
-        return bool(kms.get_key_rotation_status(KeyId=key_arn).get("KeyRotationEnabled", False)), None
+        response = kms.get_key_rotation_status(KeyId=key_arn)
     except ClientError as error:
-        if is_transient(error):
+        if is_transient(error) or is_caller_error(error):
             raise call_error("kms:GetKeyRotationStatus", error) from error
         if error_code(error) == "UnsupportedOperationException":
             # Asymmetric, HMAC, imported and custom-key-store keys cannot rotate automatically.
             return False, "automatic rotation is not supported for this key"
         return None, describe_error(error)
-    except BotoCoreError as error:
+    except AWS_ERRORS as error:
         raise call_error("kms:GetKeyRotationStatus", error) from error
+    enabled = response.get("KeyRotationEnabled") if isinstance(response, dict) else None
+    if not isinstance(enabled, bool):
+        raise malformed("kms:GetKeyRotationStatus", f"no KeyRotationEnabled for {key_arn}")
+    return enabled, None

@@ -21,12 +21,16 @@ APPROVED_KEYS_MANAGED_RULE_NAME = "approvedKMSKeyIds"
 REQUIRE_ROTATION = "requireKeyRotation"
 EXEMPTION_TAG_KEY = "exemptionTagKey"
 EXECUTION_ROLE_NAME = "executionRoleName"
+# The control asks for "a CMK you own": the accounts a group's key may belong to (cross-account keys in a central key
+# account are legitimate, so this is opt-in). A key of another account is NOT_APPROVED (row 9).
+ALLOWED_KEY_ACCOUNTS = "allowedKeyAccountIds"
 KNOWN_PARAMETERS = (
     APPROVED_KEYS,
     APPROVED_KEYS_MANAGED_RULE_NAME,
     REQUIRE_ROTATION,
     EXEMPTION_TAG_KEY,
     EXECUTION_ROLE_NAME,
+    ALLOWED_KEY_ACCOUNTS,
 )
 
 _MAX_TAG_KEY = 128
@@ -40,6 +44,7 @@ class RuleParameters:
     require_key_rotation: bool = False
     exemption_tag_key: str | None = None
     execution_role_name: str | None = None
+    allowed_key_accounts: frozenset[str] = field(default_factory=frozenset)  # empty: a key of any account
 
 
 def parse_rule_parameters(raw: Any, *, partition: str, region: str, account_id: str) -> RuleParameters:
@@ -60,7 +65,16 @@ def parse_rule_parameters(raw: Any, *, partition: str, region: str, account_id: 
         require_key_rotation=_boolean(REQUIRE_ROTATION, strings.get(REQUIRE_ROTATION, "")),
         exemption_tag_key=_tag_key(strings.get(EXEMPTION_TAG_KEY, "")),
         execution_role_name=_role_name(strings.get(EXECUTION_ROLE_NAME, "")),
+        allowed_key_accounts=_accounts(strings.get(ALLOWED_KEY_ACCOUNTS, "")),
     )
+
+
+def _accounts(text: str) -> frozenset[str]:
+    accounts = frozenset(part.strip() for part in text.split(",") if part.strip())
+    bad = sorted(account for account in accounts if not validation.is_account_id(account))
+    if bad:
+        raise InvalidParameterError(ALLOWED_KEY_ACCOUNTS, f"'{bad[0][:40]}' is not a 12-digit AWS account id")
+    return accounts
 
 
 def _as_mapping(raw: Any) -> Mapping[str, Any]:

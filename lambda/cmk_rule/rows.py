@@ -171,7 +171,8 @@ class Row(Enum):
         "key-not-approved",
         _FAIL,
         Severity.MEDIUM,
-        "`approvedKmsKeyArns` is set and the key's ARN is not on it",
+        "`approvedKmsKeyArns` is set and the key's ARN is not on it, "
+        "or `allowedKeyAccountIds` is set and the key's account is not on it",
         "Approve the key, or recreate the group from a backup with an approved key.",
         StaticText("Key not approved", "An approved-key list is set and the literal key ARN or id is not on it.", True),
     )

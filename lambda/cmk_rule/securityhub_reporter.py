@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
-from cmk_rule.aws import describe_error, error_code
+from cmk_rule.aws import AWS_ERRORS, bounded_pages, describe_error, error_code
 from cmk_rule.batches import send_with_retries
 from cmk_rule.engine import Judgement
+from cmk_rule.errors import AwsCallError
 from cmk_rule.findings import FIELD_PREFIX, FindingScope, build_finding, validate_finding
 from cmk_rule.timestamps import iso_z
 
@@ -33,6 +34,9 @@ if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
     from mypy_boto3_securityhub.type_defs import AwsSecurityFindingFiltersTypeDef, AwsSecurityFindingTypeDef
 
 BATCH_SIZE = 100  # BatchImportFindings maximum
+# AwsSecurityFindingFilters (botocore's service model): "For each attribute, you can provide up to 20 filter values."
+# An Id filter of more values fails the whole GetFindings with InvalidInputException on AWS (moto ignores filters).
+ID_FILTER_MAX_VALUES = 20
 FAILED_FINDING_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 1.0
 NOT_ENABLED_CODES = frozenset({"InvalidAccessException", "InvalidAccess"})
@@ -47,6 +51,8 @@ _PROVIDER_FIELDS = (
     "Remediation", "Compliance", "Resources",
 )  # fmt: skip
 GROUP_ID_FIELD = f"{FIELD_PREFIX}ReplicationGroupId"
+# Reading the existing findings ends with an AWS error, or with the rule's own (a pagination loop, named).
+_READ_ERRORS: tuple[type[Exception], ...] = (*AWS_ERRORS, AwsCallError)
 
 
 def iso_now(clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> str:
@@ -106,12 +112,13 @@ class SecurityHubReporter:
             existing = self._existing(
                 outcome, judged_ids, only_ids=None if listed is not None else [*judged_ids, *vanished]
             )
-        except (ClientError, BotoCoreError) as error:
+        except _READ_ERRORS as error:
             if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                 outcome.not_enabled = True
                 return outcome
+            why = str(error) if isinstance(error, AwsCallError) else f"securityhub:GetFindings {describe_error(error)}"
             for group_id in sorted(judged_ids):
-                outcome.failed[self._scope.finding_id(group_id)] = f"securityhub:GetFindings {describe_error(error)}"
+                outcome.failed[self._scope.finding_id(group_id)] = why
             return outcome
         now = iso_now(self._clock)
         to_archive = set(vanished) - judged_ids
@@ -137,7 +144,7 @@ class SecurityHubReporter:
                 item.verdict,
                 group=item.group,
                 key=item.key,
-                now=now,
+                now=later_than_stored(now, stored),
                 first_observed=stored.first_observed if stored else None,
             )
             if stored is not None and self._still_current(stored, finding):
@@ -148,7 +155,8 @@ class SecurityHubReporter:
             stored = existing.get(self._scope.finding_id(group_id))
             if stored is not None and stored.active and stored.provider_fields is not None:
                 outcome.archived.append(group_id)
-                yield {**stored.provider_fields, "UpdatedAt": now, "LastObservedAt": now, "RecordState": "ARCHIVED"}
+                stamp = later_than_stored(now, stored)
+                yield {**stored.provider_fields, "UpdatedAt": stamp, "LastObservedAt": stamp, "RecordState": "ARCHIVED"}
 
     def _still_current(self, stored: StoredFinding, finding: Mapping[str, Any]) -> bool:
         """Reporting "changes": the stored finding says the same and is younger than the refresh interval."""
@@ -173,15 +181,20 @@ class SecurityHubReporter:
             wanted = {self._scope.finding_id(group_id) for group_id in only_ids}
             if not wanted:
                 return {}
-            filters["Id"] = [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in sorted(wanted)]
+            if len(wanted) <= ID_FILTER_MAX_VALUES:
+                filters["Id"] = [{"Value": finding_id, "Comparison": "EQUALS"} for finding_id in sorted(wanted)]
+            # More ids than one filter takes: read this rule's findings unfiltered by Id (as a complete run does) and
+            # keep the wanted ones below. The calls stay those of one listing, whatever the number of ids.
         found: dict[str, StoredFinding] = {}
         paginator = self._client.get_paginator("get_findings")
         pages = paginator.paginate(
             Filters=cast("AwsSecurityFindingFiltersTypeDef", filters), PaginationConfig={"PageSize": 100}
         )
-        for page in pages:
+        for page in bounded_pages(pages, operation="securityhub:GetFindings", next_field="NextToken"):
             outcome.calls += 1
-            for finding in page.get("Findings", []):
+            for finding in page.get("Findings") or []:
+                if not isinstance(finding, dict) or not isinstance(finding.get("Id"), str):
+                    continue  # cannot be matched to a group: neither kept nor archived
                 # Security Hub applies the filters; they are re-checked here because moto ignores GetFindings filters.
                 if finding.get("GeneratorId") != self._scope.generator_id:
                     continue
@@ -189,7 +202,7 @@ class SecurityHubReporter:
                     continue
                 if wanted is not None and finding.get("Id") not in wanted:
                     continue
-                group_id = finding.get("ProductFields", {}).get(GROUP_ID_FIELD)
+                group_id = (finding.get("ProductFields") or {}).get(GROUP_ID_FIELD)
                 if isinstance(group_id, str):
                     found[finding["Id"]] = StoredFinding.of(finding, group_id, archivable=group_id not in judged_ids)
         return found
@@ -210,18 +223,24 @@ class SecurityHubReporter:
             self._send_batch(batch, outcome)
 
     def _send_batch(self, batch: list[dict[str, Any]], outcome: FindingsOutcome) -> None:
+        unidentified = [False]
+
         def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
             try:
                 outcome.calls += 1
                 # Built by findings.build_finding and checked by validate_finding (plain dicts, not TypedDicts).
                 response = self._client.batch_import_findings(Findings=cast("list[AwsSecurityFindingTypeDef]", pending))
-            except (ClientError, BotoCoreError) as error:
+            except AWS_ERRORS as error:
                 if isinstance(error, ClientError) and error_code(error) in NOT_ENABLED_CODES:
                     outcome.not_enabled = True
                 for finding in pending:
                     outcome.failed[finding["Id"]] = f"securityhub:BatchImportFindings {describe_error(error)}"
                 return []
-            failures = {item.get("Id"): item for item in response.get("FailedFindings", [])}
+            failures, unidentified[0] = _failures_by_id(response, pending)
+            if unidentified[0]:
+                # A failure without (or with an unknown) Id, or a FailedCount above the entries: which finding failed
+                # is unknown, so the batch is sent again (a re-import with the same UpdatedAt changes nothing).
+                return list(pending)
             retry = []
             for finding in pending:
                 failure = failures.get(finding["Id"])
@@ -237,8 +256,50 @@ class SecurityHubReporter:
         still_failing = send_with_retries(
             batch, send, attempts=FAILED_FINDING_ATTEMPTS, delay_seconds=RETRY_DELAY_SECONDS, sleep=self._sleep
         )
+        why = f"still failing after {FAILED_FINDING_ATTEMPTS} attempts (transient)"
+        if unidentified[0]:
+            why = f"securityhub:BatchImportFindings reported unidentified failures {FAILED_FINDING_ATTEMPTS} times"
         for finding in still_failing:
-            outcome.failed[finding["Id"]] = f"still failing after {FAILED_FINDING_ATTEMPTS} attempts (transient)"
+            outcome.failed[finding["Id"]] = why
+
+
+def _failures_by_id(response: Mapping[str, Any], pending: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], bool]:
+    """``FailedFindings`` by finding id, and whether some failure could not be matched to a finding sent."""
+    sent = {finding["Id"] for finding in pending}
+    failures: dict[str, Any] = {}
+    unidentified = False
+    for item in response.get("FailedFindings") or []:
+        finding_id = item.get("Id") if isinstance(item, dict) else None
+        if isinstance(finding_id, str) and finding_id in sent:
+            failures[finding_id] = item
+        else:
+            unidentified = True
+    count = response.get("FailedCount")
+    if isinstance(count, int) and count > len(failures):
+        unidentified = True
+    return failures, unidentified
+
+
+def later_than_stored(now: str, stored: StoredFinding | None) -> str:
+    """``now``, or a millisecond after what Security Hub holds when the container's clock is behind it.
+
+    Security Hub applies an update only when its ``UpdatedAt`` is later than the stored one, and ``UpdatedAt`` may
+    not precede ``CreatedAt``: with a clock behind the stored finding the import would be accepted (counted as
+    imported) and silently ignored."""
+    if stored is None:
+        return now
+    try:
+        current = datetime.fromisoformat(now.replace("Z", "+00:00"))
+        floor = max(
+            datetime.fromisoformat(text.replace("Z", "+00:00"))
+            for text in (stored.updated_at, stored.first_observed or "")
+            if text
+        )
+    except ValueError:
+        return now  # a stored time that is not ISO 8601: nothing to compare with
+    if floor.tzinfo is None:
+        floor = floor.replace(tzinfo=UTC)
+    return now if current > floor else iso_z(floor + timedelta(milliseconds=1))
 
 
 _CONTENT_FIELDS = ("Title", "Description", "Severity", "Compliance", "Remediation", "Resources", "Types")

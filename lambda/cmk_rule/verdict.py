@@ -140,13 +140,33 @@ def decide_with_key(group: ReplicationGroup, key: KeyFacts, parameters: RulePara
         )
     if parameters.approved_key_arns and key.arn not in parameters.approved_key_arns:
         return _verdict(group, Row.KEY_NOT_APPROVED, f"KMS key {arn} is not on the approved key list.", arn)
+    owner = key.account_id
+    if parameters.allowed_key_accounts and owner not in parameters.allowed_key_accounts:
+        return _verdict(
+            group,
+            Row.KEY_NOT_APPROVED,
+            f"KMS key {arn} belongs to account {owner or '(unknown)'}, not an allowed key account.",
+            arn,
+        )
+    foreign = _foreign_owner(group, owner)
     if parameters.require_key_rotation and key.rotation_enabled is not True:
         why = "could not be verified" if key.rotation_enabled is None else "is off"
         detail = f" ({key.rotation_note})" if key.rotation_note else ""
-        return _verdict(group, Row.ROTATION_OFF, f"Automatic key rotation {why} for KMS key {arn}{detail}.", arn)
+        text = f"Automatic key rotation {why} for KMS key {arn}{detail}.{foreign}"
+        return _verdict(group, Row.ROTATION_OFF, text, arn)
     return _verdict(
         group,
         Row.COMPLIANT,
-        f"Encrypted at rest with customer-managed KMS key {arn} (Enabled).",
+        f"Encrypted at rest with customer-managed KMS key {arn} (Enabled).{foreign}",
         arn,
     )
+
+
+def _foreign_owner(group: ReplicationGroup, key_account: str | None) -> str:
+    """A sentence naming the key's account when it is not the group's own (a cross-account key keeps its verdict:
+    central key accounts are legitimate, but the control asks for "a CMK you own", so it is said)."""
+    parts = (group.arn or "").split(":")
+    group_account = parts[4] if len(parts) > 4 else None
+    if key_account is None or not group_account or key_account == group_account:
+        return ""
+    return f" The key belongs to account {key_account}, not the group's account {group_account}."

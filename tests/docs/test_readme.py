@@ -60,5 +60,7 @@ def test_every_failure_behaviour_row_names_a_test_that_exists() -> None:
         reference = row.rstrip(" |").rsplit("| ", 1)[-1].strip("` ")
         file_part, test_name = reference.split("::")
         file_name = file_part.rsplit("/", 1)[-1]
-        assert file_name in sources, reference
-        assert re.search(rf"def {re.escape(test_name)}\(", sources[file_name]), reference
+        # A path from the repository root names its file exactly (two directories may hold a test_handler.py).
+        source = (ROOT / file_part).read_text() if file_part.startswith("tests/") else sources.get(file_name)
+        assert source is not None, reference
+        assert re.search(rf"def {re.escape(test_name)}\(", source), reference

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cmk_rule.engine import Engine
@@ -19,6 +19,7 @@ from cmk_rule.errors import RuleError
 from cmk_rule.inventory import ReplicationGroupInventory
 from cmk_rule.keys import KeyResolver
 from cmk_rule.request import parse_config_event
+from tests.properties.budget import examples
 from tests.properties.model import (
     GOOD,
     MISSING,
@@ -33,8 +34,6 @@ from tests.properties.model import (
     names,
     parameters,
 )
-
-FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None)
 
 
 def judge(event: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -76,7 +75,7 @@ def check(generated: Item, rule_parameters: dict[str, str]) -> None:
     assert compliance in want.verdicts, (compliance, annotation, sorted(want.verdicts))
 
 
-@FAST
+@examples("test_a_configuration_gets_its_verdict_or_a_named_error", 1500)
 @given(generated=items(), rule_parameters=parameters)
 @example(  # the example: "yes" is not true
     generated=Item({**VALID_ENVELOPE, **VALID_CONFIGURATION, "atRestEncryptionEnabled": "yes"}),
@@ -89,7 +88,7 @@ def test_a_configuration_gets_its_verdict_or_a_named_error(generated: Item, rule
     check(generated, rule_parameters)
 
 
-@FAST
+@examples("test_an_items_own_fields_give_its_verdict_or_a_named_error", 1500)
 @given(generated=items(vary_envelope=True, vary_configuration=False), rule_parameters=parameters)
 @example(
     generated=Item({**VALID_ENVELOPE, **VALID_CONFIGURATION, "configurationItemStatus": ["ResourceDeleted"]}),
@@ -126,7 +125,7 @@ def test_both_casings_with_different_values_are_an_error_not_a_choice(camel: Any
         judge(change_event(item))
 
 
-@FAST
+@examples("test_either_casing_alone_is_read", 200)  # 12 distinct inputs: Hypothesis stops when they are exhausted
 @given(
     flag=st.sampled_from([True, "true", "TRUE"]),
     camel=st.booleans(),

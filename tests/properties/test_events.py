@@ -9,14 +9,13 @@ from datetime import UTC
 from typing import Any
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from cmk_rule.errors import InvalidEventError, InvalidParameterError, RuleError
 from cmk_rule.request import MessageType, parse_config_event
+from tests.properties.budget import examples
 from tests.properties.model import ACCOUNT, MISSING, REGION, RULE_ARN, change_event, scalar_garbage, text
-
-FAST = settings(max_examples=400, deadline=None, derandomize=True, database=None)
 
 SCHEDULED = {
     "awsAccountId": ACCOUNT,
@@ -127,7 +126,7 @@ def _field_of(error: RuleError) -> str:
     return error.field
 
 
-@FAST
+@examples("test_an_event_is_parsed_or_refused_naming_the_field", 2500)
 @given(generated=events())
 @example(generated=({**change_event({}), "invokingEvent": '{"messageType": ' + "1" * 5000 + "}"}, {"invokingEvent"}))
 @example(

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given
 from moto import mock_aws
 from moto.kms import models as kms_models
 from moto.securityhub.models import securityhub_backends
@@ -24,6 +24,7 @@ from cmk_rule.aws import ClientFactory
 from cmk_rule.errors import IncompleteRunError, RuleError
 from cmk_rule_cli import mock_aws as mocks
 from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from tests.properties.budget import examples
 from tests.properties.model import (
     ACCOUNT,
     AWS_OWNED,
@@ -41,13 +42,6 @@ from tests.properties.model import (
 )
 
 RULE = "elasticache-replication-group-cmk"
-SETTINGS = settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +79,7 @@ def _invoke(store: ConfigResultsStore, event: dict[str, Any]) -> tuple[str, Any]
         return "error", error
 
 
-@SETTINGS
+@examples("test_the_handler_records_the_verdict_or_names_the_bad_field", 500, slow=True)  # moto: ~30 ms each
 @given(generated=items(), rule_parameters=parameters)
 @example(
     generated=Item({**VALID_ENVELOPE, **VALID_CONFIGURATION, "atRestEncryptionEnabled": "yes"}), rule_parameters={}

@@ -11,15 +11,15 @@ import json
 import re
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from cmk_rule.aws import member_role_arn
 from cmk_rule.errors import InvalidParameterError, InvalidSettingError
 from cmk_rule.parameters import KNOWN_PARAMETERS, parse_rule_parameters
+from tests.properties.budget import examples
 from tests.properties.model import ACCOUNT, REGION, scalar_garbage, text
 
-FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None)
 ROLE_NAME = re.compile(r"[A-Za-z0-9_+=,.@-]{1,64}")
 KEY_ARN = re.compile(r"arn:aws:kms:[a-z0-9-]+:\d{12}:key/(mrk-[0-9a-f]{32}|[0-9a-fA-F-]{36})", re.ASCII)
 
@@ -45,7 +45,7 @@ key_entries = st.one_of(
 )
 
 
-@FAST
+@examples("test_rule_parameters_are_accepted_well_formed_or_refused_by_name", 1500)
 @given(
     values=st.dictionaries(
         st.one_of(st.sampled_from(KNOWN_PARAMETERS), text),
@@ -71,7 +71,7 @@ def test_rule_parameters_are_accepted_well_formed_or_refused_by_name(values: dic
     assert isinstance(parsed.require_key_rotation, bool)
 
 
-@FAST
+@examples("test_the_member_role_arn_is_built_only_from_validated_parts", 1500)
 @given(role=role_names, account=st.one_of(st.just("111111111111"), st.from_regex(r"\d{12}", fullmatch=True), text))
 def test_the_member_role_arn_is_built_only_from_validated_parts(role: str, account: str) -> None:
     try:
@@ -97,7 +97,7 @@ def test_the_member_role_arn_is_built_only_from_validated_parts(role: str, accou
     assert arn.count(":") == 5 and arn.count("/") == 1
 
 
-@FAST
+@examples("test_approved_keys_are_key_arns_or_refused", 1500)
 @given(entries=st.lists(key_entries, min_size=1, max_size=4))
 def test_approved_keys_are_key_arns_or_refused(entries: list[str]) -> None:
     text_value = ",".join(entries)

@@ -30,7 +30,7 @@ from cmk_rule.findings import FindingScope
 from cmk_rule_cli import mock_aws as mocks
 from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import ACCOUNT, REGION, RULE, client, scheduled, seed_groups
-from tests.reliability.faults import Faults, injecting
+from tests.reliability.faults import Faults, Params, client_error, injecting
 
 FLEET_SIZE = 250
 KEY_COUNT = 5
@@ -41,6 +41,13 @@ EXEMPT = frozenset({"group-0014", "group-0100"})
 SCOPE = FindingScope("aws", REGION, ACCOUNT, RULE)
 LISTING = "(replication group listing)"
 PREVIOUS_RESULTS = "(previous results)"
+# botocore's securityhub model, AwsSecurityFindingFilters: "For each attribute, you can provide up to 20 filter values."
+FILTER_VALUES_MAX = 20
+
+
+def too_many_filter_values(params: Params) -> bool:
+    """A GetFindings request AWS refuses (moto ignores filters, so the harness enforces the model's limit)."""
+    return any(isinstance(values, list) and len(values) > FILTER_VALUES_MAX for values in params["Filters"].values())
 
 
 @dataclass
@@ -176,6 +183,11 @@ def harness(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     hub.enabled = True
     mocks.reset_denials()
     faults = Faults(memoized=frozenset({"DescribeReplicationGroups", "ListTagsForResource"}), memo=fleet.listing_memo)
+    faults.fail(
+        "GetFindings",
+        lambda: client_error("GetFindings", "InvalidInputException", 400, "too many values for a filter attribute"),
+        when=too_many_filter_values,
+    )
     with mocks.config_results_store() as store, injecting(faults):
         yield Harness(store=store, faults=faults, fleet=fleet)
     hub.findings.clear()

@@ -51,7 +51,11 @@ def test_tags_fail_for_one_group(rig: Harness, kind: str, call: int) -> None:
     victim = rig.fleet.ids[call - 1]
     rig.seed_previous([STALE], "NON_COMPLIANT")
     rig.seed_previous([victim], "COMPLIANT")
-    rig.faults.fail("ListTagsForResource", fault(kind, "ListTagsForResource"), calls={call})
+    # By ARN, not by call number: the run judges groups with no recorded result first (the seeded victim comes last).
+    victim_arn = rig.fleet.arn_of[victim]
+    rig.faults.fail(
+        "ListTagsForResource", fault(kind, "ListTagsForResource"), when=lambda p: p["ResourceName"] == victim_arn
+    )
     outcome = rig.run(rig.event(EXEMPTION))
     judged = [g for g in rig.fleet.ids if g != victim]
     # The victim keeps its last result (neither judged nor retired); the listing was complete, so the stale is retired.

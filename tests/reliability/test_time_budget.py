@@ -14,7 +14,7 @@ from cmk_rule import handler
 from cmk_rule_cli.mock_aws import FakeLambdaContext
 from tests.reliability.expect import assert_run
 from tests.reliability.faults import LambdaTimedOut, fault, worst_case_call_seconds
-from tests.reliability.harness import EXEMPTION_TAG, Harness
+from tests.reliability.harness import EXEMPT, EXEMPTION_TAG, Harness
 
 TIMEOUT = 900.0  # infra/rule_function.py TIMEOUT
 TAG_SECONDS = 5.0
@@ -38,7 +38,8 @@ def test_a_fleet_too_large_for_the_time_left_reports_what_was_judged_and_names_t
     rig.faults.clock = context
     # Listing and key lookups are free; every reporting call (Config, Security Hub) costs a second.
     rig.faults.costs = {"ListTagsForResource": TAG_SECONDS, "DescribeReplicationGroups": 0.0, "DescribeKey": 0.0}
-    rig.faults.costs = {**rig.faults.costs, "*": REPORT_SECONDS}
+    # The previous results are read before judging (to start with the stalest groups): free here.
+    rig.faults.costs = {**rig.faults.costs, "GetComplianceDetailsByConfigRule": 0.0, "*": REPORT_SECONDS}
     rig.seed_previous([STALE], "NON_COMPLIANT")
     outcome = rig.run(rig.event(parameters), context)
     judged_count = int((TIMEOUT - _reserve()) // TAG_SECONDS) + 1
@@ -51,7 +52,7 @@ def test_a_fleet_too_large_for_the_time_left_reports_what_was_judged_and_names_t
     assert outcome.problems is not None
     assert set(outcome.problems.values()) == {OUT_OF_TIME}
     assert rig.faults.count("ListTagsForResource") == judged_count  # no work started after the deadline
-    assert rig.faults.count("GetComplianceDetailsByConfigRule") == 0
+    assert rig.faults.count("GetComplianceDetailsByConfigRule") == 1  # read before judging; nothing retired
     assert context.remaining_seconds > 0
 
 
@@ -87,3 +88,47 @@ def test_a_hanging_kms_call_never_costs_the_verdicts_already_computed(rig: Harne
     assert recorded, "nothing was judged"
     assert_run(rig, outcome, judged=sorted(recorded), skipped=skipped)
     assert context.remaining_seconds > 0
+
+
+def test_the_deadline_is_checked_before_each_call_of_a_judgement_not_only_before_the_group(rig: Harness) -> None:
+    """One judgement can make up to three calls. The listing leaves 300 s (more than the reserve): the first group's
+    DescribeKey takes 112 s, and its GetKeyRotationStatus would hang for the longest a call can take. Checking the
+    deadline only before the group would start that read with 188 s left and die in it; the rule must stop before
+    it, and end the run in time, naming every group it did not judge."""
+    context = FakeLambdaContext(remaining_seconds=TIMEOUT)
+    rig.faults.clock = context
+    assert _reserve() < 300
+    rig.faults.costs = {"DescribeReplicationGroups": (TIMEOUT - 300) / 3, "DescribeKey": 112.0, "*": REPORT_SECONDS}
+    hang = worst_case_call_seconds()
+    rig.faults.add("GetKeyRotationStatus", before=lambda _: rig.faults.spend(hang))
+    try:
+        outcome = rig.run(rig.event({"requireKeyRotation": "true"}), context)
+    except LambdaTimedOut as killed:
+        pytest.fail(f"{killed}: the rotation read was started with too little time left")
+    assert outcome.skipped == set(rig.fleet.ids)
+    assert set((outcome.problems or {}).values()) == {OUT_OF_TIME}
+    assert rig.faults.count("GetKeyRotationStatus") == 0
+    assert context.remaining_seconds > 0
+
+
+def test_a_fleet_too_large_for_one_run_is_judged_whole_within_a_bounded_number_of_runs(rig: Harness) -> None:
+    """Each run judges about 125 of the 250 groups (one 5 s tag read each). Cutting off the same tail every run
+    would leave those groups' results stale forever; the next run starts with the groups whose results are oldest
+    (never recorded first), so three runs judge every group. The two exempt groups (NOT_APPLICABLE results are not
+    read back in reporting mode "all") count as never recorded and are judged each run."""
+    parameters = {"exemptionTagKey": EXEMPTION_TAG}
+    rig.faults.costs = {"ListTagsForResource": TAG_SECONDS, "DescribeReplicationGroups": 0.0, "DescribeKey": 0.0}
+    rig.faults.costs = {**rig.faults.costs, "*": REPORT_SECONDS}
+    judged_by_run: list[set[str]] = []
+    for _ in range(3):
+        context = FakeLambdaContext(remaining_seconds=TIMEOUT)
+        rig.faults.clock = context
+        rig.faults.delivered.clear()
+        rig.run(rig.event(parameters), context)
+        judged_by_run.append(set(rig.faults.evaluations_delivered()))
+        assert context.remaining_seconds > 0
+    first, second, third = judged_by_run
+    assert 0 < len(first) < 250
+    assert not (first & second) - EXEMPT, "the second run judged again what the first had just judged"
+    assert first | second | third == set(rig.fleet.ids)
+    assert set(rig.recorded()) == set(rig.fleet.ids)

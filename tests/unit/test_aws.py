@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
+from botocore.parsers import ResponseParserError
 from moto import mock_aws
 
-from cmk_rule.aws import CLIENT_CONFIG, ClientFactory, describe_error, is_transient, member_role_arn, partition_of
-from cmk_rule.errors import InvalidSettingError
+from cmk_rule.aws import (
+    CLIENT_CONFIG,
+    CREDENTIAL_REFRESH_MARGIN_SECONDS,
+    LAMBDA_MAX_TIMEOUT_SECONDS,
+    ClientFactory,
+    bounded_pages,
+    describe_error,
+    is_caller_error,
+    is_transient,
+    member_role_arn,
+    partition_of,
+)
+from cmk_rule.errors import AwsCallError, InvalidSettingError
 
 
 def client_error(code: str, status: int = 400) -> ClientError:
@@ -24,6 +37,7 @@ def client_error(code: str, status: int = 400) -> ClientError:
         (client_error("TooManyRequestsException", 429), True),
         (client_error("Anything", 503), True),
         (client_error("KMSInternalException", 500), True),
+        (client_error("LimitExceededException"), True),  # a KMS quota: never a fact about the key
         (client_error("AccessDeniedException", 403), False),
         (client_error("NotFoundException"), False),
         (EndpointConnectionError(endpoint_url="https://kms"), True),
@@ -86,3 +100,62 @@ def test_assumed_role_clients_are_cached_until_near_expiry() -> None:
         assert factory.assumed(role, "us-east-1") is first
         now[0] += 2 * 3600  # past the one-hour credentials' expiry
         assert factory.assumed(role, "us-east-1") is not first
+
+
+def test_assumed_role_credentials_are_refreshed_while_they_still_have_less_than_a_whole_lambda_run_left() -> None:
+    """Credentials with 601 s left must not start an invocation that may run 900 s: the margin is at least the
+    longest remaining time a function can have (Lambda's 900 s maximum timeout)."""
+    now = [time.time()]
+    with mock_aws():
+        factory = ClientFactory(clock=lambda: now[0])
+        role = "arn:aws:iam::111111111111:role/Member"
+        first = factory.assumed(role, "us-east-1")
+        expires_at = factory._assumed[(role, "us-east-1")].expires_at
+        now[0] = expires_at - (LAMBDA_MAX_TIMEOUT_SECONDS + 61)  # enough for a whole run, and then some
+        assert factory.assumed(role, "us-east-1") is first
+        now[0] = expires_at - 601
+        assert factory.assumed(role, "us-east-1") is not first
+    assert CREDENTIAL_REFRESH_MARGIN_SECONDS >= LAMBDA_MAX_TIMEOUT_SECONDS
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ExpiredTokenException", "InvalidSignatureException", "UnrecognizedClientException", "InvalidClientTokenId"],
+)
+def test_errors_about_the_caller_are_named_as_such(code: str) -> None:
+    error = client_error(code)
+    assert is_caller_error(error)
+    assert "refused the caller's credentials or signature" in describe_error(error)
+    assert not is_caller_error(client_error("AccessDeniedException"))
+
+
+def test_an_unparseable_body_is_transient_and_described_without_the_body() -> None:
+    error = ResponseParserError("Unable to parse response (invalid XML received):\nb'<html>secret-ish page</html>'")
+    assert is_transient(error)
+    assert "<html>" not in describe_error(error)
+    assert describe_error(error).startswith("ResponseParserError: the response could not be parsed")
+
+
+def _pages(*tokens: str | None) -> list[dict[str, object]]:
+    return [{"Items": [index], "NextToken": token} for index, token in enumerate(tokens)]
+
+
+def test_a_pagination_that_cycles_through_tokens_stops_with_a_named_error() -> None:
+    pages = iter(_pages("A", "B", "A", "B"))
+    read = []
+    with pytest.raises(AwsCallError, match=r"svc:List failed: page 3 repeats an earlier pagination token"):
+        for page in bounded_pages(pages, operation="svc:List", next_field="NextToken"):
+            read.append(page["Items"])
+    assert read == [[0], [1]]
+
+
+def test_a_pagination_that_never_ends_stops_after_the_page_bound() -> None:
+    endless = ({"NextToken": f"t{n}"} for n in itertools.count())
+    with pytest.raises(AwsCallError, match=r"stopped after 5 pages"):
+        for _ in bounded_pages(endless, operation="svc:List", next_field="NextToken", max_pages=5):
+            pass
+
+
+def test_a_pagination_that_ends_passes_every_page_through() -> None:
+    pages = _pages("A", "B", None)
+    assert list(bounded_pages(iter(pages), operation="svc:List", next_field="NextToken")) == pages

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cmk_rule.config_history import fetch_configuration_item, previous_results
+from cmk_rule.config_history import HISTORY_MAX_PAGES, fetch_configuration_item, previous_results
 from cmk_rule.errors import AwsCallError
 from cmk_rule.request import OversizedItem
 
@@ -118,3 +120,31 @@ def test_an_item_whose_configuration_is_not_json_is_an_aws_call_error() -> None:
     stub.add_response("get_resource_config_history", {"configurationItems": [history_item("{broken")]})
     with stub, pytest.raises(AwsCallError, match="not valid JSON"):
         fetch_configuration_item(client, ITEM)
+
+
+class _EmptyPages:
+    """A Config client whose GetResourceConfigHistory answers empty pages forever, with tokens from ``tokens``."""
+
+    def __init__(self, tokens: Any) -> None:
+        self.tokens = tokens
+        self.calls = 0
+
+    def get_resource_config_history(self, **_: Any) -> dict[str, Any]:
+        self.calls += 1
+        if self.calls > 1000:
+            raise AssertionError("the history read never stopped")
+        return {"configurationItems": [], "nextToken": next(self.tokens)}
+
+
+def test_a_history_read_whose_tokens_cycle_stops_named() -> None:
+    client = _EmptyPages(itertools.cycle(["A", "B"]))
+    with pytest.raises(AwsCallError, match=r"config:GetResourceConfigHistory failed: .*pagination loop"):
+        fetch_configuration_item(client, ITEM)
+    assert client.calls == 3  # A, B, then A again: stopped
+
+
+def test_a_history_read_of_endless_empty_pages_stops_after_the_bound() -> None:
+    client = _EmptyPages(f"t{n}" for n in itertools.count())
+    with pytest.raises(AwsCallError, match=f"no item after {HISTORY_MAX_PAGES} pages"):
+        fetch_configuration_item(client, ITEM)
+    assert client.calls == HISTORY_MAX_PAGES

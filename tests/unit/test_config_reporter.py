@@ -95,3 +95,39 @@ def test_a_batch_that_errors_does_not_cost_the_other_batches() -> None:
     assert len(outcome.sent) == 150
     assert len(outcome.failed) == 100
     assert all("ServiceUnavailable" in why for why in outcome.failed.values())
+
+
+class _Config:
+    """A Config double answering PutEvaluations from ``answers`` (Stubber refuses a FailedEvaluations entry without
+    its required ComplianceResourceId, which is exactly the malformed answer under test)."""
+
+    def __init__(self, *answers: dict[str, object]) -> None:
+        self.answers = list(answers)
+        self.sent: list[list[str]] = []
+
+    def put_evaluations(self, *, Evaluations: list[dict[str, object]], **_: object) -> dict[str, object]:  # noqa: N803
+        self.sent.append([str(e["ComplianceResourceId"]) for e in Evaluations])
+        return self.answers.pop(0) if self.answers else {"FailedEvaluations": []}
+
+
+def test_a_failed_evaluation_whose_id_differs_in_case_is_a_failure_not_a_success() -> None:
+    config = _Config(*[{"FailedEvaluations": [{"ComplianceResourceId": "GROUP-0001"}]}] * 3)
+    outcome = ConfigReporter(config, result_token="t", test_mode=False, sleep=lambda _: None).put(evaluations(3))
+    assert sorted(outcome.sent) == ["group-0000", "group-0002"]
+    assert list(outcome.failed) == ["group-0001"]
+
+
+def test_a_failed_evaluation_without_an_id_fails_the_batch_until_config_accepts_it_whole() -> None:
+    config = _Config({"FailedEvaluations": [{"ComplianceType": "COMPLIANT"}]})
+    outcome = ConfigReporter(config, result_token="t", test_mode=False, sleep=lambda _: None).put(evaluations(3))
+    assert config.sent == [["group-0000", "group-0001", "group-0002"]] * 2  # the whole batch again
+    assert sorted(outcome.sent) == ["group-0000", "group-0001", "group-0002"]
+    assert outcome.failed == {}
+
+
+def test_failed_evaluations_that_are_never_identified_name_the_whole_batch() -> None:
+    config = _Config(*[{"FailedEvaluations": [{}]}] * 3)
+    outcome = ConfigReporter(config, result_token="t", test_mode=False, sleep=lambda _: None).put(evaluations(2))
+    assert outcome.sent == []
+    assert sorted(outcome.failed) == ["group-0000", "group-0001"]
+    assert all("did not identify" in why for why in outcome.failed.values())

@@ -60,6 +60,7 @@ def test_a_failed_finding_has_everything_a_triager_needs() -> None:
         "AtRestEncryptionEnabled": "true",
         "KmsKeyId": KEY,
         "KeyArn": KEY,
+        "KeyAccountId": "123456789012",  # the key's owner, from its ARN (may differ from the group's account)
         "KeyManager": "CUSTOMER",
         "KeyState": "PendingDeletion",
         "DecisionRow": "8",

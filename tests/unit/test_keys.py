@@ -6,7 +6,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cmk_rule.errors import TransientAwsError
+from cmk_rule.errors import AwsCallError, TransientAwsError
 from cmk_rule.keys import KeyLookup, KeyResolver, is_aws_managed_alias, normalize_reference
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -114,3 +114,46 @@ def test_transient_errors_never_become_facts(code: str, status: int) -> None:
     stub.add_client_error("describe_key", code, http_status_code=status)
     with stub, pytest.raises(TransientAwsError, match="kms:DescribeKey"):
         keys.resolve(KEY)
+
+
+@pytest.mark.parametrize("code", ["ExpiredTokenException", "InvalidSignatureException", "UnrecognizedClientException"])
+@pytest.mark.parametrize("operation", ["describe_key", "get_key_rotation_status"])
+def test_errors_about_the_caller_are_never_facts_about_the_key(operation: str, code: str) -> None:
+    keys, stub = resolver(require_rotation=True)
+    if operation == "get_key_rotation_status":
+        stub.add_response("describe_key", metadata(), {"KeyId": KEY})
+    stub.add_client_error(operation, code, "refused")
+    with stub, pytest.raises(AwsCallError, match=code):
+        keys.resolve(KEY)
+
+
+def test_a_rotation_answer_without_the_flag_is_a_failed_read_not_rotation_off() -> None:
+    keys, stub = resolver(require_rotation=True)
+    stub.add_response("describe_key", metadata(), {"KeyId": KEY})
+    stub.add_response("get_key_rotation_status", {}, {"KeyId": KEY})
+    with stub, pytest.raises(AwsCallError, match="malformed response: no KeyRotationEnabled"):
+        keys.resolve(KEY)
+
+
+def test_the_deadline_is_asked_before_each_kms_call_and_can_stop_it() -> None:
+    keys, stub = resolver(require_rotation=True)
+    stub.add_response("describe_key", metadata(), {"KeyId": KEY})
+    asked: list[str] = []
+
+    def before_call(operation: str) -> None:
+        asked.append(operation)
+        if operation == "kms:GetKeyRotationStatus":
+            raise AwsCallError(operation, "out of time")
+
+    with stub, pytest.raises(AwsCallError, match="out of time"):
+        keys.resolve(KEY, before_call=before_call)
+    assert asked == ["kms:DescribeKey", "kms:GetKeyRotationStatus"]
+    stub.assert_no_pending_responses()  # the rotation read was never sent
+
+
+def test_the_keys_account_is_read_from_its_arn() -> None:
+    keys, stub = resolver()
+    other = "arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    stub.add_response("describe_key", metadata(Arn=other), {"KeyId": other})
+    with stub:
+        assert keys.resolve(other).account_id == "999988887777"

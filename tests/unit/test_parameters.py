@@ -79,3 +79,12 @@ def test_bad_parameters_raise_an_error_naming_the_parameter(raw: object, paramet
     assert caught.value.parameter == parameter
     assert parameter in str(caught.value)
     assert words in str(caught.value)
+
+
+def test_allowed_key_accounts_are_twelve_digit_ids_or_refused_by_name() -> None:
+    where = {"partition": "aws", "region": "us-east-1", "account_id": "123456789012"}
+    parsed = parse_rule_parameters('{"allowedKeyAccountIds": "999988887777, 123456789012"}', **where)
+    assert parsed.allowed_key_accounts == frozenset({"999988887777", "123456789012"})
+    assert parse_rule_parameters("{}", **where).allowed_key_accounts == frozenset()
+    with pytest.raises(InvalidParameterError, match="'allowedKeyAccountIds': '9999' is not a 12-digit AWS account id"):
+        parse_rule_parameters('{"allowedKeyAccountIds": "9999"}', **where)

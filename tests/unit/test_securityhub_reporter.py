@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
+import pytest
 from botocore.stub import ANY, Stubber
 
 from cmk_rule.engine import Judgement
-from cmk_rule.findings import FindingScope
+from cmk_rule.findings import FindingScope, build_finding
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.securityhub_reporter import SecurityHubReporter
 from cmk_rule.verdict import Compliance, Row, Verdict
@@ -119,3 +121,92 @@ def test_reporting_changes_skips_an_unchanged_recent_finding_and_refreshes_an_ol
             outcome = hub.report([item])
         assert len(outcome.imported) == expected_imports
         assert len(outcome.unchanged) == 1 - expected_imports
+
+
+class _Hub:
+    """A Security Hub double (Stubber refuses a FailedFindings entry without its required Id: the fault under test)."""
+
+    def __init__(self, *answers: dict[str, object]) -> None:
+        self.answers = list(answers)
+        self.imports = 0
+
+    def get_paginator(self, _: str) -> Any:
+        return self
+
+    def paginate(self, **_: object) -> list[dict[str, object]]:
+        return [{"Findings": []}]
+
+    def batch_import_findings(self, *, Findings: list[dict[str, object]]) -> dict[str, object]:  # noqa: N803
+        self.imports += 1
+        return self.answers.pop(0) if self.answers else {"FailedCount": 0, "SuccessCount": len(Findings)}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pytest.param({"FailedCount": 1, "FailedFindings": [{"ErrorCode": "InvalidInput"}]}, id="entry-without-id"),
+        pytest.param({"FailedCount": 1, "FailedFindings": []}, id="count-without-entry"),
+        pytest.param({"FailedCount": 1, "FailedFindings": [{"Id": "unknown", "ErrorCode": "X"}]}, id="unknown-id"),
+    ],
+)
+def test_a_failed_finding_that_names_no_finding_sent_is_never_counted_as_imported(answer: dict[str, object]) -> None:
+    hub = _Hub(answer, answer, answer)
+    clock = lambda: datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # noqa: E731
+    outcome = SecurityHubReporter(hub, SCOPE, clock=clock, sleep=lambda _: None).report(judgements(2))
+    assert outcome.imported == []
+    assert sorted(outcome.failed) == sorted(SCOPE.finding_id(g) for g in ("g000", "g001"))
+    assert hub.imports == 3
+
+
+def test_a_failed_finding_without_an_id_is_sent_again_and_imported_when_accepted() -> None:
+    hub = _Hub({"FailedCount": 1, "FailedFindings": [{"ErrorCode": "InternalException"}]})
+    clock = lambda: datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # noqa: E731
+    outcome = SecurityHubReporter(hub, SCOPE, clock=clock, sleep=lambda _: None).report(judgements(2))
+    assert len(outcome.imported) == 2
+    assert outcome.failed == {}
+
+
+class _HubWith(_Hub):
+    def __init__(self, existing: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.existing = existing
+        self.sent: list[dict[str, Any]] = []
+
+    def paginate(self, **_: object) -> list[dict[str, object]]:
+        return [{"Findings": self.existing}]
+
+    def batch_import_findings(self, *, Findings: list[dict[str, Any]]) -> dict[str, object]:  # noqa: N803
+        self.sent.extend(Findings)
+        return super().batch_import_findings(Findings=Findings)
+
+
+@pytest.mark.parametrize("archived", [False, True], ids=["updated", "archived"])
+def test_a_clock_behind_the_stored_finding_still_sends_a_later_updated_at(archived: bool) -> None:
+    """Security Hub ignores an update whose UpdatedAt is not later than the stored one (and UpdatedAt may not precede
+    CreatedAt): a container clock behind the stored finding must not produce an import that is silently dropped."""
+    judged = judgements(1)
+    ahead = "2027-01-01T00:00:00.000Z"
+    stored = build_finding(SCOPE, judged[0].verdict, group=judged[0].group, key=None, now=ahead, first_observed=None)
+    hub = _HubWith([stored])
+    clock = lambda: datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # noqa: E731
+    reporter = SecurityHubReporter(hub, SCOPE, clock=clock, sleep=lambda _: None)
+    if archived:
+        reporter.report([], vanished=["g000"])
+    else:
+        reporter.report(judged)
+    (sent,) = hub.sent
+    assert sent["UpdatedAt"] == "2027-01-01T00:00:00.001Z"
+    assert sent["UpdatedAt"] > stored["UpdatedAt"]
+    assert sent["CreatedAt"] <= sent["UpdatedAt"]
+    assert sent["RecordState"] == ("ARCHIVED" if archived else "ACTIVE")
+
+
+def test_a_clock_ahead_of_the_stored_finding_sends_its_own_time() -> None:
+    judged = judgements(1)
+    past = "2026-01-01T00:00:00.000Z"
+    stored = build_finding(SCOPE, judged[0].verdict, group=judged[0].group, key=None, now=past, first_observed=None)
+    hub = _HubWith([stored])
+    clock = lambda: datetime(2026, 11, 28, 6, 0, tzinfo=UTC)  # noqa: E731
+    SecurityHubReporter(hub, SCOPE, clock=clock, sleep=lambda _: None).report(judged)
+    assert hub.sent[0]["UpdatedAt"] == "2026-11-28T06:00:00.000Z"
+    assert hub.sent[0]["CreatedAt"] == past

@@ -214,3 +214,36 @@ def test_a_row_six_annotation_keeps_the_verdict_and_the_whole_key_and_shortens_t
         ReplicationGroup("g"), KeyFacts(arn, KeyLookup.UNVERIFIABLE, arn=arn, error="E: m"), RuleParameters()
     ).annotation
     assert short == f"Failing closed: KMS key {arn} could not be verified (E: m)."
+
+
+CENTRAL = "arn:aws:kms:us-east-1:999988887777:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+GROUP_ARN = "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:orders"
+
+
+def test_a_key_of_another_account_keeps_its_verdict_and_the_annotation_names_the_keys_account() -> None:
+    verdict = judge(group(arn=GROUP_ARN, kms_key_id=CENTRAL), key(reference=CENTRAL, arn=CENTRAL), RuleParameters())
+    assert verdict.compliance is Compliance.COMPLIANT
+    assert "belongs to account 999988887777, not the group's account 123456789012" in verdict.annotation
+
+
+def test_a_key_of_the_groups_own_account_says_nothing_about_accounts() -> None:
+    verdict = judge(group(arn=GROUP_ARN), key(), RuleParameters())
+    assert "account" not in verdict.annotation
+
+
+@pytest.mark.parametrize(
+    ("allowed", "compliance"),
+    [
+        (frozenset({"999988887777"}), Compliance.COMPLIANT),
+        (frozenset({"123456789012"}), Compliance.NON_COMPLIANT),
+    ],
+)
+def test_allowed_key_accounts_restrict_the_accounts_a_key_may_belong_to(
+    allowed: frozenset[str], compliance: Compliance
+) -> None:
+    parameters = RuleParameters(allowed_key_accounts=allowed)
+    verdict = judge(group(arn=GROUP_ARN, kms_key_id=CENTRAL), key(reference=CENTRAL, arn=CENTRAL), parameters)
+    assert verdict.compliance is compliance
+    if compliance is Compliance.NON_COMPLIANT:
+        assert verdict.row is Row.KEY_NOT_APPROVED
+        assert verdict.annotation == f"KMS key {CENTRAL} belongs to account 999988887777, not an allowed key account."

@@ -381,7 +381,8 @@ def serve_instructions(endpoint: str, run: DemoRun, command: str = "cmk-rule") -
     lines += [
         f"{command} scan {continued} \\\n    --format table",
         f"{command} evidence {continued} \\\n    --rule-name {fleet.RULE_NAME} "
-        f"--period-start {(datetime.now(UTC) - timedelta(days=30)).date().isoformat()} --output-dir ./evidence-demo",
+        f"--period-start {(datetime.now(UTC) - timedelta(days=30)).date().isoformat()} \\\n"
+        "    --output-dir ./evidence-demo",
     ]
     return "\n".join(lines)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import site
 import subprocess
@@ -99,7 +100,7 @@ def test_the_metadata_declares_what_the_commands_import(wheel: Path) -> None:
         metadata_name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
         metadata = Parser().parsestr(archive.read(metadata_name).decode())
     requires = metadata.get_all("Requires-Dist") or []
-    runtime = {r.split(">")[0].split("[")[0].strip().lower() for r in requires if "extra ==" not in r}
+    runtime = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in requires if "extra ==" not in r}
     assert {"boto3", "aws-lambda-powertools", "pyyaml", "rich", "python-hcl2"} <= runtime
     assert all(">=" in r for r in requires), requires  # every dependency has a lower bound
     demo_extra = [r for r in requires if 'extra == "demo"' in r]

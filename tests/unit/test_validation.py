@@ -93,7 +93,7 @@ def test_arabic_indic_digits_are_refused_by_the_lambda_and_the_cdk_app_alike() -
     with pytest.raises(InvalidParameterError):
         parse_rule_parameters(json.dumps({"approvedKmsKeyArns": arn}), **WHERE)
     with pytest.raises(SettingsError, match="approvedKmsKeyArns"):
-        parse_settings({"approvedKmsKeyArns": arn, "powertoolsLayerVersion": 1})
+        parse_settings({"approvedKmsKeyArns": arn})
     with pytest.raises(InvalidSettingError, match="ALLOWED_ACCOUNT_IDS"):
         Settings.from_env({"ALLOWED_ACCOUNT_IDS": ARABIC_INDIC_ACCOUNT})
     with pytest.raises(SettingsError, match="allowedAccountIds"):
@@ -102,7 +102,6 @@ def test_arabic_indic_digits_are_refused_by_the_lambda_and_the_cdk_app_alike() -
                 "deploymentMode": "organization",
                 "allowedAccountIds": ARABIC_INDIC_ACCOUNT,
                 "targetOrganizationalUnitIds": "r-abcd",
-                "powertoolsLayerVersion": 1,
             }
         )
 
@@ -111,7 +110,7 @@ def test_the_cdk_app_accepts_the_key_ids_the_lambda_accepts() -> None:
     from infra.settings import parse_settings
 
     upper = KEY_ARN.replace(KEY_ID, KEY_ID.upper())
-    assert parse_settings({"approvedKmsKeyArns": upper, "powertoolsLayerVersion": 1}).approved_key_arns == (upper,)
+    assert parse_settings({"approvedKmsKeyArns": upper}).approved_key_arns == (upper,)
 
 
 keyish = st.one_of(
@@ -135,9 +134,7 @@ def test_lambda_cli_and_cdk_app_accept_the_same_key_arns(entry: str) -> None:
     except InvalidParameterError:
         lambda_accepts = False
     try:
-        infra_accepts = bool(
-            parse_settings({"approvedKmsKeyArns": [entry], "powertoolsLayerVersion": 1}).approved_key_arns
-        )
+        infra_accepts = bool(parse_settings({"approvedKmsKeyArns": [entry]}).approved_key_arns)
     except SettingsError:
         infra_accepts = False
     assert cli_is_key_arn(entry) is ours

@@ -269,6 +269,9 @@ def test_the_readme_example_is_what_check_prints(check: Callable[..., Run], monk
     assert block, "README has no example for the control's two examples"
     monkeypatch.chdir(HCL / "control-examples")
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    # A terminal wide enough for the README's lines, without colour (the README shows plain text).
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "400")
     run = check("main.tf")
     assert run.out == block.group(1) and str(run.code) == block.group(2)
 

@@ -213,7 +213,8 @@ def render_table(
         start = sum(widths[:-1]) + len(_GAP) * (len(widths) - 1)
         lines.extend(" " * start + more for more in wrapped[1:])
         for note in (notes[index] if notes else ()) or ():
-            note_width = (style.width - indent) if style.width else None
+            # A kept first column can be wider than the terminal: the note still gets a readable width.
+            note_width = max(style.width - indent, _MIN_MESSAGE_WIDTH) if style.width else None
             for part in _wrap(f"note: {note}", note_width) if note_width else [f"note: {note}"]:
                 lines.append(" " * indent + part)
     return "\n".join(lines) + "\n"
@@ -245,7 +246,7 @@ def _fit(widths: list[int], columns: list[str], headers: list[str], style: Table
 
 def _wrap(message: str, width: int) -> list[str]:
     """Lines of at most ``width``, broken at spaces only (an ARN's hyphens are not break points)."""
-    return textwrap.wrap(message, width, break_on_hyphens=False) or [""]
+    return textwrap.wrap(message, max(width, 1), break_on_hyphens=False) or [""]
 
 
 def _shorten(value: str, width: int) -> str:

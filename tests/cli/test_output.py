@@ -171,3 +171,19 @@ def test_a_region_finished_before_the_bar_appears_is_shown_finished(monkeypatch:
     bar.close()  # rich draws on its own thread; stopping draws the last state
     shown = terminal.getvalue()
     assert "scan: eu-west-1: 3 groups, 0 key(s) read" in shown and "eu-west-1: waiting" not in shown
+
+
+def test_notes_under_a_first_column_wider_than_the_terminal_still_wrap() -> None:
+    # A kept location column (a long file path) wider than the terminal once left the notes a negative width.
+    location = "stacks/" + "very-long-directory-name/" * 6 + "main.tf:12"
+    style = output.TableStyle(width=60, keep=frozenset({"location"}))
+    note = "Deletion waiting period: 30 days (deletion_window_in_days omitted, the default)."
+    table = output.render_table(
+        [{"location": location, "verdict": "PASS", "message": "Encrypted with a customer-managed key."}],
+        ("location", "verdict", "message"),
+        style=style,
+        notes=[[note]],
+    )
+    lines = [line.strip() for line in table.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("note: "))
+    assert " ".join(lines[start:]) == f"note: {note}" and len(lines) - start > 1  # all of it, wrapped

@@ -163,6 +163,7 @@ def test_demo_steps_are_said_on_a_terminal_only() -> None:
 def test_a_region_finished_before_the_bar_appears_is_shown_finished(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = iter([0.0, 0.2, 0.3, 2.0])
     monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 2.0))
+    monkeypatch.setenv("COLUMNS", "120")  # rich cuts lines to the terminal's width: keep it independent of the runner's
     terminal = _Terminal()
     bar = progress.ScanProgress(["us-east-1", "eu-west-1"], label="scan:", stream=terminal)
     bar.page("eu-west-1", 3)  # 0.2 s: hidden

@@ -1,9 +1,10 @@
 """Near-real-time re-evaluation: EventBridge rules on CloudTrail API-call events that can change a verdict.
 
-AWS Config does not record ``AWS::ElastiCache::ReplicationGroup`` (see shared DESIGN.md), so its change triggers never
-fire for it and the rule would otherwise only run on its periodic schedule (up to 24 h). These rules invoke the same
-Lambda; the Lambda recognises an EventBridge event by its ``detail-type`` key and calls
-``StartConfigRulesEvaluation(ConfigRuleNames=[CONFIG_RULE_NAME])``, which runs the periodic evaluation now.
+AWS Config does not record ``AWS::ElastiCache::ReplicationGroup`` (it is not among the resource types Config supports,
+https://docs.aws.amazon.com/config/latest/developerguide/resource-config-reference.html), so its change triggers never
+fire for it and the rule would otherwise only run on its periodic schedule (up to 24 h). These rules feed the
+re-evaluation queue the same Lambda reads; for each account and Region in a batch it calls
+``StartConfigRulesEvaluation``, which runs the periodic evaluation now (``cmk_rule.reevaluation``).
 
 Delay bought: events with detail-type "AWS API Call via CloudTrail" need a CloudTrail trail with management events
 enabled in the account/Region, and AWS delivers them on a best-effort basis (EventBridge User Guide, "Events from AWS

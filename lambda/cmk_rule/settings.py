@@ -1,4 +1,4 @@
-"""Deployment settings read from the Lambda's environment, validated once per container.
+"""Deployment settings read from the Lambda's environment and validated on every invocation (a few dictionary reads).
 
 A bad value is an error naming the variable: a typo must not silently turn Security Hub reporting off or widen the
 organization allow-list.

@@ -5,8 +5,10 @@ any client (the handler's and the test's own) passes through it: a :class:`Rule`
 an operation (or for calls whose parameters match), rewrite the request and the response, or run a side effect first.
 
 ``_make_api_call`` sits *above* botocore's retry layer, so an error raised here is what the rule sees *after*
-botocore's standard retries (5 attempts) gave up: the tests raise that final error directly and stay fast. The one test
-that exercises the real retry layer (``test_retries.py``) injects below it, with a ``before-send`` hook.
+botocore's standard retries (5 attempts) gave up: the tests raise that final error directly and stay fast. The one
+test that exercises the real retry layer
+(``test_faults_other_calls.py::test_botocores_retries_run_before_a_group_is_skipped``) injects below it, with a
+``before-send`` hook.
 """
 
 from __future__ import annotations

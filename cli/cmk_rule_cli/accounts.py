@@ -30,20 +30,6 @@ if TYPE_CHECKING:
 UNASSUMED_GROUP = "(account not assumed)"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--accounts``, ``--organization`` and ``--role`` (shared by ``scan`` and ``evidence``)."""
-    group = parser.add_argument_group("several accounts (assume one role in each)")
-    which = group.add_mutually_exclusive_group()
-    which.add_argument("--accounts", metavar="ID,...", help="comma-separated 12-digit account ids")
-    which.add_argument(
-        "--organization",
-        action="store_true",
-        help="every ACTIVE account of the organization (organizations:ListAccounts; run from the management or a "
-        "delegated administrator account)",
-    )
-    group.add_argument("--role", metavar="NAME", help="role to assume in each account (read-only permissions)")
-
-
 def parse_account_ids(text: str) -> list[str]:
     """``--accounts``: 12-digit ids, comma-separated, duplicates dropped, order kept."""
     ids = [part.strip() for part in text.split(",") if part.strip()]

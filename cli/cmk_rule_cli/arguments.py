@@ -19,7 +19,6 @@ from cmk_rule.parameters import (
     RuleParameters,
     parse_rule_parameters,
 )
-from cmk_rule_cli import accounts
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.output import format_type
 
@@ -62,7 +61,21 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY",
         help="exemptionTagKey: groups carrying this tag key are NOT_APPLICABLE",
     )
-    accounts.add_arguments(parser)
+    add_several_accounts_arguments(parser)
+
+
+def add_several_accounts_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--accounts``, ``--organization`` and ``--role`` (shared by ``scan`` and ``evidence``)."""
+    group = parser.add_argument_group("several accounts (assume one role in each)")
+    which = group.add_mutually_exclusive_group()
+    which.add_argument("--accounts", metavar="ID,...", help="comma-separated 12-digit account ids")
+    which.add_argument(
+        "--organization",
+        action="store_true",
+        help="every ACTIVE account of the organization (organizations:ListAccounts; run from the management or a "
+        "delegated administrator account)",
+    )
+    group.add_argument("--role", metavar="NAME", help="role to assume in each account (read-only permissions)")
 
 
 def rule_parameters(args: argparse.Namespace) -> dict[str, str]:

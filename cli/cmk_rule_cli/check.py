@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cmk_rule.errors import InvalidParameterError
 from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_parameters
 from cmk_rule_cli import __version__, arguments, output
 from cmk_rule_cli.errors import CliError
-from cmk_rule_cli.iac import changeset, cloudformation, key_policy, report, sarif, terraform, terraform_hcl
 from cmk_rule_cli.iac.checks import StaticCheck
-from cmk_rule_cli.iac.discovery import Source, discover_all
 from cmk_rule_cli.iac.model import (
     CHANGE_SET,
     CLOUDFORMATION,
@@ -34,6 +33,10 @@ from cmk_rule_cli.iac.model import (
     Status,
 )
 from cmk_rule_cli.iac.static_rules import StaticPolicy, judge_variants
+
+if TYPE_CHECKING:  # the parsers (YAML, HCL) load only when a check runs: --help and the other commands stay fast
+    from cmk_rule_cli.iac import terraform_hcl
+    from cmk_rule_cli.iac.discovery import Source
 
 NAME = "check"
 HELP = "check Terraform, CloudFormation and CDK before deployment (exit 1 when a result fails)"
@@ -154,6 +157,8 @@ def policy_from(args: argparse.Namespace) -> StaticPolicy:
 
 def candidates_of(source: Source, modules: terraform_hcl.ModuleCache | None = None) -> list[Candidate]:
     """The replication groups of one parsed input (a template, a plan, or a Terraform root module)."""
+    from cmk_rule_cli.iac import cloudformation, terraform, terraform_hcl  # noqa: PLC0415 - parsers load only when checking
+
     if source.iac_format == CLOUDFORMATION:
         return cloudformation.extract(source.document, source.text, source.display)
     if source.iac_format == TERRAFORM_HCL:
@@ -175,6 +180,8 @@ def evaluate(
     sources: list[Source], policy: StaticPolicy, modules: terraform_hcl.ModuleCache | None = None
 ) -> tuple[list[Finding], list[Skipped]]:
     """Every result (groups, then the keys they use, then replacement warnings) and the module calls not read."""
+    from cmk_rule_cli.iac import changeset, key_policy, terraform, terraform_hcl  # noqa: PLC0415 - parsers load only when checking
+
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     keys: dict[tuple[str, str], KeyDecl] = {}
@@ -235,6 +242,8 @@ def _declared_keys(candidate: Candidate) -> list[KeyDecl]:
 
 def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
     """The control's key pitfalls for one key used by a group: a policy ElastiCache cannot use, no deletion guard."""
+    from cmk_rule_cli.iac import key_policy  # noqa: PLC0415 - parsers load only when checking
+
     iac_format = CLOUDFORMATION if "::" in key.resource_type else TERRAFORM
     results = []
     assessment = key_policy.assess(key.policy)
@@ -281,11 +290,15 @@ def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule check``."""
+    from cmk_rule_cli.iac import report, sarif  # noqa: PLC0415 - parsers load only when checking
+
     try:
         fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
     except CliError as error:
         print(f"cmk-rule check: error: {error}", file=sys.stderr)
         return 2
+    from cmk_rule_cli.iac.discovery import discover_all  # noqa: PLC0415
+
     inputs = discover_all(args.paths)
     if inputs.errors:
         for problem in inputs.errors:

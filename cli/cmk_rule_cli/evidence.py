@@ -17,23 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cmk_rule_cli import (
-    __version__,
-    accounts,
-    aggregator,
-    arguments,
-    errors,
-    html_report,
-    keyuse,
-    output,
-    regions,
-    scan,
-    scan_report,
-    vocabulary,
-)
+from cmk_rule_cli import __version__, arguments, errors, output, vocabulary
 from cmk_rule_cli.progress import Counted
+
+if TYPE_CHECKING:  # types only: these load boto3/botocore and the HTML renderer, which --help does not need
+    from cmk_rule_cli import accounts, aggregator, html_report, keyuse
 
 NAME = "evidence"
 HELP = "write an audit evidence folder (JSON, CSV, HTML summary, SHA-256 manifest) for a period, read-only"
@@ -212,6 +202,8 @@ def check_output_dir(path: Path, force: bool) -> None:
 def recorded_rows(report: accounts.Report, rows: Sequence[output.Row], period: Period) -> list[dict[str, output.Value]]:
     """Config's recorded results, one row per group, account and Region, next to the live verdict (None: not listed
     now)."""
+    from cmk_rule_cli import accounts  # noqa: PLC0415 - only when it runs (fast --help)
+
     live = {(row["account"], row["region"], row["group_id"]): row["verdict"] for row in rows}
     recorded: list[dict[str, output.Value]] = []
     for account, region_scan in accounts.account_scans(report):
@@ -256,12 +248,16 @@ class KeyUseProof:
         return [flag for use in self.uses if (flag := use.flag(self.window))]
 
     def problems(self) -> list[str]:
+        from cmk_rule_cli import keyuse  # noqa: PLC0415 - only when it runs (fast --help)
+
         return keyuse.problems(self.uses)
 
     def by_key(self) -> dict[tuple[str, str, str], keyuse.KeyUse]:
         return {(u.account, u.region, u.key_arn): u for u in self.uses}
 
     def as_json(self) -> dict[str, Any]:
+        from cmk_rule_cli import keyuse  # noqa: PLC0415 - only when it runs (fast --help)
+
         return {
             "source": self.source,
             "read": not self.skipped,
@@ -289,6 +285,8 @@ def prove_key_use(
 ) -> KeyUseProof:
     """Read CloudTrail for every customer-managed key that protects a group (see :mod:`keyuse`): the event history
     of each key's own account and Region, or one CloudTrail Lake query."""
+    from cmk_rule_cli import accounts, keyuse  # noqa: PLC0415 - only when it runs (fast --help)
+
     lake = getattr(args, "cloudtrail_lake", None)
     history_days = None if lake else keyuse.EVENT_HISTORY_DAYS
     window = keyuse.window_for(period.start, period.end, now, history_days=history_days)
@@ -336,6 +334,8 @@ def build_files(
     aggregate: aggregator.AggregateResults | None = None,
 ) -> tuple[dict[str, str], dict[str, Any]]:
     """The folder's contents (name -> text) and the manifest's context."""
+    from cmk_rule_cli import accounts, aggregator, html_report, scan_report  # noqa: PLC0415 - only when it runs (fast --help)
+
     recorded = recorded_rows(report, rows, period) if report.rule_name else None
     columns: tuple[str, ...] = EVIDENCE_COLUMNS
     if proof is not None:
@@ -423,6 +423,8 @@ def build_files(
 
 
 def _proof_context(proof: KeyUseProof | None) -> str:
+    from cmk_rule_cli import keyuse  # noqa: PLC0415 - only when it runs (fast --help)
+
     if proof is None or proof.skipped:
         return "not read (--no-key-use)"
     window = proof.window
@@ -433,6 +435,8 @@ def _proof_context(proof: KeyUseProof | None) -> str:
 
 
 def _html_key_use(proof: KeyUseProof | None) -> html_report.KeyUseSection | None:
+    from cmk_rule_cli import html_report  # noqa: PLC0415 - only when it runs (fast --help)
+
     if proof is None or proof.skipped:
         return None
     days = proof.window.days()
@@ -446,7 +450,7 @@ def _html_key_use(proof: KeyUseProof | None) -> html_report.KeyUseSection | None
 
 def home_client(args: argparse.Namespace, service: str) -> Any:
     """A client with the caller's own credentials (read-only guard) in the first --region, or the default."""
-    from cmk_rule_cli import collect  # noqa: PLC0415 - boto3 only once the command runs (fast --help)
+    from cmk_rule_cli import collect, regions  # noqa: PLC0415 - boto3 only once the command runs (fast --help)
 
     session = collect.open_session(args.profile)
     try:
@@ -458,12 +462,14 @@ def home_client(args: argparse.Namespace, service: str) -> Any:
 
 def read_aggregator(args: argparse.Namespace, wanted: str) -> aggregator.AggregateResults:
     """The aggregator's recorded results for the rule, every account and Region."""
+    from cmk_rule_cli import aggregator  # noqa: PLC0415 - only when it runs (fast --help)
+
     return aggregator.read(home_client(args, "config"), args.aggregator, wanted)
 
 
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule evidence``."""
-    from cmk_rule_cli import collect  # noqa: PLC0415 - boto3 only once the command runs (fast --help)
+    from cmk_rule_cli import collect, keyuse, scan, scan_report  # noqa: PLC0415 - only when it runs (fast --help)
 
     directory = Path(args.output_dir)
     try:

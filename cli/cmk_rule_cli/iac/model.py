@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any
 
-from cmk_rule.verdict import Compliance, Row
+from cmk_rule.rows import Compliance, Row
 from cmk_rule_cli.iac.checks import StaticCheck
 
 CLOUDFORMATION = "cloudformation"

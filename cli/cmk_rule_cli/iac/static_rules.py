@@ -33,8 +33,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from cmk_rule.keys import is_aws_managed_alias
-from cmk_rule.rows import ROWS
+from cmk_rule.rows import ROWS, Row
 from cmk_rule.validation import (
     ACCOUNT_ID_PATTERN,
     ALIAS_NAME_PATTERN,
@@ -42,8 +41,8 @@ from cmk_rule.validation import (
     PARTITION_PATTERN,
     REGION_PATTERN,
     canonical_key_arn,
+    is_aws_managed_alias,
 )
-from cmk_rule.verdict import Row
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.model import (
     CLOUDFORMATION,

@@ -34,12 +34,9 @@ from cmk_rule_cli.iac.model import (
 )
 from cmk_rule_cli.iac.static_rules import is_alias_reference, is_aws_managed_reference, key_id_of
 
-GROUP_TYPE = "aws_elasticache_replication_group"
-KEY_TYPES: dict[str, tuple[str, str | None]] = {
-    "aws_kms_key": ("is_enabled", "enable_key_rotation"),
-    "aws_kms_replica_key": ("enabled", None),
-}
-ALIAS_TYPE = "aws_kms_alias"
+# The provider's resource types and attribute names: one definition, shared with the plan reader.
+from cmk_rule_cli.iac.terraform import ALIAS_TYPE, GROUP_TYPE, KEY_TYPES
+
 # Resources whose name, ARN or id is never a KMS key (the control: such a value cannot name a key).
 NOT_KEY_TYPES = ("aws_ssm_parameter", "aws_secretsmanager_secret", "aws_secretsmanager_secret_version")
 META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})

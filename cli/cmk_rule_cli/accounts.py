@@ -19,10 +19,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import describe_error
 from cmk_rule.validation import is_account_id
-from cmk_rule.verdict import Compliance
 from cmk_rule_cli import __version__, output
 from cmk_rule_cli.errors import CliError
-from cmk_rule_cli.scan_report import EXIT_ERROR, EXIT_NON_COMPLIANT, EXIT_OK, SKIPPED, VERDICTS, ScanReport
+from cmk_rule_cli.scan_report import (
+    SKIPPED,
+    VERDICTS,
+    ScanReport,
+    exit_code_of,
+)
 
 if TYPE_CHECKING:
     from cmk_rule_cli.scan_report import RegionScan
@@ -134,10 +138,7 @@ class MultiAccountReport:
         return [f"account {r.account_id}: {n}" for r in self.reports for n in r.notes()]
 
     def exit_code(self, rows: Iterable[Mapping[str, output.Value]]) -> int:
-        verdicts = {row["verdict"] for row in rows}
-        if SKIPPED in verdicts:
-            return EXIT_ERROR
-        return EXIT_NON_COMPLIANT if Compliance.NON_COMPLIANT.value in verdicts else EXIT_OK
+        return exit_code_of(rows)
 
     def header(self) -> dict[str, Any]:
         return {

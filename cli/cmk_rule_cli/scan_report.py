@@ -30,6 +30,15 @@ VERDICTS = (Compliance.COMPLIANT.value, Compliance.NON_COMPLIANT.value, Complian
 EXIT_OK, EXIT_NON_COMPLIANT, EXIT_ERROR = 0, 1, 2
 
 
+def exit_code_of(rows: Iterable[Mapping[str, output.Value]]) -> int:
+    """2 if anything was skipped (an incomplete scan never passes), else 1 if any NON_COMPLIANT, else 0: one rule for
+    one account or many."""
+    verdicts = {row["verdict"] for row in rows}
+    if SKIPPED in verdicts:
+        return EXIT_ERROR
+    return EXIT_NON_COMPLIANT if Compliance.NON_COMPLIANT.value in verdicts else EXIT_OK
+
+
 class Listing(Protocol):
     """What the report needs from the Region's inventory: each listed group and when it was listed."""
 
@@ -191,11 +200,8 @@ class ScanReport:
         return notes
 
     def exit_code(self, rows: Iterable[Mapping[str, output.Value]]) -> int:
-        """2 if anything was skipped (an incomplete scan never passes), else 1 if any NON_COMPLIANT, else 0."""
-        verdicts = {row["verdict"] for row in rows}
-        if SKIPPED in verdicts:
-            return EXIT_ERROR
-        return EXIT_NON_COMPLIANT if Compliance.NON_COMPLIANT.value in verdicts else EXIT_OK
+        """See :func:`exit_code_of`."""
+        return exit_code_of(rows)
 
     def header(self) -> dict[str, Any]:
         """The context every machine-readable report starts with."""

@@ -139,24 +139,31 @@ def _diff(module: str, mutant: str) -> str:
 
 
 def write_report(results: list[ModuleResult], *, children: int) -> None:
-    """benchmarks/MUTATION.md from the modules' results (keeps earlier results of modules not run this time)."""
+    """benchmarks/MUTATION.md from the modules' results. A module not run this time keeps its earlier row and its
+    earlier survivors section, so modules can be re-run one at a time and the report stays whole."""
     from benchmarks.mutation_survivors import EXPLAINED
 
-    earlier = _earlier_rows()
-    rows = dict(earlier)
-    survivors: list[str] = []
+    rows, sections = _earlier_report()
     for result in results:
         score = 100.0 * result.killed / result.scored if result.scored else 100.0
         rows[result.module] = (
             f"| `{result.module}` | {result.total} | {result.killed} | {len(result.survivors)} | "
             f"{result.counts.get('skipped', 0)} | {score:.1f}% | {result.seconds / 60:.1f} |"
         )
-        for mutant in result.survivors:
-            why = EXPLAINED.get(mutant, "**not explained: a test is missing**")
-            survivors.append(f"| `{mutant}` | `{_diff(result.module, mutant)}` | {why} |")
-    totals = [r for r in results]
-    total = sum(r.scored for r in totals)
-    killed = sum(r.killed for r in totals)
+        survivors = [
+            f"| `{mutant}` | `{_diff(result.module, mutant)}` | "
+            f"{EXPLAINED.get(mutant, '**not explained: a test is missing**')} |"
+            for mutant in result.survivors
+        ]
+        sections[result.module] = [
+            f"### `{result.module}` (run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+            "",
+            "| mutant | change | why it is equivalent or harmless |",
+            "|---|---|---|",
+            *(survivors or ["| (none) | | |"]),
+            "",
+        ]
+    totals = _totals(rows)
     lines = [
         "# Mutation testing",
         "",
@@ -166,32 +173,54 @@ def write_report(results: list[ModuleResult], *, children: int) -> None:
         "Not part of the test run.",
         "",
         f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {children} worker(s), modules of this run: "
-        f"{', '.join(r.module for r in results)}; killed {killed} of {total} "
-        f"({100.0 * killed / total if total else 100.0:.1f}%) in this run.",
+        f"{', '.join(r.module for r in results)}. All modules listed: killed {totals[0]} of {totals[1]} "
+        f"({100.0 * totals[0] / totals[1] if totals[1] else 100.0:.1f}%), {totals[2]:.1f} minutes in all.",
         "",
         "| module | mutants | killed | survived | skipped | score | minutes |",
         "|---|---|---|---|---|---|---|",
         *[rows[m] for m in MODULES if m in rows],
         "",
-        "## Surviving mutants of this run",
+        "## Surviving mutants",
         "",
-        "| mutant | change | why it is equivalent or harmless |",
-        "|---|---|---|",
-        *(survivors or ["| (none) | | |"]),
-        "",
+        *[line for m in MODULES if m in sections for line in sections[m]],
     ]
     REPORT.write_text("\n".join(lines))
 
 
-def _earlier_rows() -> dict[str, str]:
+def _totals(rows: dict[str, str]) -> tuple[int, int, float]:
+    """(killed, scored, minutes) over every module row of the report."""
+    killed = scored = 0
+    minutes = 0.0
+    for line in rows.values():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        total, kills, skipped = int(cells[1]), int(cells[2]), int(cells[4])
+        killed += kills
+        scored += total - skipped
+        minutes += float(cells[6])
+    return killed, scored, minutes
+
+
+def _earlier_report() -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The module rows and the survivors sections of the report on disk, by module."""
+    rows: dict[str, str] = {}
+    sections: dict[str, list[str]] = {}
     if not REPORT.exists():
-        return {}
-    rows = {}
+        return rows, sections
+    current: str | None = None
     for line in REPORT.read_text().splitlines():
-        match = re.match(r"^\| `([a-z_]+\.py)` \| \d", line)
-        if match:
-            rows[match.group(1)] = line
-    return rows
+        row = re.match(r"^\| `([a-z_]+\.py)` \| \d", line)
+        if row:
+            rows[row.group(1)] = line
+            continue
+        header = re.match(r"^### `([a-z_]+\.py)`", line)
+        if header:
+            current = header.group(1)
+            sections[current] = []
+        elif line.startswith("## "):
+            current = None
+        if current:
+            sections[current].append(line)
+    return rows, sections
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-import boto3
+import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 
 from cmk_rule.aws import ASSUMED_ROLE_SECONDS, CLIENT_CONFIG, describe_error, error_code, member_role_arn
@@ -71,17 +71,55 @@ class ReadOnlyViolationError(RuntimeError):
 # --- AWS session ----------------------------------------------------------------------------------------------------
 
 
-def open_session(profile: str | None) -> boto3.session.Session:
-    """A boto3 session that refuses every operation outside :data:`READ_ONLY_OPERATIONS`."""
+class ReadOnlySession:
+    """A botocore session that refuses, before it is sent, every operation outside :data:`READ_ONLY_OPERATIONS`.
+
+    It offers the three things the CLI used of boto3's ``Session`` (``client``, ``events``, ``region_name``) on
+    botocore's own session: boto3 adds nothing the CLI's clients need (its extras are S3 transfers and the resource
+    layer), and importing it costs every scan about 0.15 s of start-up (``python -X importtime -c "import boto3"``
+    against botocore's session and client modules; measured in ``benchmarks/cli.py``'s section of RESULTS.md).
+    """
+
+    def __init__(
+        self,
+        profile: str | None = None,
+        *,
+        credentials: tuple[str, str, str] | None = None,
+        region: str | None = None,
+    ) -> None:
+        self._session = botocore.session.Session(profile=profile)
+        if credentials is not None:
+            self._session.set_credentials(*credentials)
+        if region is not None:
+            self._session.set_config_variable("region", region)
+        # boto3 reads the profile when the session is made; botocore only at the first client. Read it now, so a
+        # missing profile is one sentence before anything runs (ProfileNotFound), as it was with boto3.
+        self._session.get_scoped_config()
+        self.events = self._session.get_component("event_emitter")
+        self.events.register("before-call", _refuse_writes)
+
+    @property
+    def region_name(self) -> str | None:
+        """The default Region of the profile or environment (``AWS_REGION``, ``AWS_DEFAULT_REGION``, the config)."""
+        region = self._session.get_config_variable("region")
+        return str(region) if region else None
+
+    def client(self, service: str, region_name: str | None = None, **kwargs: Any) -> Any:
+        """A botocore client (what boto3's ``Session.client`` returns too)."""
+        return self._session.create_client(service, region_name=region_name, **kwargs)
+
+
+def open_session(profile: str | None) -> ReadOnlySession:
+    """The CLI's read-only session for ``--profile`` (or the default credential chain)."""
     try:
-        session = boto3.session.Session(profile_name=profile)
-    except ProfileNotFound:
+        return ReadOnlySession(profile)
+    except ProfileNotFound as error:
+        named = profile or error.kwargs.get("profile")  # from --profile, or from AWS_PROFILE
+        where = "--profile" if profile else "AWS_PROFILE"
         raise CliError(
-            f"the AWS profile '{profile}' was not found in the AWS config or credentials file; "
-            "check --profile (aws configure list-profiles)"
+            f"the AWS profile '{named}' was not found in the AWS config or credentials file; "
+            f"check {where} (aws configure list-profiles)"
         ) from None
-    session.events.register("before-call", _refuse_writes)
-    return session
 
 
 def _refuse_writes(model: Any, **_: Any) -> None:
@@ -91,9 +129,9 @@ def _refuse_writes(model: Any, **_: Any) -> None:
 
 
 class ClientMaker:
-    """Builds clients from one session under a lock: boto3 sessions are not thread-safe, clients are."""
+    """Builds clients from one session under a lock: botocore sessions are not thread-safe, clients are."""
 
-    def __init__(self, session: boto3.session.Session) -> None:
+    def __init__(self, session: ReadOnlySession) -> None:
         self._session = session
         self._lock = threading.Lock()
 
@@ -104,9 +142,7 @@ class ClientMaker:
         (``max_attempts`` becomes ``total_max_attempts``), which would alter the rule's shared ``CLIENT_CONFIG``.
         """
         with self._lock:
-            return self._session.client(  # type: ignore[call-overload]
-                service, region_name=region, config=copy.deepcopy(CLIENT_CONFIG)
-            )
+            return self._session.client(service, region_name=region, config=copy.deepcopy(CLIENT_CONFIG))
 
 
 def caller_identity(clients: ClientMaker, region: str, profile: str | None) -> tuple[str, str]:
@@ -363,7 +399,7 @@ def failed_region(region: str, error: Exception) -> RegionScan:
 
 def assume_session(
     clients: ClientMaker, *, partition: str, region: str, account_id: str, role_name: str, command: str
-) -> boto3.session.Session:
+) -> ReadOnlySession:
     """A read-only-guarded session with the role's credentials in ``account_id`` (``sts:AssumeRole``, one hour)."""
     try:
         role_arn = member_role_arn(partition, account_id, role_name)
@@ -373,14 +409,10 @@ def assume_session(
         RoleArn=role_arn, RoleSessionName=f"cmk-rule-{command}", DurationSeconds=ASSUMED_ROLE_SECONDS
     )
     credentials = answer["Credentials"]
-    session = boto3.session.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
+    return ReadOnlySession(
+        credentials=(credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]),
+        region=region,
     )
-    session.events.register("before-call", _refuse_writes)
-    return session
 
 
 def _collect_accounts(

@@ -391,6 +391,27 @@ def test_an_unknown_region_is_one_sentence_before_any_call(aws_env: str, capsys:
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize("where", ["flag", "environment"])
+def test_a_profile_that_does_not_exist_is_one_sentence_before_any_call(
+    aws_env: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """botocore reads a profile only at the first client; the CLI's session reads it at once, as boto3's did."""
+    argv = ["scan", "--region", "us-east-1"]
+    if where == "flag":
+        argv += ["--profile", "nowhere"]
+    else:
+        monkeypatch.setenv("AWS_PROFILE", "nowhere")
+    with recording() as log:
+        code, out, err = run_cli(capsys, argv)
+    assert code == scan_report.EXIT_ERROR and out == "" and log.calls == []
+    named = "--profile" if where == "flag" else "AWS_PROFILE"
+    assert err == (
+        "cmk-rule scan: error: the AWS profile 'nowhere' was not found in the AWS config or credentials file; "
+        f"check {named} (aws configure list-profiles)\n"
+    )
+    assert err.count("\n") == 1
+
+
 @pytest.mark.parametrize("spelling", ["JSON", "Json", "json"])
 def test_format_names_are_case_insensitive(
     aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], spelling: str

@@ -173,6 +173,9 @@ def test_every_bad_parameter_is_refused_with_one_exact_sentence_naming_it(
     ("raw", "expected"),
     [
         ({"requireKeyRotation": False}, RuleParameters()),
+        # a JSON boolean is read as its JSON spelling, whatever the parameter
+        ({"exemptionTagKey": True}, RuleParameters(exemption_tag_key="true")),
+        ({"exemptionTagKey": False}, RuleParameters(exemption_tag_key="false")),
         ({"requireKeyRotation": True}, RuleParameters(require_key_rotation=True)),
         ({"requireKeyRotation": " True "}, RuleParameters(require_key_rotation=True)),
         ({"requireKeyRotation": "FALSE"}, RuleParameters()),

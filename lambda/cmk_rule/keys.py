@@ -62,9 +62,8 @@ class KeyFacts:
 
 
 def normalize_reference(reference: str, *, partition: str, region: str, account_id: str) -> str:
-    """Turn a key id or alias name into an ARN in the group's account and Region; ARNs pass through unchanged."""
-    if reference.startswith("arn:"):
-        return reference
+    """Turn a key id or alias name into an ARN in the group's account and Region; anything else (an ARN above all)
+    passes through unchanged, for KMS to judge."""
     if validation.is_key_id(reference):
         return f"arn:{partition}:kms:{region}:{account_id}:key/{reference}"
     if reference.startswith("alias/"):

@@ -63,8 +63,8 @@ def parse_rule_parameters(raw: Any, *, partition: str, region: str, account_id: 
     return RuleParameters(
         approved_key_arns=_approved_keys(strings, partition=partition, region=region, account_id=account_id),
         require_key_rotation=_boolean(REQUIRE_ROTATION, strings.get(REQUIRE_ROTATION, "")),
-        exemption_tag_key=_tag_key(strings.get(EXEMPTION_TAG_KEY, "")),
-        execution_role_name=_role_name(strings.get(EXECUTION_ROLE_NAME, "")),
+        exemption_tag_key=_tag_key(strings.get(EXEMPTION_TAG_KEY)),
+        execution_role_name=_role_name(strings.get(EXECUTION_ROLE_NAME)),
         allowed_key_accounts=_accounts(strings.get(ALLOWED_KEY_ACCOUNTS, "")),
     )
 
@@ -105,13 +105,15 @@ def _as_string(name: str, value: Any) -> str:
 
 
 def _approved_keys(strings: Mapping[str, str], *, partition: str, region: str, account_id: str) -> frozenset[str]:
-    ours, managed = strings.get(APPROVED_KEYS, ""), strings.get(APPROVED_KEYS_MANAGED_RULE_NAME, "")
+    ours, managed = strings.get(APPROVED_KEYS), strings.get(APPROVED_KEYS_MANAGED_RULE_NAME)
     if ours and managed:
         raise InvalidParameterError(
             APPROVED_KEYS_MANAGED_RULE_NAME,
             f"set both '{APPROVED_KEYS}' and '{APPROVED_KEYS_MANAGED_RULE_NAME}'; use one",
         )
     name, text = (APPROVED_KEYS, ours) if ours else (APPROVED_KEYS_MANAGED_RULE_NAME, managed)
+    if not text:
+        return frozenset()
     arns = set()
     for entry in (part.strip() for part in text.split(",")):
         if not entry:
@@ -137,7 +139,7 @@ def _boolean(name: str, text: str) -> bool:
     raise InvalidParameterError(name, f"expected 'true' or 'false', got '{text[:50]}'")
 
 
-def _tag_key(text: str) -> str | None:
+def _tag_key(text: str | None) -> str | None:
     if not text:
         return None
     if len(text) > _MAX_TAG_KEY:
@@ -147,7 +149,7 @@ def _tag_key(text: str) -> str | None:
     return text
 
 
-def _role_name(text: str) -> str | None:
+def _role_name(text: str | None) -> str | None:
     if not text:
         return None
     if not validation.is_role_name(text):

@@ -78,7 +78,7 @@ def parse_timestamp(field_name: str, value: Any) -> datetime:
     if not isinstance(value, str) or not value:
         raise InvalidEventError(field_name, "missing or not a timestamp string")
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)  # Python 3.11+ reads a trailing "Z" as UTC
     except ValueError:
         raise InvalidEventError(field_name, f"'{value[:40]}' is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:

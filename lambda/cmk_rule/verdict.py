@@ -99,7 +99,7 @@ def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> V
             "recreate it from a backup with at-rest encryption and a customer-managed KMS key.",
         )
     if not group.kms_key_id:
-        default = " (Valkey's default)" if (group.engine or "").lower() == "valkey" else ""
+        default = " (Valkey's default)" if group.engine and group.engine.lower() == "valkey" else ""
         return _verdict(
             group,
             Row.SERVICE_MANAGED_KEY,
@@ -165,7 +165,7 @@ def decide_with_key(group: ReplicationGroup, key: KeyFacts, parameters: RulePara
 def _foreign_owner(group: ReplicationGroup, key_account: str | None) -> str:
     """A sentence naming the key's account when it is not the group's own (a cross-account key keeps its verdict:
     central key accounts are legitimate, but the control asks for "a CMK you own", so it is said)."""
-    parts = (group.arn or "").split(":")
+    parts = group.arn.split(":") if group.arn else []
     group_account = parts[4] if len(parts) > 4 else None
     if key_account is None or not group_account or key_account == group_account:
         return ""

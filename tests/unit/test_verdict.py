@@ -247,3 +247,220 @@ def test_allowed_key_accounts_restrict_the_accounts_a_key_may_belong_to(
     if compliance is Compliance.NON_COMPLIANT:
         assert verdict.row is Row.KEY_NOT_APPROVED
         assert verdict.annotation == f"KMS key {CENTRAL} belongs to account 999988887777, not an allowed key account."
+
+
+# --- every annotation word for word, with the group and the key ARN the verdict carries ---
+ALIAS = "alias/aws/elasticache"
+RECREATE = "Recreate from a backup with a customer-managed key."
+EXACT = [
+    ("deleting", group(status="deleting"), None, PLAIN, "Not evaluated: the replication group is 'deleting'.", None),
+    (
+        "exempted",
+        group(tags={"cmk-exempt": "ticket SEC-1"}),
+        None,
+        EXEMPT,
+        "Exempted by tag 'cmk-exempt': ticket SEC-1",
+        None,
+    ),
+    (
+        "exempted, empty value",
+        group(tags={"cmk-exempt": ""}),
+        None,
+        EXEMPT,
+        "Exempted by tag 'cmk-exempt': (empty tag value)",
+        None,
+    ),
+    (
+        "encryption off",
+        group(at_rest_encryption_enabled=False),
+        None,
+        PLAIN,
+        "At-rest encryption is disabled. It cannot be turned on for an existing group: recreate it from a backup with "
+        "at-rest encryption and a customer-managed KMS key.",
+        None,
+    ),
+    (
+        "encryption not reported",
+        group(at_rest_encryption_enabled=None),
+        None,
+        PLAIN,
+        "At-rest encryption is not reported (treated as disabled). It cannot be turned on for an existing group: "
+        "recreate it from a backup with at-rest encryption and a customer-managed KMS key.",
+        None,
+    ),
+    (
+        "service-managed key, redis",
+        group(kms_key_id=None),
+        None,
+        PLAIN,
+        f"Encrypted with the default service-managed key, not a customer-managed KMS key. {RECREATE}",
+        None,
+    ),
+    (
+        "service-managed key, no engine reported",
+        group(kms_key_id="", engine=None),
+        None,
+        PLAIN,
+        f"Encrypted with the default service-managed key, not a customer-managed KMS key. {RECREATE}",
+        None,
+    ),
+    (
+        "service-managed key, Valkey in any case",
+        group(kms_key_id=None, engine="Valkey"),
+        None,
+        PLAIN,
+        "Encrypted with the default service-managed key (Valkey's default), not a customer-managed KMS key. "
+        + RECREATE,
+        None,
+    ),
+    (
+        "aws alias",
+        group(kms_key_id=ALIAS),
+        None,
+        PLAIN,
+        f"Key {ALIAS} is an AWS-managed key, not a customer-managed KMS key.",
+        None,
+    ),
+    (
+        "aws alias that KMS facts report",
+        group(),
+        key(reference=ALIAS, lookup=KeyLookup.AWS_MANAGED_ALIAS, arn=None, key_manager="AWS"),
+        PLAIN,
+        f"Key {ALIAS} is an AWS-managed key.",
+        ALIAS,
+    ),
+    ("not found", group(), key(lookup=KeyLookup.NOT_FOUND), PLAIN, f"KMS key {KEY} was not found.", KEY),
+    (
+        "unverifiable without an error text",
+        group(),
+        key(lookup=KeyLookup.UNVERIFIABLE, error=None),
+        PLAIN,
+        f"Failing closed: KMS key {KEY} could not be verified (unknown error).",
+        KEY,
+    ),
+    (
+        "aws managed",
+        group(),
+        key(key_manager="AWS"),
+        PLAIN,
+        f"KMS key {KEY} has KeyManager 'AWS', not a customer-managed key.",
+        KEY,
+    ),
+    (
+        "disabled",
+        group(),
+        key(key_state="Disabled"),
+        PLAIN,
+        f"KMS key {KEY} is in state 'Disabled': the cache cannot use it and its data becomes unrecoverable.",
+        KEY,
+    ),
+    ("not approved", group(), key(), APPROVED, f"KMS key {KEY} is not on the approved key list.", KEY),
+    (
+        "account not allowed, unknown owner",
+        group(),
+        key(arn=None),
+        RuleParameters(allowed_key_accounts=frozenset({"999988887777"})),
+        f"KMS key {KEY} belongs to account (unknown), not an allowed key account.",
+        KEY,
+    ),
+    (
+        "rotation off",
+        group(),
+        key(rotation_enabled=False),
+        ROTATION,
+        f"Automatic key rotation is off for KMS key {KEY}.",
+        KEY,
+    ),
+    (
+        "rotation unknown",
+        group(),
+        key(rotation_enabled=None, rotation_note="AccessDeniedException: no"),
+        ROTATION,
+        f"Automatic key rotation could not be verified for KMS key {KEY} (AccessDeniedException: no).",
+        KEY,
+    ),
+    (
+        "compliant",
+        group(),
+        key(),
+        PLAIN,
+        f"Encrypted at rest with customer-managed KMS key {KEY} (Enabled).",
+        KEY,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "the_group", "facts", "parameters", "annotation", "key_arn"), EXACT, ids=[t[0] for t in EXACT]
+)
+def test_every_verdict_names_its_group_says_exactly_why_and_carries_the_key_arn(
+    case: str,
+    the_group: ReplicationGroup,
+    facts: KeyFacts | None,
+    parameters: RuleParameters,
+    annotation: str,
+    key_arn: str | None,
+) -> None:
+    from cmk_rule.verdict import decide_with_key
+
+    verdict = judge(the_group, facts, parameters) if facts is None else decide_with_key(the_group, facts, parameters)
+    assert (verdict.group_id, verdict.annotation, verdict.key_arn) == ("orders", annotation, key_arn)
+
+
+def test_an_exemption_tag_parameter_on_a_group_without_reported_tags_exempts_nothing() -> None:
+    assert judge(group(tags=None), key(), EXEMPT).row is Row.COMPLIANT
+
+
+def head_of_row_six(arn: str) -> str:
+    return f"Failing closed: KMS key {arn} could not be verified"
+
+
+def arn_leaving_room(room: int) -> str:
+    """A key reference that leaves exactly ``room`` characters for KMS's error in a row-6 annotation."""
+    filler = ANNOTATION_MAX - len(head_of_row_six("")) - len(" ().") - room
+    return "k" * filler
+
+
+def row_six(arn: str, error: str) -> str:
+    from cmk_rule.verdict import decide_with_key
+
+    facts = KeyFacts(arn, KeyLookup.UNVERIFIABLE, error=error)
+    return decide_with_key(ReplicationGroup("g"), facts, PLAIN).annotation
+
+
+def test_a_row_six_error_that_fits_exactly_is_kept_whole() -> None:
+    arn = arn_leaving_room(20)
+    error = "E" * 20
+    assert row_six(arn, error) == f"{head_of_row_six(arn)} ({error})."
+    assert len(row_six(arn, error)) == ANNOTATION_MAX
+    assert row_six(arn, error + "F") == f"{head_of_row_six(arn)} ({'E' * 19}\u2026)."
+
+
+def test_a_row_six_error_is_kept_while_the_room_holds_a_cut_access_denied() -> None:
+    arn = arn_leaving_room(len("AccessDenied\u2026"))
+    assert row_six(arn, "AccessDeniedException") == f"{head_of_row_six(arn)} (AccessDenied\u2026)."
+
+
+def test_a_reference_too_long_for_any_error_keeps_the_verdict_and_as_much_of_the_reference_as_fits() -> None:
+    arn = arn_leaving_room(len("AccessDenied\u2026") - 1)
+    assert row_six(arn, "AccessDeniedException") == f"{head_of_row_six(arn)}."
+
+
+@pytest.mark.parametrize(
+    ("group_arn", "sentence"),
+    [
+        (None, ""),
+        ("arn:aws:elasticache:us-east-1", ""),
+        (
+            "arn:aws:elasticache:us-east-1:123456789012",
+            " The key belongs to account 999988887777, not the group's account 123456789012.",
+        ),
+        (GROUP_ARN, " The key belongs to account 999988887777, not the group's account 123456789012."),
+        ("arn:aws:elasticache:us-east-1:999988887777:replicationgroup:orders", ""),
+    ],
+)
+def test_the_keys_account_is_named_only_when_the_groups_account_is_known_and_differs(
+    group_arn: str | None, sentence: str
+) -> None:
+    verdict = judge(group(arn=group_arn, kms_key_id=CENTRAL), key(reference=CENTRAL, arn=CENTRAL), PLAIN)
+    assert verdict.annotation == f"Encrypted at rest with customer-managed KMS key {CENTRAL} (Enabled).{sentence}"

@@ -19,7 +19,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import describe_error
 from cmk_rule.validation import is_account_id
-from cmk_rule_cli import __version__, output
+from cmk_rule_cli import __version__, output, vocabulary
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.scan_report import (
     SKIPPED,
@@ -153,7 +153,7 @@ class MultiAccountReport:
             "principal": self.principal_arn,
             "partition": self.partition,
             "regions": self.regions,
-            "parameters": dict(self.parameters),
+            "parameters": vocabulary.typed_parameters(self.parameters),
         }
 
 

@@ -23,9 +23,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import call_error
 from cmk_rule.request import RESOURCE_TYPE
-from cmk_rule_cli import output
+from cmk_rule_cli import output, vocabulary
 
-COMPLIANCE_TYPES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
+COMPLIANCE_TYPES = vocabulary.COMPLIANCE_VALUES
 PAGE_SIZE = 100
 COLUMNS = (
     "account",

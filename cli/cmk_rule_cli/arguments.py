@@ -147,14 +147,3 @@ def add_behaviour_arguments(
 def soft_fail(code: int, args: argparse.Namespace) -> int:
     """The exit code after ``--soft-fail``: 1 (non-compliant) becomes 0; 0 and 2 are unchanged."""
     return 0 if code == 1 and getattr(args, "soft_fail", False) else code
-
-
-def typed_parameters(raw: Mapping[str, str]) -> dict[str, list[str] | bool | str | None]:
-    """The rule parameters as typed JSON (the shared vocabulary): ``InputParameters`` are strings on the wire, but
-    a report says what they mean: a list of keys, a boolean, a tag key or null."""
-    approved = [value for value in raw.get(APPROVED_KEYS, "").split(",") if value]
-    return {
-        APPROVED_KEYS: approved,
-        REQUIRE_ROTATION: raw.get(REQUIRE_ROTATION, "false").strip().lower() == "true",
-        EXEMPTION_TAG_KEY: raw.get(EXEMPTION_TAG_KEY),
-    }

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cmk_rule_cli import output, vocabulary
-from cmk_rule_cli.arguments import add_account_arguments, add_output_arguments, soft_fail, typed_parameters
+from cmk_rule_cli.arguments import add_account_arguments, add_output_arguments, soft_fail
 from cmk_rule_cli.errors import CliError
 
 if TYPE_CHECKING:
@@ -96,7 +96,6 @@ def scan_document(report: Report, rows: Sequence[output.Row]) -> dict[str, Any]:
     results = [vocabulary.result(row, SCAN_COLUMNS) for row in rows]
     return {
         **report.header(),
-        "parameters": typed_parameters(report.parameters),
         "summary": report.counts(rows),
         "totals": vocabulary.totals(results),
         "complete": report.exit_code(rows) != EXIT_ERROR,

@@ -16,7 +16,7 @@ from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyLookup
 from cmk_rule.outcomes import Skip, Step
 from cmk_rule.verdict import Compliance
-from cmk_rule_cli import __version__, output
+from cmk_rule_cli import __version__, output, vocabulary
 from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC, kind_of_code
 
 if TYPE_CHECKING:
@@ -214,5 +214,5 @@ class ScanReport:
             "principal": self.principal_arn,
             "partition": self.partition,
             "regions": list(self.regions),
-            "parameters": dict(self.parameters),
+            "parameters": vocabulary.typed_parameters(self.parameters),
         }

@@ -5,9 +5,11 @@ JSON Schema shipped in the package (``cli/cmk_rule_cli/schemas/report.schema.jso
   ``null`` (with ``"skipped": true`` and the reason in ``annotation``) when a group could not be judged.
 * ``totals``: one count per compliance value plus ``SKIPPED``, over the whole run.
 * ``complete``: false when anything was skipped, so a reader never takes a partial report for a full one.
-* ``parameters``: typed (a list of key ARNs, a boolean, a string or null), in the Config rule's parameter names.
+* ``parameters``: typed (a list of key ARNs, a boolean, a string or null), in the Config rule's parameter names
+  (:func:`parameters`, the one place that shapes them, for the JSON of every command and the evidence manifest).
 
-Only the standard library: ``check`` uses it too and must not load boto3.
+Only the standard library and the rule's pure data modules (``cmk_rule.rows``, ``cmk_rule.parameters``): ``check``
+uses it too and must not load boto3.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from typing import Any
 
-COMPLIANCE_VALUES = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
+from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, REQUIRE_ROTATION
+from cmk_rule.rows import Compliance
+
+COMPLIANCE_VALUES = tuple(compliance.value for compliance in Compliance)  # the rule's own words, in its order
 SKIPPED = "SKIPPED"
 TOTAL_KEYS = (*COMPLIANCE_VALUES, SKIPPED)
 SCHEMA_RESOURCE = "schemas/report.schema.json"
@@ -48,6 +53,28 @@ def totals(results: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         elif item.get("compliance") in counts:
             counts[str(item["compliance"])] += 1
     return counts
+
+
+def parameters(
+    approved_key_arns: Iterable[str], require_key_rotation: bool, exemption_tag_key: str | None
+) -> dict[str, list[str] | bool | str | None]:
+    """The rule parameters as a report states them: every parameter present, typed, by its Config name."""
+    return {
+        APPROVED_KEYS: list(approved_key_arns),
+        REQUIRE_ROTATION: require_key_rotation,
+        EXEMPTION_TAG_KEY: exemption_tag_key,
+    }
+
+
+def typed_parameters(raw: Mapping[str, str]) -> dict[str, list[str] | bool | str | None]:
+    """:func:`parameters` from Config ``InputParameters`` (strings on the wire, only those set): a report says what
+    they mean, a list of keys, a boolean, a tag key or null. The strings themselves are not kept: the CLI builds
+    them from its flags, and they follow back from the typed values (list joined with commas, ``"true"``)."""
+    return parameters(
+        [value for value in raw.get(APPROVED_KEYS, "").split(",") if value],
+        raw.get(REQUIRE_ROTATION, "false").strip().lower() == "true",
+        raw.get(EXEMPTION_TAG_KEY),
+    )
 
 
 def schema() -> dict[str, Any]:

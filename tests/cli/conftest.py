@@ -7,15 +7,17 @@ The server runs in this process (``ThreadedMotoServer``), so the backend adjustm
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import jsonschema
 import pytest
 import requests
 
-from cmk_rule_cli import demo, mock_aws
+from cmk_rule_cli import demo, mock_aws, vocabulary
 
 MakeClient = Callable[[str, str], Any]
 FAKE_CREDENTIALS = {
@@ -23,6 +25,16 @@ FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",  # moto's conventional fake credentials
     "AWS_SESSION_TOKEN": "testing",
 }
+
+
+@functools.cache
+def _report_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(vocabulary.schema())
+
+
+def assert_follows_the_schema(document: dict[str, Any]) -> None:
+    """The JSON report (scan, check, evidence.json) follows the schema shipped in the package."""
+    _report_validator().validate(document)
 
 
 @pytest.fixture(scope="session")

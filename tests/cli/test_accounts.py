@@ -21,7 +21,7 @@ from cmk_rule_cli import accounts, collect, mock_aws, mock_cloudtrail, scan_repo
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.main import main
 
-from .conftest import fresh_account
+from .conftest import assert_follows_the_schema, fresh_account
 
 MEMBERS = ("111111111111", "222222222222")
 LOCKED = "333333333333"
@@ -98,7 +98,9 @@ def test_a_scan_of_three_accounts_with_one_locked(
     code = main(argv)
     captured = capsys.readouterr()
     assert code == scan_report.EXIT_ERROR, captured.err  # incomplete: an account was skipped
-    results = json.loads(captured.out)["results"]
+    document = json.loads(captured.out)
+    assert_follows_the_schema(document)  # region null for the account not assumed
+    results = document["results"]
     by_place = {
         (r["account"], r["region"], r["group_id"]): r["compliance"] if not r["skipped"] else "SKIPPED" for r in results
     }
@@ -117,6 +119,7 @@ def test_evidence_over_accounts_has_a_row_per_account_region_group(
     argv = ["evidence", "--accounts", ",".join([*MEMBERS, LOCKED]), "--role", ROLE, *_region_flags()]
     assert main([*argv, "--output-dir", str(folder)]) == scan_report.EXIT_ERROR
     document = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
+    assert_follows_the_schema(document)  # account null, accounts and accounts_not_assumed instead
     assert document["complete"] is False and document["accounts_not_assumed"].keys() == {LOCKED}
     places = {(g["account"], g["region"]) for g in document["groups"] if g["verdict"] != "SKIPPED"}
     assert places == {(a, r) for a in MEMBERS for r in REGIONS}

@@ -23,7 +23,7 @@ from botocore.stub import Stubber
 from cmk_rule_cli import aggregator, evidence, fleet, mock_aws, mock_cloudtrail, scan_report
 from cmk_rule_cli.main import main
 
-from .conftest import fresh_account
+from .conftest import assert_follows_the_schema, fresh_account
 
 AGGREGATOR = "org-aggregator"
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")
@@ -159,6 +159,7 @@ def test_the_organization_pack(
     err = capsys.readouterr().err
     assert code == scan_report.EXIT_NON_COMPLIANT, err
     document = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
+    assert_follows_the_schema(document)
     org = document["aggregator_results"]
     assert org["counts"][ACCOUNTS[2]]["eu-west-1"]["NON_COMPLIANT"] == 1
     rows = list(csv.DictReader(io.StringIO((folder / "aggregator-results.csv").read_text(encoding="utf-8"))))

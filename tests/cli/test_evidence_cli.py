@@ -13,14 +13,17 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from botocore.exceptions import ClientError
 
-from cmk_rule_cli import __version__, collect, fleet, mock_aws, mock_cloudtrail, scan_report
+from cmk_rule.rows import ROWS
+from cmk_rule_cli import __version__, collect, fleet, mock_aws, mock_cloudtrail, scan_report, vocabulary
+from cmk_rule_cli import evidence as evidence_command
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
 
-from .conftest import fresh_account
+from .conftest import assert_follows_the_schema, fresh_account
 
 REGIONS = ("us-east-1", "eu-west-1")
 PRINCIPAL = f"arn:aws:sts::{mock_aws.ACCOUNT_ID}:user/moto"
@@ -116,7 +119,7 @@ def test_the_folder_and_its_manifest(evidence: tuple[int, Path, str, set[str]]) 
     assert manifest["principal"] == PRINCIPAL and manifest["account"] == mock_aws.ACCOUNT_ID
     assert manifest["period"]["end"] == datetime.now(UTC).date().isoformat()
     assert manifest["parameters"]["exemptionTagKey"] == fleet.EXEMPTION_TAG
-    assert "requireKeyRotation" not in manifest["parameters"]
+    assert manifest["parameters"]["requireKeyRotation"] is False  # typed, as in evidence.json; not set: the default
     assert manifest["rule_name"] == fleet.RULE_NAME and manifest["complete"] is True
 
 
@@ -280,3 +283,66 @@ def test_recorded_results_denied_is_named_and_incomplete(
     skipped = [g for g in document["groups"] if g["verdict"] == "SKIPPED"]
     assert {g["group_id"] for g in skipped} == {"(recorded results)"}
     assert document["problems"] and "Traceback" not in err
+    assert_follows_the_schema(document)  # an incomplete pack speaks it too
+    assert document["complete"] is False and skipped[0]["compliance"] is None
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(vocabulary.schema())
+
+
+def test_evidence_json_follows_the_schema_with_typed_parameters(
+    evidence: tuple[int, Path, str, set[str]],
+    account: tuple[dict[str, fleet.SeededFleet], mock_aws.ConfigResultsStore],
+    validator: jsonschema.Draft202012Validator,
+) -> None:
+    _, folder, _, _ = evidence
+    fleets, _ = account
+    document = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
+    validator.validate(document)
+    approved = [arn for seeded in fleets.values() for arn in seeded.parameters["approvedKmsKeyArns"].split(",")]
+    wanted = {"approvedKmsKeyArns": approved, "requireKeyRotation": False, "exemptionTagKey": fleet.EXEMPTION_TAG}
+    assert document["parameters"] == wanted
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"] == wanted
+    for group in document["groups"]:  # one word for one fact: the verdict is the compliance, or SKIPPED
+        assert group["verdict"] == (vocabulary.SKIPPED if group["skipped"] else group["compliance"])
+    groups = {g["group_id"]: g for g in document["groups"]}
+    assert (groups["ledger-disabled-key"]["row"], groups["ledger-disabled-key"]["row_id"]) == (8, "key-not-enabled")
+    assert groups["orders"]["key_use"] == "USED" and groups["orders"]["key_use_calls"] == 3
+
+
+def test_an_evidence_group_with_a_field_renamed_or_mistyped_is_refused(
+    evidence: tuple[int, Path, str, set[str]], validator: jsonschema.Draft202012Validator
+) -> None:
+    """The schema holds every column the code writes, required and typed, and nothing else."""
+    _, folder, _, _ = evidence
+    good = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
+    validator.validate(good)
+    assert set(good["groups"][0]) == {
+        *evidence_command.EVIDENCE_COLUMNS,
+        *evidence_command.KEY_USE_GROUP_COLUMNS,
+        *evidence_command.CONFIG_COLUMNS,
+        "compliance",
+        "skipped",
+    }
+
+    def rename(group: dict[str, Any]) -> None:
+        group["listed"] = group.pop("listed_at")
+
+    breakages = {
+        "a column renamed": rename,
+        "row past the table": lambda g: g.__setitem__("row", len(ROWS) + 1),
+        "row as text": lambda g: g.__setitem__("row", "8"),
+        "unknown row id": lambda g: g.__setitem__("row_id", "key-disabled"),
+        "lower-case compliance": lambda g: g.__setitem__("compliance", "compliant"),
+        "verdict not the compliance's word": lambda g: g.__setitem__("verdict", "PASS"),
+        "a timestamp without its zone": lambda g: g.__setitem__("listed_at", "2026-12-01T10:00:00"),
+        "skipped but judged": lambda g: g.__setitem__("skipped", True),
+        "a key-use status the proof never says": lambda g: g.__setitem__("key_use", "UNUSED"),
+    }
+    for name, breakage in breakages.items():
+        broken = json.loads(json.dumps(good))
+        breakage(broken["groups"][0])
+        assert not validator.is_valid(broken), name

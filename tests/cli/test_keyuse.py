@@ -28,7 +28,7 @@ from cmk_rule_cli import fleet, keyuse, mock_aws, mock_cloudtrail, scan_report
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
 
-from .conftest import fresh_account
+from .conftest import assert_follows_the_schema, fresh_account
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 QUERY_ID = "EXAMPLEd-0bd9-4f17-8ff6-123456789012"
@@ -165,7 +165,9 @@ def _run(folder: Path, *extra: str) -> tuple[int, dict[str, Any]]:
     argv = ["evidence", "--region", "us-east-1", "--output-dir", str(folder), *extra]
     argv += ["--period-start", (datetime.now(UTC) - timedelta(days=30)).date().isoformat()]
     code = main(argv)
-    return code, json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
+    document: dict[str, Any] = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
+    assert_follows_the_schema(document)  # used, unused, not read, not asked for, or read from a Lake
+    return code, document
 
 
 def test_keys_with_and_without_elasticache_use(

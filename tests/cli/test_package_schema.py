@@ -14,7 +14,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cmk_rule_cli import fleet, vocabulary
+from cmk_rule.rows import ROWS, Compliance
+from cmk_rule_cli import check, evidence, fleet, keyuse, scan, scan_report, vocabulary
+from cmk_rule_cli.iac import model
+from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.report import policy_to_dict
+from cmk_rule_cli.iac.static_rules import StaticPolicy
 from cmk_rule_cli.main import main
 
 from .conftest import fresh_account
@@ -89,3 +94,60 @@ def test_the_schema_refuses_what_the_vocabulary_rules_out(
         broken = copy.deepcopy(good)
         breakage(broken)
         assert not validator.is_valid(broken), name
+
+
+def schema_rows(node: Any, path: str = "#") -> list[tuple[str, Any]]:
+    """Every ``row`` and ``row_id`` property anywhere in the schema, with where it is."""
+    found: list[tuple[str, Any]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "properties" and isinstance(value, dict):
+                found += [(f"{path}/properties/{name}", value[name]) for name in ("row", "row_id") if name in value]
+            found += schema_rows(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += schema_rows(value, f"{path}/{index}")
+    return found
+
+
+def test_every_row_in_the_schema_is_the_one_row_definition() -> None:
+    """A row bound written out anywhere but ``$defs/row`` would be a second copy the registry test cannot see."""
+    schema = vocabulary.schema()
+    wanted = {"row": "#/$defs/row", "row_id": "#/$defs/rowId"}
+    places = schema_rows(schema)
+    assert len(places) >= 6  # result, scanResult and its else, checkResult, evidenceGroup and its then/else
+    for where, subschema in places:
+        name = where.rsplit("/", 1)[-1]
+        refs = [subschema.get("$ref"), *(branch.get("$ref") for branch in subschema.get("anyOf", []))]
+        assert wanted[name] in refs or subschema == {"type": "null"}, where
+        assert set(subschema) <= {"$ref", "anyOf", "description", "type"}, where
+
+
+def test_the_schemas_enumerations_are_the_codes_own() -> None:
+    """Each list the schema spells out is a fact with one definition in the code; adding a row, a compliance value, a
+    verdict, a static check, an input format or a key-use status without updating the shipped schema fails here."""
+    defs = vocabulary.schema()["$defs"]
+    assert (defs["row"]["minimum"], defs["row"]["maximum"]) == (1, len(ROWS))
+    assert [row.number for row in ROWS] == list(range(1, len(ROWS) + 1))  # so the bounds are the whole set
+    assert defs["rowId"]["enum"] == [row.slug for row in ROWS]
+    assert defs["compliance"]["enum"] == [c.value for c in Compliance] == list(vocabulary.COMPLIANCE_VALUES)
+    assert defs["verdict"]["enum"] == list(scan_report.VERDICTS)
+    assert defs["totals"]["required"] == list(defs["totals"]["properties"]) == list(vocabulary.TOTAL_KEYS)
+    assert vocabulary.schema()["properties"]["command"]["enum"] == [scan.NAME, check.NAME, evidence.NAME]
+    result = defs["checkResult"]["properties"]
+    assert result["verdict"]["enum"] == [status.value for status in model.Status]
+    assert result["check"]["enum"] == [*(c.value for c in StaticCheck), None]
+    assert result["format"]["enum"] == list(model.RESULT_FORMATS)
+    statuses = [keyuse.USED, keyuse.NO_USE_IN_PERIOD, keyuse.NO_USE_IN_HISTORY, keyuse.NOT_READ]
+    assert defs["keyUseStatus"]["enum"] == statuses
+
+
+def test_parameters_are_typed_by_one_function_for_every_command() -> None:
+    """scan's and evidence's raw ``InputParameters`` and check's policy come out in the same shape."""
+    raw = {"approvedKmsKeyArns": "arn:a,arn:b", "requireKeyRotation": "true"}
+    typed = vocabulary.typed_parameters(raw)
+    assert typed == {"approvedKmsKeyArns": ["arn:a", "arn:b"], "requireKeyRotation": True, "exemptionTagKey": None}
+    policy = StaticPolicy(frozenset({"arn:b", "arn:a"}), require_key_rotation=True)
+    assert policy_to_dict(policy) == typed
+    unset = vocabulary.parameters([], require_key_rotation=False, exemption_tag_key=None)
+    assert vocabulary.typed_parameters({}) == unset

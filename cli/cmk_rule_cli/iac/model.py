@@ -18,6 +18,7 @@ CLOUDFORMATION = "cloudformation"
 TERRAFORM = "terraform"
 TERRAFORM_HCL = "terraform-hcl"  # a Terraform module directory (.tf files); results say "terraform"
 CHANGE_SET = "cloudformation-change-set"
+RESULT_FORMATS = (CLOUDFORMATION, TERRAFORM)  # a result's "format" (the JSON report's schema lists the same)
 
 
 class Status(StrEnum):

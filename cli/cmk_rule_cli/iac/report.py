@@ -96,11 +96,9 @@ def render_json(
 
 def policy_to_dict(policy: StaticPolicy) -> dict[str, Any]:
     """The parameters in the Config rule's own names, so a reader can set the runtime rule the same way."""
-    return {
-        "approvedKmsKeyArns": sorted(policy.approved_key_arns),
-        "requireKeyRotation": policy.require_key_rotation,
-        "exemptionTagKey": policy.exemption_tag_key,
-    }
+    return vocabulary.parameters(
+        sorted(policy.approved_key_arns), policy.require_key_rotation, policy.exemption_tag_key
+    )
 
 
 TABLE_COLUMNS = ("location", "resource", "row", "verdict", "message")

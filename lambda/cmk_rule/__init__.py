@@ -6,7 +6,8 @@ Data flows one way through the modules of this package:
 
     event (request) -> replication groups (inventory) -> KMS facts (keys) -> verdict (pure) -> reporters
 
-Only boto3 and Powertools are imported at run time; everything else in the repository is tooling.
+Only botocore (shipped with boto3 in the Lambda runtime) and Powertools are imported at run time; everything else in
+the repository is tooling.
 """
 
 __version__ = "0.1.0"

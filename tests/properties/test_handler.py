@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from hypothesis import example, given
 from moto import mock_aws
@@ -63,7 +64,7 @@ def account() -> Iterator[ConfigResultsStore]:
             ReplicationGroupId="listed-cache", ReplicationGroupDescription="x", Engine="valkey",
             AtRestEncryptionEnabled=True, KmsKeyId=GOOD,
         )  # fmt: skip
-        patch.setattr(handler, "clients", ClientFactory(session=boto3.session.Session()))
+        patch.setattr(handler, "clients", ClientFactory(session=botocore.session.Session()))
         yield store
 
 

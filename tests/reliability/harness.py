@@ -7,7 +7,7 @@ keys, key ``i % 5`` for ``group-i``) and then varied so that a fault can be seen
 * keys 0-2 rotate, key 3 does not: with ``requireKeyRotation`` key 3's groups are NON_COMPLIANT (row 10);
 * ``group-0014`` and ``group-0100`` carry the exemption tag: with ``exemptionTagKey`` they are NOT_APPLICABLE.
 
-Each test gets a fresh Config results store, fresh handler clients (from one shared boto3 session, so botocore's
+Each test gets a fresh Config results store, fresh handler clients (from one shared botocore session, so its
 service models are loaded once), an empty Security Hub and an installed :class:`~tests.reliability.faults.Faults`.
 """
 
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
+import botocore.session
 import pytest
 from moto import mock_aws
 from moto.securityhub.models import securityhub_backends
@@ -58,7 +58,7 @@ class Fleet:
     key_of: dict[str, str]
     keys: list[str]
     arn_of: dict[str, str]
-    session: boto3.session.Session
+    session: botocore.session.Session
     listing_memo: dict[str, Any] = field(default_factory=dict)  # replayed listing pages and tags
 
     def key_index(self, group_id: str) -> int:
@@ -105,7 +105,7 @@ def seed_fleet() -> Fleet:
         elasticache.add_tags_to_resource(
             ResourceName=arn_of[group_id], Tags=[{"Key": EXEMPTION_TAG, "Value": "ticket-42: decommissioning"}]
         )
-    return Fleet(ids=ids, key_of=key_of, keys=keys, arn_of=arn_of, session=boto3.session.Session())
+    return Fleet(ids=ids, key_of=key_of, keys=keys, arn_of=arn_of, session=botocore.session.Session())
 
 
 @contextmanager

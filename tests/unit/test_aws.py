@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import json
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
@@ -159,3 +164,24 @@ def test_a_pagination_that_never_ends_stops_after_the_page_bound() -> None:
 def test_a_pagination_that_ends_passes_every_page_through() -> None:
     pages = _pages("A", "B", None)
     assert list(bounded_pages(iter(pages), operation="svc:List", next_field="NextToken")) == pages
+
+
+def test_the_rule_builds_its_clients_on_botocore_alone_never_importing_boto3() -> None:
+    """boto3's import (S3 transfers, the resource layer: nothing the rule uses) is about 0.15 s of a cold start. A
+    fresh interpreter, because this test process has imported boto3 already (moto does)."""
+    probe = (
+        "import json, sys\n"
+        "import cmk_rule.handler as handler\n"
+        "clients = handler.clients.own('us-east-1')\n"
+        "built = [type(clients.client(s)).__name__ for s in ('kms', 'elasticache', 'config', 'securityhub', 'sts')]\n"
+        "print(json.dumps({'built': built, 'loaded': sorted(m for m in ('boto3', 's3transfer') if m in sys.modules)}))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env["PYTHONPATH"] = str(root / "lambda")
+    done = subprocess.run(  # noqa: S603 - this interpreter, a fixed script
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True, env=env
+    )
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["built"] == ["KMS", "ElastiCache", "ConfigService", "SecurityHub", "STS"]
+    assert report["loaded"] == []

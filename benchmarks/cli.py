@@ -9,7 +9,8 @@
    process: :mod:`benchmarks.server`): ``cmk-rule scan`` and Cloud Custodian's ``custodian run`` with a policy for
    ``aws.elasticache-group`` filtering on at-rest encryption and the KMS key. Custodian pins boto3 exactly, so it
    runs from its own virtual environment, ``.venv-custodian`` (``benchmarks/requirements-custodian.txt``), created
-   on first use.
+   on first use. Beside them, the listing floor (:mod:`benchmarks.listing_floor`): a bare botocore listing of the same
+   pages, which no scan of the fleet can undercut on that server.
 
 The results replace the section between :data:`SECTION_START` and :data:`SECTION_END` in ``benchmarks/RESULTS.md``
 (the main benchmark keeps that section when it rewrites the file: :func:`benchmarks.report.write`).
@@ -42,6 +43,7 @@ CLI = Path(sys.executable).parent / "cmk-rule"
 CUSTODIAN_VENV = ROOT / ".venv-custodian"
 CUSTODIAN_REQUIREMENTS = Path(__file__).resolve().parent / "requirements-custodian.txt"
 TEMPLATE = ROOT / "tests" / "corpus" / "cloudformation" / "cache-groups.yaml"
+LISTING_FLOOR = Path(__file__).resolve().parent / "listing_floor.py"
 RUNS = 5
 SCAN_GROUPS, SCAN_KEYS = 1_000, 5
 TARGETS = {"--version / --help": 0.3, "scan start-up": 0.5, "scan vs custodian": 0.5}
@@ -141,8 +143,9 @@ def custodian_bin() -> Path:
     return script
 
 
-def side_by_side(endpoint: str, runs: int, workdir: Path) -> tuple[Timing, Timing]:
-    """``cmk-rule scan`` and ``custodian run`` on the same fleet, interleaved run by run (same machine load)."""
+def side_by_side(endpoint: str, runs: int, workdir: Path) -> tuple[Timing, Timing, Timing]:
+    """``cmk-rule scan``, ``custodian run`` and the listing floor (:mod:`benchmarks.listing_floor`) on the same
+    fleet, interleaved run by run (same machine load)."""
     env = _environment(endpoint)
     policy = workdir / "policy.yml"
     policy.write_text(CUSTODIAN_POLICY)
@@ -158,13 +161,14 @@ def side_by_side(endpoint: str, runs: int, workdir: Path) -> tuple[Timing, Timin
         str(workdir / "custodian-out"),
         str(policy),
     ]
-    for argv in (ours, theirs):  # warm-up: page cache, moto's per-service apps
+    listing = [sys.executable, str(LISTING_FLOOR), fleet.REGION]
+    for argv in (ours, theirs, listing):  # warm-up: page cache, moto's per-service apps
         _time_once(argv, env, workdir)
-    mine, custodian = Timing("cmk-rule scan", [], 0), Timing("custodian run", [], 0)
+    mine, custodian, floor = Timing("cmk-rule scan", [], 0), Timing("custodian run", [], 0), Timing("listing", [], 0)
     for _ in range(runs):
-        for timing, argv in ((mine, ours), (custodian, theirs)):
+        for timing, argv in ((mine, ours), (custodian, theirs), (floor, listing)):
             _time_once(argv, env, workdir, timing)
-    return mine, custodian
+    return mine, custodian, floor
 
 
 def startup(endpoint: str, runs: int) -> list[Timing]:
@@ -185,8 +189,10 @@ def startup(endpoint: str, runs: int) -> list[Timing]:
     ]
 
 
-def markdown(starts: list[Timing], mine: Timing, custodian: Timing, runs: int, started_at: str) -> str:
-    """The RESULTS.md section."""
+def markdown(
+    starts: list[Timing], mine: Timing, custodian: Timing, runs: int, started_at: str, *, floor: Timing | None = None
+) -> str:
+    """The RESULTS.md section (``floor``: the bare listing of the same fleet, when it was measured)."""
     ratio = mine.median / custodian.median
     cpu_ratio = mine.cpu_median / custodian.cpu_median
     help_worst = max(t.median for t in starts if "help" in t.label or "version" in t.label)
@@ -222,9 +228,28 @@ def markdown(starts: list[Timing], mine: Timing, custodian: Timing, runs: int, s
         f"| `custodian run` (c7n, policy on `aws.elasticache-group`: encryption, key, KeyManager) | "
         f"{custodian.median:.3f} | {min(custodian.seconds):.3f} | {max(custodian.seconds):.3f} | "
         f"{custodian.cpu_median:.3f} |",
+        *(
+            [
+                "| listing floor (`benchmarks/listing_floor.py`: interpreter, botocore, the same "
+                f"{SCAN_GROUPS // 100} `DescribeReplicationGroups` pages parsed; nothing else) | {floor.median:.3f} | "
+                f"{min(floor.seconds):.3f} | {max(floor.seconds):.3f} | {floor.cpu_median:.3f} |"
+            ]
+            if floor
+            else []
+        ),
         "",
         f"- Ratio cmk-rule / custodian: **{ratio:.2f}x** wall (target ≤ 0.5x: {'met' if ratio <= 0.5 else 'NOT met'}), "
         f"{cpu_ratio:.2f}x CPU. Both include moto's answers over loopback (its server time is in neither CPU column).",
+        *(
+            [
+                f"- The listing alone is {floor.median / custodian.median:.2f}x custodian's time: any scan of this "
+                "fleet on this server takes at least that, so a ratio below it cannot be reached by the scan's own "
+                f"code. Beyond the listing, cmk-rule spends {mine.median - floor.median:.3f} s (verdicts, key reads, "
+                f"its imports, the report), custodian {custodian.median - floor.median:.3f} s."
+            ]
+            if floor
+            else []
+        ),
         f"- Slowest `--version`/`--help`: {help_worst:.3f} s (target ≤ 0.3 s: "
         f"{'met' if help_worst <= 0.3 else 'NOT met'}); scan start-up {scan_start.median:.3f} s (target ≤ 0.5 s: "
         f"{'met' if scan_start.median <= 0.5 else 'NOT met'}).",
@@ -257,8 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with MotoServer() as server, tempfile.TemporaryDirectory() as scratch:
         server.call("seed", groups=SCAN_GROUPS, keys=SCAN_KEYS)
         starts = startup(server.endpoint, args.runs)
-        mine, custodian = side_by_side(server.endpoint, args.runs, Path(scratch))
-    section = markdown(starts, mine, custodian, args.runs, started_at)
+        mine, custodian, floor = side_by_side(server.endpoint, args.runs, Path(scratch))
+    section = markdown(starts, mine, custodian, args.runs, started_at, floor=floor)
     write_section(section, args.results)
     print(section)
     return 0

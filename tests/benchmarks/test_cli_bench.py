@@ -25,6 +25,25 @@ def test_the_section_reports_ratio_and_targets() -> None:
     assert "(target ≤ 0.5x: NOT met)" in _section(3.0, 4.0)
 
 
+def test_the_section_sets_the_ratio_beside_the_listing_floor() -> None:
+    starts = [
+        cli.Timing("cmk-rule --version", [0.1], 0),
+        cli.Timing("cmk-rule scan (empty Region: start-up + 2 calls)", [0.4], 0),
+    ]
+    section = cli.markdown(
+        starts,
+        cli.Timing("cmk-rule scan", [1.2], 1),
+        cli.Timing("custodian run", [2.0], 0),
+        1,
+        "now",
+        floor=cli.Timing("listing", [0.9], 0),
+    )
+    assert "| listing floor (" in section and "| 0.900 |" in section
+    assert "The listing alone is 0.45x custodian's time" in section
+    assert "cmk-rule spends 0.300 s" in section and "custodian 1.100 s" in section
+    assert "listing floor" not in _section(1.0, 4.0)  # older runs without the floor still render
+
+
 def test_the_section_replaces_itself_and_survives_the_main_benchmark(tmp_path: Path) -> None:
     results = tmp_path / report.RESULTS_FILE
     results.write_text("# Benchmark results\n\nold main text\n")

@@ -1,7 +1,8 @@
 """Typed outcomes: a skipped group or step is a Skip (what, why, AWS error code, transient), from the engine on.
 
 The engine is driven with botocore's Stubber on real clients (no network): DescribeReplicationGroups throttled on
-every attempt for the listing, and AccessDenied on ListTagsForResource for a group.
+every attempt for the listing, AccessDenied on ListTagsForResource for a group, and the bulk tag read
+(GetResources) answering or denied.
 """
 
 from __future__ import annotations

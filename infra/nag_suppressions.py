@@ -19,7 +19,9 @@ from infra.permissions import Grant
 WILDCARD_REASONS: dict[str, str] = {
     permissions.ALL_RESOURCES: (
         "'*' only for actions that support no resource-level permissions (Service Authorization Reference): "
-        "config:PutEvaluations and config:GetResourceConfigHistory (rule code), and xray:PutTraceSegments / "
+        "config:PutEvaluations and config:GetResourceConfigHistory (rule code), tag:GetResources (rule code, only "
+        "with exemptionTagKey: the exemption tags of every replication group in one call per 100 exempt groups "
+        "instead of one ListTagsForResource per group; it reads tags only), and xray:PutTraceSegments / "
         "xray:PutTelemetryRecords (added by Lambda active tracing). Each is a single, non-wildcard action."
     ),
     permissions.REPLICATION_GROUPS: (

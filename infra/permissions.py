@@ -17,6 +17,11 @@ Resource scoping follows the Service Authorization Reference ("Actions, resource
   packs and organization rules create rules whose ids are unknown at synth time, hence ``config-rule/*`` there.
 * ``config:PutEvaluations`` and ``config:GetResourceConfigHistory`` have no resource type: ``*`` is the only valid
   resource. They are single, non-wildcard actions.
+* ``tag:GetResources`` (the exemption tags of every replication group in bulk; only when ``exemptionTagKey`` is set)
+  has no resource type either ("Actions, resources, and condition keys for Amazon Resource Group Tagging API",
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegrouptaggingapi.html: "If
+  there is no value for this column, you must specify all resources ("*")"): ``*``, a single read action. It reads
+  tags only, and the rule asks only for replication groups carrying the exemption key.
 * ``securityhub:BatchImportFindings`` accepts ``product`` (the account's own ``product/<account>/default`` ARN) and
   ``securityhub:GetFindings`` accepts ``hub`` (``hub/default``).
 * ``config:DescribeConfigRules`` (organization re-evaluation: find the member account's ``OrgConfigRule-<name>-...``
@@ -40,6 +45,7 @@ from dataclasses import dataclass
 API_ACTIONS: dict[tuple[str, str], str] = {
     ("elasticache", "describe_replication_groups"): "elasticache:DescribeReplicationGroups",
     ("elasticache", "list_tags_for_resource"): "elasticache:ListTagsForResource",
+    ("resourcegroupstaggingapi", "get_resources"): "tag:GetResources",
     ("kms", "describe_key"): "kms:DescribeKey",
     ("kms", "get_key_rotation_status"): "kms:GetKeyRotationStatus",
     ("config", "put_evaluations"): "config:PutEvaluations",
@@ -53,6 +59,14 @@ API_ACTIONS: dict[tuple[str, str], str] = {
 }
 
 ALL_CODE_ACTIONS: frozenset[str] = frozenset(API_ACTIONS.values())
+# The IAM service prefix where it is not boto3's service name.
+IAM_PREFIXES: dict[str, str] = {"resourcegroupstaggingapi": "tag"}
+
+
+def iam_action(service: str, operation: str) -> str:
+    """The IAM action of one API operation (boto3 service name, API operation name)."""
+    return f"{IAM_PREFIXES.get(service, service)}:{operation}"
+
 
 # Resource templates. Placeholders: {partition} {region} {account} {role_name} {rule_arn}.
 # Condition templates additionally know {organization_id}.
@@ -64,6 +78,7 @@ SECURITY_HUB_PRODUCT = "arn:{partition}:securityhub:{region}:{account}:product/{
 SECURITY_HUB_HUB = "arn:{partition}:securityhub:{region}:{account}:hub/default"
 MEMBER_ROLE_ANY_ACCOUNT = "arn:{partition}:iam::*:role/{role_name}"
 ALL_RESOURCES = "*"
+BULK_TAG_READ = "tag:GetResources"
 
 # Actions added by the platform rather than called by the rule's code; listed so tests can state the exact action set.
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")  # the function's own log group only
@@ -129,6 +144,9 @@ def code_grants(options: PermissionOptions) -> list[Grant]:
         # Neither action supports resource-level permissions (Service Authorization Reference, AWS Config).
         Grant("ReportToConfig", ("config:PutEvaluations", "config:GetResourceConfigHistory"), (ALL_RESOURCES,)),
     ]
+    if options.exemption_tag:
+        # No resource-level permissions (Service Authorization Reference, Resource Group Tagging API): see above.
+        grants.append(Grant("ReadExemptionTags", (BULK_TAG_READ,), (ALL_RESOURCES,)))
     rule_grant = Grant(
         "ReadRuleResults", tuple(rule_actions), (THIS_CONFIG_RULE if options.exact_rule_arn else ANY_CONFIG_RULE,)
     )

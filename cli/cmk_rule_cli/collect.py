@@ -49,6 +49,7 @@ READ_ONLY_OPERATIONS = frozenset(
         ("ec2", "DescribeRegions"),
         ("elasticache", "DescribeReplicationGroups"),
         ("elasticache", "ListTagsForResource"),
+        ("resourcegroupstaggingapi", "GetResources"),  # tag:GetResources, the exemption tags in bulk
         ("kms", "DescribeKey"),
         ("kms", "GetKeyRotationStatus"),
         ("config", "GetComplianceDetailsByConfigRule"),
@@ -174,8 +175,13 @@ class RecordingInventory(ReplicationGroupInventory):
     """The rule's inventory, also remembering each listed group and when it was listed (evidence of when a fact
     was read). AWS errors need no recording: the engine's typed skips carry their operation and error code."""
 
-    def __init__(self, elasticache: Any, on_page: Callable[[int], None] | None = None) -> None:
-        super().__init__(elasticache)
+    def __init__(
+        self,
+        elasticache: Any,
+        on_page: Callable[[int], None] | None = None,
+        tagging: Callable[[], Any] | None = None,
+    ) -> None:
+        super().__init__(elasticache, tagging=tagging)
         self.on_page = on_page
         self.listed: dict[str, ReplicationGroup] = {}
         self.listed_at: dict[str, datetime] = {}
@@ -244,7 +250,9 @@ def scan_region(clients: ClientMaker, region: str, context: ScanContext) -> Regi
     label = context.progress_label(region)
     progress = context.progress or ScanProgress([label], label="", enabled=False)
     inventory = RecordingInventory(
-        clients.client("elasticache", region), on_page=lambda groups: progress.page(label, groups)
+        clients.client("elasticache", region),
+        on_page=lambda groups: progress.page(label, groups),
+        tagging=lambda: clients.client("resourcegroupstaggingapi", region),
     )
     keys = _ProgressKeys(
         kms,

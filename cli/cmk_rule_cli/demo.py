@@ -94,13 +94,16 @@ def moto_server(port: int = 0) -> Iterator[str]:
 
     from moto.server import ThreadedMotoServer  # noqa: PLC0415 - the demo extra, imported only when it runs
 
+    from cmk_rule_cli import mock_aws  # noqa: PLC0415
+
     check_port_free(port)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
+        with mock_aws.aws_tagging_types():  # the server runs in this process: the Tagging API as AWS answers it
+            host, port = server.get_host_and_port()
+            yield f"http://{host}:{port}"
     finally:
         server.stop()
 

@@ -10,6 +10,11 @@ moto (5.2) diverges from AWS in ways this rule depends on; each adjustment below
 * moto never answers ``AccessDeniedException`` from KMS; :func:`deny_describe_key` makes ``DescribeKey`` refuse one key.
 * moto cannot put a replication group into ``create-failed`` or remove it; :func:`set_group_status` and
   :func:`remove_group` adjust the backend directly.
+* moto's Resource Groups Tagging API labels replication groups ``elasticache:replication-group``
+  (``moto/elasticache/models.py``, ``iter_tagged_resources``), so ``GetResources`` with AWS's type filter
+  ``elasticache:replicationgroup`` (the type as it appears in the ARN, which is how AWS names it) finds none, and it
+  returns them untagged too, which AWS never does. :func:`aws_tagging_types` relabels them and leaves untagged ones
+  out for the duration of the block (:func:`config_results_store` and the demo's moto server enter it).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from typing import Any
 from moto.config.responses import ConfigResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.elasticache.models import elasticache_backends
+from moto.core.resource_tagging import TaggedResource
+from moto.elasticache.models import ElastiCacheBackend, elasticache_backends
 from moto.kms import models as kms_models
 
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID  # moto's default account: 123456789012
@@ -194,9 +200,35 @@ def _start_evaluation(self: ConfigResponse) -> str:
     return json.dumps({})
 
 
+MOTO_REPLICATION_GROUP_TYPE = "elasticache:replication-group"  # moto 5.2's label
+REPLICATION_GROUP_TYPE = "elasticache:replicationgroup"  # AWS's (cmk_rule.inventory.REPLICATION_GROUP_TYPE)
+_ORIGINAL_TAGGED_RESOURCES = ElastiCacheBackend.iter_tagged_resources
+
+
+def _tagged_resources(self: ElastiCacheBackend) -> Iterator[TaggedResource]:
+    """moto's ElastiCache resources for the Tagging API, replication groups under AWS's type and only when tagged."""
+    for resource in _ORIGINAL_TAGGED_RESOURCES(self):
+        if resource.resource_type != MOTO_REPLICATION_GROUP_TYPE:
+            yield resource
+        elif resource.tags:
+            yield TaggedResource(arn=resource.arn, tags=resource.tags, resource_type=REPLICATION_GROUP_TYPE)
+
+
+@contextmanager
+def aws_tagging_types() -> Iterator[None]:
+    """Relabel moto's replication groups for the Tagging API as AWS names them (see the module docstring)."""
+    before = ElastiCacheBackend.iter_tagged_resources  # the original, or this patch when blocks nest
+    ElastiCacheBackend.iter_tagged_resources = _tagged_resources  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ElastiCacheBackend.iter_tagged_resources = before  # type: ignore[method-assign]
+
+
 @contextmanager
 def config_results_store() -> Iterator[ConfigResultsStore]:
-    """Patch the Config operations this rule needs into moto for the duration of the block."""
+    """Patch the Config operations this rule needs into moto, and relabel its replication groups for the Tagging
+    API (:func:`aws_tagging_types`), for the duration of the block."""
     store = ConfigResultsStore()
     originals = {
         name: getattr(ConfigResponse, name, None)
@@ -207,7 +239,8 @@ def config_results_store() -> Iterator[ConfigResultsStore]:
     ConfigResponse.start_config_rules_evaluation = _start_evaluation  # type: ignore[attr-defined]
     _ACTIVE.append(store)
     try:
-        yield store
+        with aws_tagging_types():
+            yield store
     finally:
         _ACTIVE.remove(store)
         for name, original in originals.items():

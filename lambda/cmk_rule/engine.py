@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 from cmk_rule.config_history import PreviousResult, fetch_configuration_item, previous_results
 from cmk_rule.config_reporter import Evaluation
 from cmk_rule.errors import AwsCallError, InvalidEventError
-from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory, group_from_configuration_item
+from cmk_rule.inventory import (
+    TAGS_OPERATION,
+    ReplicationGroup,
+    ReplicationGroupInventory,
+    group_from_configuration_item,
+)
 from cmk_rule.keys import KeyFacts, KeyResolver
 from cmk_rule.outcomes import OUT_OF_TIME, Skip, Step
 from cmk_rule.parameters import RuleParameters
@@ -30,6 +35,8 @@ VANISHED_ANNOTATION = "The replication group no longer exists; its previous resu
 # The names the two run-level steps carry in ``RunResult.skipped`` and in IncompleteRunError.
 LISTING = Step.LISTING.label
 PREVIOUS_RESULTS = Step.PREVIOUS_RESULTS.label
+EXEMPTION_TAGS = Step.EXEMPTION_TAGS.label
+BULK_TAGS_FALLBACK = "the tags were read one group at a time instead (ListTagsForResource)"
 
 
 @dataclass(frozen=True)
@@ -153,6 +160,7 @@ class Engine:
         if listing_complete and rule_name is not None and self._config is not None:
             previous = self._previous(self._config, rule_name, result, read_not_applicable)
             groups = _stalest_first(groups, previous)
+        groups = self._with_exemption_tags(groups, result)
         for index, group in enumerate(groups):
             if self._deadline.near() or not self._judge_into(group, result):
                 for late in groups[index:]:
@@ -206,12 +214,34 @@ class Engine:
         result.key_lookups = self._keys.describe_calls
         return result
 
+    def _with_exemption_tags(self, groups: list[ReplicationGroup], result: RunResult) -> list[ReplicationGroup]:
+        """The groups with their exemption tags read in bulk, when the exemption tag is configured.
+
+        Always in bulk for a periodic run with a group to judge: with the tag filter the bulk read costs
+        ceil(E / 100) calls for E groups carrying the key (at least one), never more than the N calls of one
+        ``ListTagsForResource`` per group, so no threshold is needed. If the bulk read fails, nothing is invented:
+        the step is named and the groups keep ``tags=None``, so :meth:`_judge_into` reads each group's tags itself
+        (each such read still checks the deadline and fails, named, for that group alone). Out of time before the
+        read: the groups are left as they are and the judging loop names them all out of time.
+        """
+        key = self._parameters.exemption_tag_key
+        if key is None or not self._inventory.reads_tags_in_bulk or not any(g.tags is None for g in groups):
+            return groups
+        try:
+            found = self._inventory.exemption_tags(key, before_call=self._deadline.check)
+        except OutOfTimeError:
+            return groups
+        except AwsCallError as error:
+            result.skip(Skip.from_error(error, step=Step.EXEMPTION_TAGS, detail=BULK_TAGS_FALLBACK))
+            return groups
+        return [g if g.tags is not None else replace(g, tags=found.get(g.group_id, {})) for g in groups]
+
     def _judge_into(self, group: ReplicationGroup, result: RunResult) -> bool:
         """Judge one group into ``result``; False when the deadline stopped it before one of its calls."""
         parameters = self._parameters
         try:
             if parameters.exemption_tag_key is not None and group.tags is None:
-                self._deadline.check("elasticache:ListTagsForResource")
+                self._deadline.check(TAGS_OPERATION)
                 tags = self._inventory.tags(group)
                 if tags is None:  # deleted since it was listed: retire it, do not judge it without its tags
                     result.vanished[group.group_id] = VANISHED_ANNOTATION

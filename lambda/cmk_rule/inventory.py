@@ -3,11 +3,15 @@
 AWS Config does not record ``AWS::ElastiCache::ReplicationGroup`` today, so periodic runs list the groups themselves
 with the ``DescribeReplicationGroups`` paginator (100 a page, the API's maximum). Configuration items are still
 accepted in both key casings, for forward compatibility.
+
+With ``exemptionTagKey`` set, a periodic run reads the exemption tag of every group in bulk
+(:meth:`ReplicationGroupInventory.exemption_tags`: the Resource Groups Tagging API, 100 groups a call) instead of one
+``ListTagsForResource`` per group (10,000 groups at 0.1 s a call would take 1,000 s of a 900 s Lambda).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,9 +22,25 @@ from cmk_rule.errors import AwsCallError, InvalidEventError
 
 if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
     from mypy_boto3_elasticache import ElastiCacheClient
+    from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
 
 PAGE_SIZE = 100  # DescribeReplicationGroups MaxRecords maximum
 LISTING_OPERATION = "elasticache:DescribeReplicationGroups"
+TAGS_OPERATION = "elasticache:ListTagsForResource"
+
+# The bulk tag read, GetResources (Resource Groups Tagging API Reference,
+# https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html):
+# * ResourcesPerPage: "a minimum of 1 and a maximum value of 100";
+# * ResourceTypeFilters: "The format of each resource type is service[:resourceType] ... the same as that embedded in a
+#   resource's ARN": a replication group's ARN is arn:<partition>:elasticache:<region>:<account>:replicationgroup:<id>;
+# * TagFilters: "If you don't specify a value for a key, the response returns all resources that are tagged with that
+#   key, with any or no value": only the groups carrying the exemption key come back (a page per 100 of those, not per
+#   100 groups), and a listed group that is absent from the answer does not carry the key;
+# * "GetResources does not return untagged resources": likewise, absent means "not exempt", never "not read".
+# TagsPerPage is not sent: AWS "recommends using ResourcesPerPage instead", and the two limits cannot both apply.
+BULK_TAGS_OPERATION = "tag:GetResources"
+BULK_TAGS_PAGE_SIZE = 100
+REPLICATION_GROUP_TYPE = "elasticache:replicationgroup"
 
 
 @dataclass(frozen=True)
@@ -34,7 +54,9 @@ class ReplicationGroup:
     at_rest_encryption_enabled: bool | None = None
     kms_key_id: str | None = None
     global_datastore_role: str | None = None
-    # None means "not read" (the exemption tag is not configured); a mapping means the tags were read.
+    # None means "not read" (the exemption tag is not configured, or not read yet); a mapping means the tags were read.
+    # After a bulk read (:meth:`ReplicationGroupInventory.exemption_tags`) a group without the exemption key has {}:
+    # only groups carrying the key are returned, so its other tags are not known (and not needed).
     tags: Mapping[str, str] | None = None
 
 
@@ -143,10 +165,16 @@ def group_from_configuration_item(item: Mapping[str, Any]) -> ReplicationGroup:
 
 
 class ReplicationGroupInventory:
-    """Lists replication groups and reads their tags through one ElastiCache client."""
+    """Lists replication groups and reads their tags: through one ElastiCache client, and the Tagging API client
+    ``tagging`` builds (on first use: a run without the exemption tag never builds it) for the bulk read."""
 
-    def __init__(self, elasticache: ElastiCacheClient) -> None:
+    def __init__(
+        self,
+        elasticache: ElastiCacheClient,
+        tagging: Callable[[], ResourceGroupsTaggingAPIClient] | None = None,
+    ) -> None:
         self._elasticache = elasticache
+        self._tagging = tagging
         # Listed groups whose entry could not be read (group id -> the error): skipped by name, never judged.
         self.unreadable: dict[str, AwsCallError] = {}
 
@@ -176,9 +204,49 @@ class ReplicationGroupInventory:
         if nameless:
             raise malformed(LISTING_OPERATION, f"{nameless} listed replication group(s) have no ReplicationGroupId")
 
+    @property
+    def reads_tags_in_bulk(self) -> bool:
+        """Whether :meth:`exemption_tags` can be used (a Tagging API client was given)."""
+        return self._tagging is not None
+
+    def exemption_tags(
+        self, tag_key: str, *, before_call: Callable[[str], None] | None = None
+    ) -> dict[str, dict[str, str]]:
+        """Group id -> tags of every replication group of the account and Region that carries ``tag_key``: one
+        ``GetResources`` call per 100 such groups (see :data:`BULK_TAGS_OPERATION`). A group absent from the answer
+        does not carry the key.
+
+        All or nothing: raises ``AwsCallError`` when any page cannot be read (a partial answer would make the groups
+        of the missing pages look not exempt). ``before_call(operation)`` runs before each call and may raise to stop
+        it (the engine checks its deadline there). Pagination loops are caught by :func:`bounded_pages`.
+        """
+        if self._tagging is None:
+            raise ValueError("no Tagging API client: the tags can only be read one group at a time")
+        if before_call is not None:
+            before_call(BULK_TAGS_OPERATION)
+        found: dict[str, dict[str, str]] = {}
+        try:
+            paginator = self._tagging().get_paginator("get_resources")
+            pages = paginator.paginate(
+                ResourceTypeFilters=[REPLICATION_GROUP_TYPE],
+                TagFilters=[{"Key": tag_key}],
+                PaginationConfig={"PageSize": BULK_TAGS_PAGE_SIZE},  # sent as ResourcesPerPage
+            )
+            for page in bounded_pages(pages, operation=BULK_TAGS_OPERATION, next_field="PaginationToken"):
+                for item in page.get("ResourceTagMappingList") or []:
+                    group_id, tags = _tagged_group(item)
+                    if tag_key not in tags:
+                        raise malformed(BULK_TAGS_OPERATION, f"{group_id} was returned for '{tag_key}' without it")
+                    found[group_id] = tags
+                if page.get("PaginationToken") and before_call is not None:
+                    before_call(BULK_TAGS_OPERATION)  # only when another call follows
+        except AWS_ERRORS as error:
+            raise call_error(BULK_TAGS_OPERATION, error) from error
+        return found
+
     def tags(self, group: ReplicationGroup) -> dict[str, str] | None:
-        """The group's tags (None: the group was deleted since it was listed). Only called when the exemption tag is
-        configured (one call per group)."""
+        """The group's tags (None: the group was deleted since it was listed), one ``ListTagsForResource`` call. Used
+        when the bulk read is not available or failed."""
         if not group.arn:
             return {}
         try:
@@ -186,12 +254,34 @@ class ReplicationGroupInventory:
         except ClientError as error:
             if error_code(error) == "ReplicationGroupNotFoundFault":
                 return None  # deleted since it was listed
-            raise call_error("elasticache:ListTagsForResource", error) from error
+            raise call_error(TAGS_OPERATION, error) from error
         except AWS_ERRORS as error:
-            raise call_error("elasticache:ListTagsForResource", error) from error
-        tags = {}
-        for tag in response.get("TagList") or []:
-            if not isinstance(tag, Mapping) or not isinstance(tag.get("Key"), str):
-                raise malformed("elasticache:ListTagsForResource", f"a tag of {group.group_id} has no Key")
-            tags[tag["Key"]] = str(tag.get("Value") or "")
-        return tags
+            raise call_error(TAGS_OPERATION, error) from error
+        return _tag_dict(response.get("TagList"), TAGS_OPERATION, group.group_id)
+
+
+def _tag_dict(tag_list: Any, operation: str, group_id: str) -> dict[str, str]:
+    """``[{"Key": k, "Value": v}, ...]`` (both APIs' shape) as a mapping; a tag without a string Key is a failed
+    read."""
+    if tag_list is not None and not isinstance(tag_list, list):
+        raise malformed(operation, f"the tags of {group_id} are a {type(tag_list).__name__}")
+    tags = {}
+    for tag in tag_list or []:
+        if not isinstance(tag, Mapping) or not isinstance(tag.get("Key"), str):
+            raise malformed(operation, f"a tag of {group_id} has no Key")
+        tags[tag["Key"]] = str(tag.get("Value") or "")
+    return tags
+
+
+def _tagged_group(item: Any) -> tuple[str, dict[str, str]]:
+    """(group id, tags) of one ``ResourceTagMappingList`` entry. Its ARN must name a replication group
+    (``arn:<partition>:elasticache:<region>:<account>:replicationgroup:<id>``): anything else is a failed read."""
+    arn = item.get("ResourceARN") if isinstance(item, Mapping) else None
+    if not isinstance(arn, str):
+        raise malformed(BULK_TAGS_OPERATION, "an entry has no ResourceARN")
+    parts = arn.split(":", 6)
+    if len(parts) != 7 or parts[0] != "arn" or parts[2] != "elasticache" or parts[5] != "replicationgroup":
+        raise malformed(BULK_TAGS_OPERATION, f"'{arn[:200]}' is not a replication group ARN")
+    if not parts[6]:
+        raise malformed(BULK_TAGS_OPERATION, f"'{arn[:200]}' names no replication group")
+    return parts[6], _tag_dict(item.get("Tags"), BULK_TAGS_OPERATION, parts[6])

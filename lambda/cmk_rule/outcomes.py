@@ -19,6 +19,9 @@ class Step(StrEnum):
 
     LISTING = "replication group listing"
     PREVIOUS_RESULTS = "previous results"
+    # The bulk read of the exemption tags (tag:GetResources). Its failure costs no verdict: the run falls back to one
+    # ListTagsForResource per group, but it is named so the missing permission or the fault is seen.
+    EXEMPTION_TAGS = "exemption tags"
     RECORDED_RESULTS = "recorded results"  # cmk-rule scan/evidence: Config's recorded results for --rule-name
 
     @property

@@ -73,7 +73,9 @@ def run_invocation(
     config = clients.client("config")
     engine = Engine(
         parameters,
-        inventory=ReplicationGroupInventory(clients.client("elasticache")),
+        inventory=ReplicationGroupInventory(
+            clients.client("elasticache"), tagging=lambda: clients.client("resourcegroupstaggingapi")
+        ),
         keys=KeyResolver(
             clients.client("kms"),
             partition=invocation.partition,

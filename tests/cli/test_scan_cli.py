@@ -21,10 +21,11 @@ import boto3
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
-from moto.core.exceptions import AccessDeniedError
+from moto.core.exceptions import AccessDeniedError, JsonRESTError
 from moto.elasticache.exceptions import InvalidParameterValueException
 from moto.elasticache.models import ElastiCacheBackend
 from moto.elasticache.responses import ElastiCacheResponse
+from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
 
 from cmk_rule.findings import validate_finding
 from cmk_rule_cli import collect, fleet, mock_aws, scan, scan_report
@@ -131,7 +132,8 @@ def test_only_reads_are_ever_called(
         code, _, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
     assert code == scan_report.EXIT_NON_COMPLIANT
     operations = set(log.operations())
-    assert {"GetCallerIdentity", "DescribeReplicationGroups", "ListTagsForResource", "DescribeKey"} <= operations
+    assert {"GetCallerIdentity", "DescribeReplicationGroups", "GetResources", "DescribeKey"} <= operations
+    assert "ListTagsForResource" not in operations  # the exemption tags are read in bulk
     assert "GetKeyRotationStatus" in operations
     assert all(operation.startswith(READ_PREFIXES) for operation in operations), operations
     assert not operations & {"PutEvaluations", "BatchImportFindings", "StartConfigRulesEvaluation"}
@@ -198,18 +200,46 @@ def test_access_denied_names_the_permission_and_region(
     assert len([r for r in results if r["region"] == "us-east-1"]) == len(fleets["us-east-1"].groups)
 
 
+def _deny_bulk_tags(monkeypatch: Any) -> None:
+    """tag:GetResources denied, in moto's Tagging API backend (moto has no IAM policies to deny it with)."""
+
+    def denied(self: ResourceGroupsTaggingAPIBackend, **_: Any) -> Any:
+        raise JsonRESTError("AccessDeniedException", f"{PRINCIPAL} is not authorized to perform: tag:GetResources")
+
+    monkeypatch.setattr(ResourceGroupsTaggingAPIBackend, "get_resources", denied)
+
+
+def test_a_denied_bulk_tag_read_is_named_and_costs_no_verdict(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    """tag:GetResources denied: the scan reads each group's tags on its own, judges every group, names the missing
+    permission and exits 2 (incomplete: the step failed)."""
+    _deny_bulk_tags(monkeypatch)
+    code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "csv"])
+    assert code == scan_report.EXIT_ERROR
+    rows = {r["group_id"]: r for r in parse_csv(out)}
+    step = rows.pop("(exemption tags)")
+    assert step["compliance"] == "SKIPPED"
+    assert {g: r["compliance"] for g, r in rows.items()} == {
+        group_id: compliance for group_id, (compliance, _) in fleets["eu-west-1"].expected().items()
+    }
+    assert f"tag:GetResources was denied in eu-west-1 for {PRINCIPAL}" in err
+
+
 def test_a_skipped_group_never_looks_compliant(
     aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
-    """ListTagsForResource denied (patched in moto's backend): each group needing tags is skipped, named, exit 2."""
+    """The bulk read and ListTagsForResource denied (patched in moto's backends): each group needing tags is skipped,
+    named, exit 2."""
 
     def denied(self: ElastiCacheBackend, arn: str) -> Any:
         raise AccessDeniedError(PRINCIPAL, "elasticache:ListTagsForResource")
 
+    _deny_bulk_tags(monkeypatch)
     monkeypatch.setattr(ElastiCacheBackend, "list_tags_for_resource", denied)
     code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "csv"])
     assert code == scan_report.EXIT_ERROR
-    rows = parse_csv(out)
+    rows = [r for r in parse_csv(out) if r["group_id"] != "(exemption tags)"]
     assert {r["group_id"]: r["compliance"] for r in rows} == {g.group_id: "SKIPPED" for g in fleets["eu-west-1"].groups}
     assert all(r["annotation"].startswith("Not judged: elasticache:ListTagsForResource failed") for r in rows)
     assert f"elasticache:ListTagsForResource was denied in eu-west-1 for {PRINCIPAL}" in err
@@ -224,13 +254,14 @@ def test_other_failures_are_named_with_their_reason(
         raise InvalidParameterValueException("tag service unavailable")
 
     monkeypatch.setattr(ElastiCacheBackend, "list_tags_for_resource", failing)
+    _deny_bulk_tags(monkeypatch)
     code, out, err = run_cli(capsys, ["scan", *region_flags("eu-west-1"), *rule_flags(fleets), "--format", "json"])
     assert code == scan_report.EXIT_ERROR
     groups = sorted(g.group_id for g in fleets["eu-west-1"].groups)
     assert f"3 item(s) were not judged in eu-west-1 ({', '.join(groups)}): elasticache:ListTagsForResource" in err
     document = json.loads(out)
     assert {(r["compliance"], r["skipped"]) for r in document["results"]} == {(None, True)}
-    assert document["complete"] is False and document["totals"]["SKIPPED"] == 3
+    assert document["complete"] is False and document["totals"]["SKIPPED"] == 4  # the 3 groups and the bulk read
 
 
 @pytest.mark.parametrize(

@@ -237,7 +237,7 @@ def test_exact_actions_default(default: Synth) -> None:
 def test_exact_actions_with_exemption_tag_and_rotation(strict: Synth) -> None:
     assert strict.role_actions() == (
         DEFAULT_CODE_ACTIONS
-        | {"elasticache:ListTagsForResource", "kms:GetKeyRotationStatus"}
+        | {"elasticache:ListTagsForResource", "tag:GetResources", "kms:GetKeyRotationStatus"}
         | PLATFORM_ACTIONS
         | CONSUME_ACTIONS
     )

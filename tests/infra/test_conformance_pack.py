@@ -134,9 +134,11 @@ def test_exact_actions(default: Synth, configured: Synth) -> None:
     assert default.role_actions() == base | {"securityhub:BatchImportFindings", "securityhub:GetFindings"} | (
         PLATFORM_ACTIONS
     )
-    assert configured.role_actions() == base | {"elasticache:ListTagsForResource", "kms:GetKeyRotationStatus"} | (
-        PLATFORM_ACTIONS
-    )
+    assert configured.role_actions() == base | {
+        "elasticache:ListTagsForResource",
+        "tag:GetResources",
+        "kms:GetKeyRotationStatus",
+    } | (PLATFORM_ACTIONS)
     (rule_statement,) = [s for s in default.role_statements() if s.get("Sid") == "ReadRuleResults"]
     # The pack's rule has a generated id: this account's rules in this Region.
     assert rule_statement["Resource"] == {

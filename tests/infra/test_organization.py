@@ -281,7 +281,7 @@ def test_member_role_trusts_only_the_central_roles(strict_org: AppSynth) -> None
             "config:DescribeConfigRules",
             "config:StartConfigRulesEvaluation",
         }
-    ) | {"elasticache:ListTagsForResource", "kms:GetKeyRotationStatus"}
+    ) | {"elasticache:ListTagsForResource", "tag:GetResources", "kms:GetKeyRotationStatus"}
     # Member accounts are not CDK-bootstrapped: no bootstrap-version parameter or rule, no CDK metadata.
     assert set(template["Parameters"]) == {"CentralAccountId"}
     assert "Rules" not in template

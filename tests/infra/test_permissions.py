@@ -11,6 +11,7 @@ from botocore import xform_name
 from infra.permissions import (
     ALL_CODE_ACTIONS,
     API_ACTIONS,
+    IAM_PREFIXES,
     PermissionOptions,
     actions_of,
     central_grants,
@@ -33,6 +34,7 @@ PENDING_LAMBDA_SIDE: set[tuple[str, str]] = (
 CONTRACT = {
     "elasticache:DescribeReplicationGroups",
     "elasticache:ListTagsForResource",
+    "tag:GetResources",
     "kms:DescribeKey",
     "kms:GetKeyRotationStatus",
     "config:PutEvaluations",
@@ -68,7 +70,7 @@ def test_api_map_is_the_contract() -> None:
     assert set(ALL_CODE_ACTIONS) == CONTRACT
     for (service, method), action in API_ACTIONS.items():
         prefix, name = action.split(":")
-        assert prefix == service
+        assert prefix == IAM_PREFIXES.get(service, service)
         assert xform_name(name) == method
 
 
@@ -130,5 +132,14 @@ def test_no_wildcard_actions_and_star_resources_only_where_unavoidable() -> None
         for action in grant.actions:
             assert "*" not in action
         if "*" in grant.resources:
-            # Service Authorization Reference: no resource-level permissions for these two.
-            assert set(grant.actions) == {"config:PutEvaluations", "config:GetResourceConfigHistory"}
+            # Service Authorization Reference: no resource-level permissions for these three.
+            assert set(grant.actions) in (
+                {"config:PutEvaluations", "config:GetResourceConfigHistory"},
+                {"tag:GetResources"},
+            )
+
+
+def test_the_bulk_tag_read_is_granted_only_with_the_exemption_tag() -> None:
+    assert "tag:GetResources" not in actions_of(code_grants(PermissionOptions()))
+    (grant,) = [g for g in code_grants(PermissionOptions(exemption_tag=True)) if "tag:GetResources" in g.actions]
+    assert (grant.actions, grant.resources) == (("tag:GetResources",), ("*",))

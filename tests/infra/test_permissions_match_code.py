@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 
 import pytest
+from moto.core.exceptions import JsonRESTError
+from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
 
 from cmk_rule.errors import IncompleteRunError
 from cmk_rule.handler import lambda_handler
 from cmk_rule_cli import events
 from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
-from infra.permissions import ALL_CODE_ACTIONS, API_ACTIONS
+from infra.permissions import ALL_CODE_ACTIONS, API_ACTIONS, iam_action
 from tests.infra.support import REPO
 from tests.integration.fleets import ACCOUNT, REGION, RULE, client, scheduled, seed_groups
 from tests.support import sqs
@@ -29,8 +31,12 @@ REEVALUATION_MODULE = REPO / "lambda" / "cmk_rule" / "reevaluation.py"
 PENDING_LAMBDA_SIDE = set() if REEVALUATION_MODULE.exists() else {"config:DescribeConfigRules"}
 
 
+def _throttled(*_: object, **__: object) -> None:
+    raise JsonRESTError("ThrottledException", "Rate exceeded")
+
+
 def iam_actions(calls: CallLog) -> set[str]:
-    return {f"{service}:{operation}" for service, operation, _ in calls.calls}
+    return {iam_action(service, operation) for service, operation, _ in calls.calls}
 
 
 def test_the_code_calls_exactly_the_granted_actions(
@@ -41,6 +47,10 @@ def test_the_code_calls_exactly_the_granted_actions(
     calls.clear()  # only what the rule calls from here on
     # Periodic, with every optional parameter and Security Hub on.
     lambda_handler(scheduled(aws, {"requireKeyRotation": "true", "exemptionTagKey": "exempt"}), context)
+    # The same with tag:GetResources failing: each group's tags are then read with ListTagsForResource.
+    with pytest.MonkeyPatch.context() as patch, pytest.raises(IncompleteRunError, match=r"\(exemption tags\)"):
+        patch.setattr(ResourceGroupsTaggingAPIBackend, "get_resources", _throttled)
+        lambda_handler(scheduled(aws, {"exemptionTagKey": "exempt"}), context)
     # Oversized change notification (moto cannot serve the item: the failure is expected, the call is what counts).
     with pytest.raises(IncompleteRunError):
         lambda_handler(
@@ -72,4 +82,4 @@ def test_the_boto3_method_map_names_real_operations() -> None:
 
     for (service, method), action in API_ACTIONS.items():
         operation = boto3.client(service, region_name=REGION).meta.method_to_api_mapping[method]
-        assert action == f"{service}:{operation}", json.dumps([service, method, action])
+        assert action == iam_action(service, operation), json.dumps([service, method, action])

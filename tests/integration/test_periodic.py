@@ -57,20 +57,60 @@ def test_250_groups_take_three_pages_and_three_put_evaluations(
     assert operations["DescribeKey"] == 5  # one per distinct key, not per group
     assert operations["PutEvaluations"] == 3
     assert [c["count"] for c in aws.put_calls] == [100, 100, 50]
-    assert operations["ListTagsForResource"] == 0  # no call per group without the exemption tag
+    assert operations["ListTagsForResource"] == 0  # no tag read at all without the exemption tag
+    assert operations["GetResources"] == 0
     assert operations["GetKeyRotationStatus"] == 0  # rotation not required
     assert operations["GetComplianceDetailsByConfigRule"] == 1
     assert len(recorded(aws)) == 250
 
 
-def test_rotation_and_exemption_cost_one_call_per_key_and_one_per_group(
+def test_rotation_and_exemption_cost_one_call_per_key_and_one_per_100_exempt_groups(
+    aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog
+) -> None:
+    """The exemption tags of 250 groups, 230 of them exempt, are read with ceil(230 / 100) = 3 GetResources calls and
+    no ListTagsForResource; rotation costs one call per key. Two moto divergences (cmk_rule_cli.mock_aws): its
+    Tagging API labels replication groups "elasticache:replication-group" (relabelled to AWS's
+    "elasticache:replicationgroup" by the ``aws`` fixture's store), and it applies a default TagsPerPage of 100 even
+    when only ResourcesPerPage is sent, so a moto page holds at most 99 one-tag groups: 99 + 99 + 32 is 3 pages too."""
+    ids = seed_groups(250, 5)
+    elasticache = client("elasticache")
+    arn_of = {
+        group["ReplicationGroupId"]: group["ARN"]
+        for page in elasticache.get_paginator("describe_replication_groups").paginate()
+        for group in page["ReplicationGroups"]
+    }
+    exempt, judged = ids[:230], ids[230:]
+    for group_id in exempt:
+        elasticache.add_tags_to_resource(ResourceName=arn_of[group_id], Tags=[{"Key": "exempt", "Value": "SEC-1"}])
+    elasticache.add_tags_to_resource(ResourceName=arn_of[judged[0]], Tags=[{"Key": "team", "Value": "payments"}])
+    calls.clear()
+    lambda_handler(scheduled(aws, {"requireKeyRotation": "true", "exemptionTagKey": "exempt"}), context)
+    assert calls.count("GetResources") == 3
+    assert calls.count("ListTagsForResource") == 0
+    assert calls.count("GetKeyRotationStatus") == 5
+    requests = [
+        params
+        for (_, operation, _), params in zip(calls.calls, calls.params, strict=True)
+        if operation == "GetResources"
+    ]
+    for request in requests:
+        assert request["ResourceTypeFilters"] == ["elasticache:replicationgroup"]
+        assert request["TagFilters"] == [{"Key": "exempt"}]
+        assert request["ResourcesPerPage"] == 100
+    results = recorded(aws)
+    assert {results[g] for g in exempt} == {("NOT_APPLICABLE", "Exempted by tag 'exempt': SEC-1")}
+    assert {results[g][0] for g in judged} == {"NON_COMPLIANT"}  # moto keys start with rotation off
+
+
+def test_an_exemption_tag_no_group_carries_costs_one_call_for_the_whole_fleet(
     aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog
 ) -> None:
     seed_groups(12, 3)
-    lambda_handler(scheduled(aws, {"requireKeyRotation": "true", "exemptionTagKey": "exempt"}), context)
-    assert calls.count("GetKeyRotationStatus") == 3
-    assert calls.count("ListTagsForResource") == 12
-    assert {c for c, _ in recorded(aws).values()} == {"NON_COMPLIANT"}  # moto keys start with rotation off
+    calls.clear()
+    lambda_handler(scheduled(aws, {"exemptionTagKey": "exempt"}), context)
+    assert calls.count("GetResources") == 1
+    assert calls.count("ListTagsForResource") == 0
+    assert {c for c, _ in recorded(aws).values()} == {"COMPLIANT"}
 
 
 def test_test_mode_records_nothing_and_sends_no_findings(

@@ -37,10 +37,13 @@ THROTTLING = {
     "kms": ("ThrottlingException", 400),
     "config": ("ThrottlingException", 400),
     "securityhub": ("TooManyRequestsException", 429),
+    # Resource Groups Tagging API Reference, GetResources errors: "ThrottledException ... HTTP Status Code: 400".
+    "resourcegroupstaggingapi": ("ThrottledException", 400),
 }
 SERVICE_OF = {
     "DescribeReplicationGroups": "elasticache",
     "ListTagsForResource": "elasticache",
+    "GetResources": "resourcegroupstaggingapi",
     "DescribeKey": "kms",
     "GetKeyRotationStatus": "kms",
     "GetComplianceDetailsByConfigRule": "config",

@@ -41,6 +41,7 @@ EXEMPT = frozenset({"group-0014", "group-0100"})
 SCOPE = FindingScope("aws", REGION, ACCOUNT, RULE)
 LISTING = "(replication group listing)"
 PREVIOUS_RESULTS = "(previous results)"
+EXEMPTION_TAGS = "(exemption tags)"
 # botocore's securityhub model, AwsSecurityFindingFilters: "For each attribute, you can provide up to 20 filter values."
 FILTER_VALUES_MAX = 20
 
@@ -146,6 +147,16 @@ class Harness:
             return Outcome(summary=handler.lambda_handler(event, context or self.context))
         except IncompleteRunError as error:
             return Outcome(problems=error.problems, error=error)
+
+    def deny_bulk_tags(self) -> None:
+        """Refuse tag:GetResources (a member role deployed before the rule read tags in bulk): the run names the step
+        and falls back to one ListTagsForResource per group, the path the per-group tag faults are injected on."""
+        self.faults.fail(
+            "GetResources",
+            lambda: client_error(
+                "GetResources", "AccessDeniedException", 400, "not authorized to perform: tag:GetResources"
+            ),
+        )
 
     def recorded(self) -> dict[str, str]:
         """Group id -> the compliance Config holds now."""

@@ -18,7 +18,7 @@ from moto.kms.models import kms_backends
 from tests.integration.fleets import ACCOUNT, REGION
 from tests.reliability.expect import assert_run
 from tests.reliability.faults import KINDS, Params, Proceed, client_error, fault
-from tests.reliability.harness import EXEMPTION_TAG, LISTING, PREVIOUS_RESULTS, SCOPE, Harness
+from tests.reliability.harness import EXEMPTION_TAG, EXEMPTION_TAGS, LISTING, PREVIOUS_RESULTS, SCOPE, Harness
 
 EXEMPTION = {"exemptionTagKey": EXEMPTION_TAG}
 ROTATION = {"requireKeyRotation": "true"}
@@ -48,9 +48,11 @@ def test_listing_fails_at_a_page(rig: Harness, kind: str, page: int) -> None:
 
 @pytest.mark.parametrize(("kind", "call"), positions(("first-group", 1), ("middle-group", 125), ("last-group", 250)))
 def test_tags_fail_for_one_group(rig: Harness, kind: str, call: int) -> None:
+    """The per-group fallback (the bulk read denied): one group's ListTagsForResource fails."""
     victim = rig.fleet.ids[call - 1]
     rig.seed_previous([STALE], "NON_COMPLIANT")
     rig.seed_previous([victim], "COMPLIANT")
+    rig.deny_bulk_tags()
     # By ARN, not by call number: the run judges groups with no recorded result first (the seeded victim comes last).
     victim_arn = rig.fleet.arn_of[victim]
     rig.faults.fail(
@@ -63,13 +65,42 @@ def test_tags_fail_for_one_group(rig: Harness, kind: str, call: int) -> None:
         rig,
         outcome,
         judged=judged,
-        skipped={victim},
+        skipped={victim, EXEMPTION_TAGS},
         parameters=EXEMPTION,
         retired=[STALE],
         untouched={victim: "COMPLIANT"},
     )
     assert outcome.problems is not None
     assert outcome.problems[victim].startswith("elasticache:ListTagsForResource failed transiently")
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "timeout", "denied"])
+def test_the_bulk_tag_read_fails_and_costs_no_verdict(rig: Harness, kind: str) -> None:
+    """GetResources fails (after botocore's retries, or denied): the step is named with its error, every group's tags
+    are read on their own instead, every verdict is given (the exempt groups stay NOT_APPLICABLE) and the stale
+    result is retired (the listing was complete)."""
+    rig.seed_previous([STALE], "NON_COMPLIANT")
+    if kind == "denied":
+        rig.deny_bulk_tags()
+    else:
+        rig.faults.fail("GetResources", fault(kind, "GetResources"))
+    outcome = rig.run(rig.event(EXEMPTION))
+    assert_run(rig, outcome, judged=rig.fleet.ids, skipped={EXEMPTION_TAGS}, parameters=EXEMPTION, retired=[STALE])
+    assert outcome.problems is not None
+    failed = "failed: AccessDeniedException" if kind == "denied" else "failed transiently"
+    assert outcome.problems[EXEMPTION_TAGS].startswith(f"tag:GetResources {failed}")
+    assert outcome.problems[EXEMPTION_TAGS].endswith(
+        "(the tags were read one group at a time instead (ListTagsForResource))"
+    )
+    assert rig.faults.count("ListTagsForResource") == 250
+
+
+def test_the_bulk_tag_read_replaces_one_tag_read_per_group(rig: Harness) -> None:
+    rig.seed_previous([STALE], "NON_COMPLIANT")
+    outcome = rig.run(rig.event(EXEMPTION))
+    assert_run(rig, outcome, judged=rig.fleet.ids, skipped=set(), parameters=EXEMPTION, retired=[STALE])
+    assert rig.faults.count("GetResources") == 1  # two groups carry the key: one page
+    assert rig.faults.count("ListTagsForResource") == 0
 
 
 @pytest.mark.parametrize(("kind", "call"), positions(("first-key", 1), ("middle-key", 3), ("last-key", 5)))
@@ -298,8 +329,13 @@ def test_a_key_deleted_between_listing_and_describe_key_is_not_found(rig: Harnes
 def test_a_group_deleted_between_listing_and_its_tags_gets_no_fresh_verdict(rig: Harness) -> None:
     """group-0014 is exempt (NOT_APPLICABLE) and uses the disabled key. It is deleted after the listing: its tags can no
     longer be read (ElastiCache answers ReplicationGroupNotFoundFault). It must not be reported NON_COMPLIANT as if it
-    had lost its exemption: either retired (NOT_APPLICABLE, "no longer exists") or left alone for the next run."""
+    had lost its exemption: either retired (NOT_APPLICABLE, "no longer exists") or left alone for the next run.
+
+    This is the per-group fallback (the bulk read denied). The bulk read has no such answer: a group deleted between
+    the listing and GetResources would look untagged. In AWS a deleted group stays listed as 'deleting' (row 1, not
+    evaluated, no tags needed) while it is removed, so that window is the seconds between two calls."""
     victim = "group-0014"
+    rig.deny_bulk_tags()
     groups = elasticache_backends[ACCOUNT][REGION].replication_groups
     removed: dict[str, Any] = {}
 
@@ -319,6 +355,6 @@ def test_a_group_deleted_between_listing_and_its_tags_gets_no_fresh_verdict(rig:
     others = [g for g in rig.fleet.ids if g != victim]
     assert rig.recorded().get(victim) in (None, "NOT_APPLICABLE"), (victim, rig.annotations().get(victim))
     if victim in rig.recorded():
-        assert_run(rig, outcome, judged=others, skipped=set(), parameters=EXEMPTION, retired=[victim])
+        assert_run(rig, outcome, judged=others, skipped={EXEMPTION_TAGS}, parameters=EXEMPTION, retired=[victim])
     else:
-        assert_run(rig, outcome, judged=others, skipped=set(), parameters=EXEMPTION)
+        assert_run(rig, outcome, judged=others, skipped={EXEMPTION_TAGS}, parameters=EXEMPTION)

@@ -8,13 +8,15 @@ it must never die with verdicts computed and unsent.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from cmk_rule import handler
 from cmk_rule_cli.mock_aws import FakeLambdaContext
 from tests.reliability.expect import assert_run
 from tests.reliability.faults import LambdaTimedOut, fault, worst_case_call_seconds
-from tests.reliability.harness import EXEMPT, EXEMPTION_TAG, Harness
+from tests.reliability.harness import EXEMPT, EXEMPTION_TAG, EXEMPTION_TAGS, Harness
 
 TIMEOUT = 900.0  # infra/rule_function.py TIMEOUT
 TAG_SECONDS = 5.0
@@ -31,15 +33,18 @@ def _reserve() -> float:
 
 
 def test_a_fleet_too_large_for_the_time_left_reports_what_was_judged_and_names_the_rest(rig: Harness) -> None:
-    # Each group costs one ListTagsForResource (the exemption tag is set) of 5 simulated seconds: 250 groups need
-    # 1250 s of a 900 s Lambda. Group i starts with 900 - 5i seconds left and is judged while that is >= the reserve.
+    # The bulk tag read is denied, so each group costs one ListTagsForResource (the exemption tag is set) of 5 simulated
+    # seconds: 250 groups need 1250 s of a 900 s Lambda. Group i starts with 900 - 5i seconds left and is judged while
+    # that is >= the reserve.
     parameters = {"exemptionTagKey": EXEMPTION_TAG}
+    rig.deny_bulk_tags()
     context = FakeLambdaContext(remaining_seconds=TIMEOUT)
     rig.faults.clock = context
     # Listing and key lookups are free; every reporting call (Config, Security Hub) costs a second.
     rig.faults.costs = {"ListTagsForResource": TAG_SECONDS, "DescribeReplicationGroups": 0.0, "DescribeKey": 0.0}
     # The previous results are read before judging (to start with the stalest groups): free here.
     rig.faults.costs = {**rig.faults.costs, "GetComplianceDetailsByConfigRule": 0.0, "*": REPORT_SECONDS}
+    rig.faults.costs = {**rig.faults.costs, "GetResources": 0.0}  # the denied bulk read: free
     rig.seed_previous([STALE], "NON_COMPLIANT")
     outcome = rig.run(rig.event(parameters), context)
     judged_count = int((TIMEOUT - _reserve()) // TAG_SECONDS) + 1
@@ -47,10 +52,15 @@ def test_a_fleet_too_large_for_the_time_left_reports_what_was_judged_and_names_t
     judged, late = rig.fleet.ids[:judged_count], rig.fleet.ids[judged_count:]
     # Judged groups are reported; the rest are named; the incomplete run retires nothing (the stale result stays).
     assert_run(
-        rig, outcome, judged=judged, skipped=set(late), parameters=parameters, untouched={STALE: "NON_COMPLIANT"}
+        rig,
+        outcome,
+        judged=judged,
+        skipped={*late, EXEMPTION_TAGS},
+        parameters=parameters,
+        untouched={STALE: "NON_COMPLIANT"},
     )
     assert outcome.problems is not None
-    assert set(outcome.problems.values()) == {OUT_OF_TIME}
+    assert {why for name, why in outcome.problems.items() if name != EXEMPTION_TAGS} == {OUT_OF_TIME}
     assert rig.faults.count("ListTagsForResource") == judged_count  # no work started after the deadline
     assert rig.faults.count("GetComplianceDetailsByConfigRule") == 1  # read before judging; nothing retired
     assert context.remaining_seconds > 0
@@ -111,24 +121,46 @@ def test_the_deadline_is_checked_before_each_call_of_a_judgement_not_only_before
     assert context.remaining_seconds > 0
 
 
-def test_a_fleet_too_large_for_one_run_is_judged_whole_within_a_bounded_number_of_runs(rig: Harness) -> None:
-    """Each run judges about 125 of the 250 groups (one 5 s tag read each). Cutting off the same tail every run
-    would leave those groups' results stale forever; the next run starts with the groups whose results are oldest
-    (never recorded first), so three runs judge every group. The two exempt groups (NOT_APPLICABLE results are not
-    read back in reporting mode "all") count as never recorded and are judged each run."""
+def test_with_the_bulk_tag_read_the_same_fleet_is_judged_whole_in_one_run(rig: Harness) -> None:
+    """Issue 17, fault 6: the fleet the test above cannot judge in one run (250 tag reads of 5 s each), with the bulk
+    read allowed: one GetResources page (two groups carry the key) of 5 s instead of 250 calls, every group judged."""
     parameters = {"exemptionTagKey": EXEMPTION_TAG}
+    context = FakeLambdaContext(remaining_seconds=TIMEOUT)
+    rig.faults.clock = context
+    rig.faults.costs = {"ListTagsForResource": TAG_SECONDS, "GetResources": TAG_SECONDS, "*": REPORT_SECONDS}
+    rig.faults.costs = {**rig.faults.costs, "DescribeReplicationGroups": 0.0, "DescribeKey": 0.0}
+    rig.seed_previous([STALE], "NON_COMPLIANT")
+    outcome = rig.run(rig.event(parameters), context)
+    assert_run(rig, outcome, judged=rig.fleet.ids, skipped=set(), parameters=parameters, retired=[STALE])
+    assert (rig.faults.count("GetResources"), rig.faults.count("ListTagsForResource")) == (1, 0)
+
+
+@pytest.mark.parametrize("timeout", [TIMEOUT, 300.0])
+def test_a_fleet_too_large_for_one_run_is_judged_whole_within_a_bounded_number_of_runs(
+    rig: Harness, timeout: float
+) -> None:
+    """The bulk read denied, each group costs one 5 s tag read: a run judges k = (timeout - reserve) / 5 + 1 groups
+    (about 125 of the 250 in 900 s, fewer in 300 s). Cutting off the same tail every run would leave those groups'
+    results stale forever; the next run starts with the groups whose results are oldest (never recorded first), so
+    every group is judged within ceil(250 / k) runs (plus one: the two exempt groups' NOT_APPLICABLE results are not
+    read back in reporting mode "all", so they count as never recorded and are judged each run)."""
+    parameters = {"exemptionTagKey": EXEMPTION_TAG}
+    rig.deny_bulk_tags()
     rig.faults.costs = {"ListTagsForResource": TAG_SECONDS, "DescribeReplicationGroups": 0.0, "DescribeKey": 0.0}
     rig.faults.costs = {**rig.faults.costs, "*": REPORT_SECONDS}
+    reserve = handler._deadline(FakeLambdaContext(remaining_seconds=timeout))._reserve
+    per_run = int((timeout - reserve) // TAG_SECONDS) + 1 - len(EXEMPT)
+    bound = -(-(len(rig.fleet.ids) - len(EXEMPT)) // per_run)
     judged_by_run: list[set[str]] = []
-    for _ in range(3):
-        context = FakeLambdaContext(remaining_seconds=TIMEOUT)
+    for _ in range(bound):
+        context = FakeLambdaContext(remaining_seconds=timeout)
         rig.faults.clock = context
         rig.faults.delivered.clear()
         rig.run(rig.event(parameters), context)
         judged_by_run.append(set(rig.faults.evaluations_delivered()))
         assert context.remaining_seconds > 0
-    first, second, third = judged_by_run
-    assert 0 < len(first) < 250
-    assert not (first & second) - EXEMPT, "the second run judged again what the first had just judged"
-    assert first | second | third == set(rig.fleet.ids)
+    assert 0 < len(judged_by_run[0]) < 250
+    for earlier, later in itertools.pairwise(judged_by_run):
+        assert not (earlier & later) - EXEMPT, "a run judged again what the run before had just judged"
+    assert set().union(*judged_by_run) == set(rig.fleet.ids)
     assert set(rig.recorded()) == set(rig.fleet.ids)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import boto3
 import pytest
 from botocore.stub import Stubber
@@ -118,3 +120,140 @@ def test_tags_of_a_group_deleted_since_listing_are_none() -> None:
     stub.add_client_error("list_tags_for_resource", "ReplicationGroupNotFoundFault", http_status_code=404)
     with stub:
         assert inventory.tags(ReplicationGroup("g", arn="arn:aws:elasticache:us-east-1:1:replicationgroup:g")) is None
+
+
+# The bulk tag read (tag:GetResources), driven with botocore's Stubber: moto 5.2 labels replication groups
+# "elasticache:replication-group" in its Tagging API backend where AWS uses "elasticache:replicationgroup" (the type as
+# it appears in the ARN), and cannot repeat a pagination token or garble an entry on demand.
+TAG_KEY = "cmk-exempt"
+BULK_REQUEST = {
+    "ResourceTypeFilters": ["elasticache:replicationgroup"],
+    "TagFilters": [{"Key": TAG_KEY}],
+    "ResourcesPerPage": 100,
+}
+
+
+def _arn(group_id: str) -> str:
+    return f"arn:aws:elasticache:us-east-1:123456789012:replicationgroup:{group_id}"
+
+
+def _mapping(group_id: str, value: str = "ticket-42") -> dict[str, object]:
+    """One ResourceTagMappingList entry, shaped as GetResources returns it."""
+    return {"ResourceARN": _arn(group_id), "Tags": [{"Key": TAG_KEY, "Value": value}, {"Key": "team", "Value": "t"}]}
+
+
+def _bulk() -> tuple[ReplicationGroupInventory, Stubber]:
+    elasticache = boto3.client("elasticache", region_name="us-east-1")
+    tagging = boto3.client("resourcegroupstaggingapi", region_name="us-east-1")
+    return ReplicationGroupInventory(elasticache, tagging=lambda: tagging), Stubber(tagging)
+
+
+def test_the_exemption_tags_are_read_100_groups_a_call_filtered_by_type_and_key() -> None:
+    inventory, stub = _bulk()
+    stub.add_response(
+        "get_resources",
+        {"ResourceTagMappingList": [_mapping("a"), _mapping("b", "")], "PaginationToken": "page-2"},
+        BULK_REQUEST,
+    )
+    stub.add_response(
+        "get_resources",
+        {"ResourceTagMappingList": [_mapping("c")], "PaginationToken": ""},
+        {**BULK_REQUEST, "PaginationToken": "page-2"},
+    )
+    checked: list[str] = []
+    with stub:
+        found = inventory.exemption_tags(TAG_KEY, before_call=checked.append)
+        stub.assert_no_pending_responses()
+    assert found == {
+        "a": {TAG_KEY: "ticket-42", "team": "t"},
+        "b": {TAG_KEY: "", "team": "t"},
+        "c": {TAG_KEY: "ticket-42", "team": "t"},
+    }
+    assert checked == ["tag:GetResources", "tag:GetResources"]  # the deadline is checked before each call
+
+
+def test_an_empty_answer_means_no_group_carries_the_key() -> None:
+    inventory, stub = _bulk()
+    stub.add_response("get_resources", {"ResourceTagMappingList": [], "PaginationToken": ""}, BULK_REQUEST)
+    with stub:
+        assert inventory.exemption_tags(TAG_KEY) == {}
+
+
+def test_a_repeated_pagination_token_stops_the_bulk_read_named() -> None:
+    inventory, stub = _bulk()
+    for token, following in (("A", None), ("B", "A"), ("A", "B")):
+        request = BULK_REQUEST if following is None else {**BULK_REQUEST, "PaginationToken": following}
+        stub.add_response(
+            "get_resources", {"ResourceTagMappingList": [_mapping(token)], "PaginationToken": token}, request
+        )
+    with stub, pytest.raises(AwsCallError, match=r"tag:GetResources.*repeats an earlier pagination token"):
+        inventory.exemption_tags(TAG_KEY)
+
+
+def test_a_failed_page_fails_the_whole_bulk_read() -> None:
+    """All or nothing: the groups of a page never read would otherwise look not exempt."""
+    inventory, stub = _bulk()
+    stub.add_response(
+        "get_resources", {"ResourceTagMappingList": [_mapping("a")], "PaginationToken": "page-2"}, BULK_REQUEST
+    )
+    stub.add_client_error("get_resources", "ThrottledException", http_status_code=400)
+    with stub, pytest.raises(TransientAwsError, match="tag:GetResources"):
+        inventory.exemption_tags(TAG_KEY)
+
+
+def test_the_deadline_stops_the_bulk_read_before_its_next_call() -> None:
+    inventory, stub = _bulk()
+    stub.add_response(
+        "get_resources", {"ResourceTagMappingList": [_mapping("a")], "PaginationToken": "page-2"}, BULK_REQUEST
+    )
+    calls: list[str] = []
+
+    def before_call(operation: str) -> None:
+        calls.append(operation)
+        if len(calls) == 2:
+            raise AwsCallError(operation, "out of time")
+
+    with stub, pytest.raises(AwsCallError, match="out of time"):
+        inventory.exemption_tags(TAG_KEY, before_call=before_call)
+    assert calls == ["tag:GetResources", "tag:GetResources"]  # the second page was never asked for
+
+
+class _Answering:
+    """A Tagging API client whose GetResources paginator yields ``pages`` as they are: botocore's Stubber validates
+    a stubbed response against the model, so it cannot hand the rule an entry that lacks a required member."""
+
+    def __init__(self, *pages: dict[str, object]) -> None:
+        self._pages = pages
+
+    def get_paginator(self, name: str) -> _Answering:
+        assert name == "get_resources"
+        return self
+
+    def paginate(self, **_: object) -> list[dict[str, object]]:
+        return list(self._pages)
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ({"Tags": [{"Key": TAG_KEY, "Value": "x"}]}, "an entry has no ResourceARN"),
+        (
+            {"ResourceARN": "arn:aws:elasticache:us-east-1:123456789012:cluster:a", "Tags": []},
+            "'arn:aws:elasticache:us-east-1:123456789012:cluster:a' is not a replication group ARN",
+        ),
+        ({"ResourceARN": _arn("a"), "Tags": [{"Value": "x"}]}, "a tag of a has no Key"),
+        ({"ResourceARN": _arn("a"), "Tags": "cmk-exempt"}, "the tags of a are a str"),
+        (
+            {"ResourceARN": _arn("a"), "Tags": [{"Key": "team", "Value": "x"}]},
+            "a was returned for 'cmk-exempt' without",
+        ),
+    ],
+)
+def test_a_garbled_entry_fails_the_bulk_read_rather_than_guessing(entry: dict[str, object], problem: str) -> None:
+    elasticache = boto3.client("elasticache", region_name="us-east-1")
+    inventory = ReplicationGroupInventory(
+        elasticache,
+        tagging=lambda: _Answering({"ResourceTagMappingList": [entry]}),  # type: ignore[arg-type,return-value]
+    )
+    with pytest.raises(AwsCallError, match=rf"tag:GetResources.*malformed response: {re.escape(problem)}"):
+        inventory.exemption_tags(TAG_KEY)

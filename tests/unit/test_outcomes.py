@@ -1,7 +1,8 @@
 """Typed outcomes: a skipped group or step is a Skip (what, why, AWS error code, transient), from the engine on.
 
 The engine is driven with botocore's Stubber on real clients (no network): DescribeReplicationGroups throttled on
-every attempt for the listing, and AccessDenied on ListTagsForResource for a group.
+every attempt for the listing, AccessDenied on ListTagsForResource for a group, and the bulk tag read
+(GetResources) answering or denied.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
-from cmk_rule.engine import LISTING, Engine
+from cmk_rule.engine import BULK_TAGS_FALLBACK, EXEMPTION_TAGS, LISTING, Engine
 from cmk_rule.errors import AwsCallError, TransientAwsError
 from cmk_rule.inventory import ReplicationGroupInventory
 from cmk_rule.keys import KeyResolver
@@ -97,3 +98,63 @@ def test_the_engine_reports_a_denied_tag_read_as_a_typed_group_skip() -> None:
     )
     assert result.skipped_groups == ["orders"]
     assert result.judgements == []
+
+
+def _group(group_id: str) -> dict[str, object]:
+    """A DescribeReplicationGroups entry that needs no key lookup (encryption off: row 2)."""
+    return {
+        "ReplicationGroupId": group_id,
+        "ARN": f"arn:aws:elasticache:us-east-1:123456789012:replicationgroup:{group_id}",
+        "Status": "available",
+        "AtRestEncryptionEnabled": False,
+    }
+
+
+def _bulk_engine(elasticache: object, tagging: object) -> Engine:
+    kms = boto3.client("kms", region_name="us-east-1", config=NO_RETRIES)
+    keys = KeyResolver(kms, partition="aws", region="us-east-1", account_id="123456789012", require_rotation=False)
+    inventory = ReplicationGroupInventory(elasticache, tagging=lambda: tagging)  # type: ignore[arg-type,return-value]
+    return Engine(RuleParameters(exemption_tag_key="exempt"), inventory=inventory, keys=keys)
+
+
+def test_a_periodic_run_reads_the_exemption_tags_in_bulk_and_never_one_group_at_a_time() -> None:
+    # Stubber: moto 5.2 labels replication groups "elasticache:replication-group" in its Tagging API backend. The
+    # ElastiCache stub has no ListTagsForResource answer queued: a call to it would fail and skip its group.
+    elasticache = boto3.client("elasticache", region_name="us-east-1", config=NO_RETRIES)
+    tagging = boto3.client("resourcegroupstaggingapi", region_name="us-east-1", config=NO_RETRIES)
+    exempt = {"ResourceARN": _group("orders")["ARN"], "Tags": [{"Key": "exempt", "Value": "ticket-7"}]}
+    with Stubber(elasticache) as stub, Stubber(tagging) as tags:
+        stub.add_response("describe_replication_groups", {"ReplicationGroups": [_group("orders"), _group("cart")]})
+        tags.add_response("get_resources", {"ResourceTagMappingList": [exempt], "PaginationToken": ""})
+        result = _bulk_engine(elasticache, tagging).run_periodic(NOW, rule_name=None)
+        stub.assert_no_pending_responses()
+    assert result.skipped == {}
+    verdicts = {j.group.group_id: (j.verdict.compliance.value, j.verdict.annotation) for j in result.judgements}
+    assert verdicts["orders"] == ("NOT_APPLICABLE", "Exempted by tag 'exempt': ticket-7")
+    assert verdicts["cart"][0] == "NON_COMPLIANT"  # absent from the answer: does not carry the key
+
+
+def test_a_failed_bulk_tag_read_is_a_named_step_and_costs_no_verdict() -> None:
+    """tag:GetResources denied (a member role deployed before the bulk read): the step is named, with its operation
+    and error code, and each group's tags are read on their own, so every verdict is still given."""
+    elasticache = boto3.client("elasticache", region_name="us-east-1", config=NO_RETRIES)
+    tagging = boto3.client("resourcegroupstaggingapi", region_name="us-east-1", config=NO_RETRIES)
+    with Stubber(elasticache) as stub, Stubber(tagging) as tags:
+        stub.add_response("describe_replication_groups", {"ReplicationGroups": [_group("orders"), _group("cart")]})
+        tags.add_client_error("get_resources", "AccessDeniedException", http_status_code=400)
+        stub.add_response("list_tags_for_resource", {"TagList": [{"Key": "exempt", "Value": "ticket-7"}]})
+        stub.add_response("list_tags_for_resource", {"TagList": []})
+        result = _bulk_engine(elasticache, tagging).run_periodic(NOW, rule_name=None)
+        stub.assert_no_pending_responses()
+    skip = result.skipped[EXEMPTION_TAGS]
+    assert EXEMPTION_TAGS == "(exemption tags)"
+    assert (skip.step, skip.operation, skip.error_code, skip.transient) == (
+        Step.EXEMPTION_TAGS,
+        "tag:GetResources",
+        "AccessDeniedException",
+        False,
+    )
+    assert skip.reason.endswith(f"({BULK_TAGS_FALLBACK})")
+    assert result.skipped_groups == []
+    verdicts = {j.group.group_id: j.verdict.compliance.value for j in result.judgements}
+    assert verdicts == {"orders": "NOT_APPLICABLE", "cart": "NON_COMPLIANT"}

@@ -37,8 +37,8 @@ MODULES: dict[str, tuple[str, ...]] = {
     "parameters.py": ("tests/unit/test_parameters.py", "tests/properties/test_parameters_and_arns.py"),
     "request.py": ("tests/unit/test_request.py", "tests/properties/test_events.py"),
     "aws.py": ("tests/unit/test_aws.py", "tests/unit/test_keys.py", "tests/unit/test_inventory.py"),
-    "config_reporter.py": ("tests/unit/test_config_reporter.py", "tests/integration/test_reporting_changes.py"),
-    "securityhub_reporter.py": ("tests/unit/test_securityhub_reporter.py", "tests/integration/test_securityhub.py"),
+    "config_reporter.py": ("tests/unit/test_config_reporter.py",),
+    "securityhub_reporter.py": ("tests/unit/test_securityhub_reporter.py",),
     "engine.py": (
         "tests/unit/test_engine.py",
         "tests/integration/test_periodic.py",

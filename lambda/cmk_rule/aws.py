@@ -134,8 +134,8 @@ def error_code(error: ClientError) -> str:
 def is_transient(error: BaseException) -> bool:
     """True when an error (after botocore's own retries) is worth retrying in a later run rather than judging on."""
     if isinstance(error, ClientError):
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error_code(error) in _TRANSIENT_CODES or status == 429 or status >= 500
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return error_code(error) in _TRANSIENT_CODES or (isinstance(status, int) and (status == 429 or status >= 500))
     return isinstance(error, _TRANSIENT_EXCEPTIONS)
 
 
@@ -228,7 +228,8 @@ class AwsClients:
         """A client for ``service`` in this Region, built once with the shared retry/timeout config."""
         with self._lock:
             if service not in self._clients:
-                # A copy: botocore rewrites the retries dict of the Config it is given.
+                # A copy: botocore rewrites the retries dict of the Config it is given when that dict names
+                # max_attempts instead of total_max_attempts (botocore/args.py _compute_retry_max_attempts).
                 self._clients[service] = self.session.client(  # type: ignore[call-overload]
                     service, region_name=self.region, config=copy.deepcopy(_client_config()), **(self.credentials or {})
                 )

@@ -16,6 +16,58 @@ EXPLAINED: dict[str, str] = {
         " unidentified[0] from the response or (an AWS error) returns [] so that no evaluation is still failing and"
         " the 'why' the flag chooses is never used."
     ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_send_batch__mutmut_2": (
+        "unidentified starts True: send_with_retries always calls send at least once, and send either sets"
+        " unidentified[0] from the response or (an AWS error) returns [] so that no finding is still failing and the"
+        " 'why' the flag chooses is never used."
+    ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_existing__mutmut_53": (
+        "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
+        " read by mypy."
+    ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_existing__mutmut_57": (
+        "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
+        " read by mypy."
+    ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_existing__mutmut_58": (
+        "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
+        " read by mypy."
+    ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_existing__mutmut_59": (
+        "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
+        " read by mypy."
+    ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_send_batch__mutmut_8": (
+        "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
+        " read by mypy."
+    ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_send_batch__mutmut_12": (
+        "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
+        " read by mypy."
+    ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_send_batch__mutmut_13": (
+        "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
+        " read by mypy."
+    ),
+    "cmk_rule.securityhub_reporter.xǁSecurityHubReporterǁ_send_batch__mutmut_14": (
+        "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
+        " read by mypy."
+    ),
+    "cmk_rule.securityhub_reporter.x_content_digest__mutmut_4": (
+        "the name the rule's product fields carry inside the hashed document: the digest is never stored or sent,"
+        " only compared with another digest computed by the same function in the same run, so any name gives the"
+        " same answers."
+    ),
+    "cmk_rule.securityhub_reporter.x_content_digest__mutmut_5": (
+        "the name the rule's product fields carry inside the hashed document: the digest is never stored or sent,"
+        " only compared with another digest computed by the same function in the same run, so any name gives the"
+        " same answers."
+    ),
+    "cmk_rule.securityhub_reporter.x_content_digest__mutmut_6": (
+        "the name the rule's product fields carry inside the hashed document: the digest is never stored or sent,"
+        " only compared with another digest computed by the same function in the same run, so any name gives the"
+        " same answers."
+    ),
     "cmk_rule.config_reporter.xǁConfigReporterǁ_send_batch__mutmut_13": (
         "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
         " read by mypy."

@@ -383,7 +383,7 @@ def test_a_run_with_nothing_judged_or_vanished_and_no_complete_listing_calls_no_
 def test_the_summary_counts_every_judged_verdict_and_names_what_did_not_reach_config() -> None:
     result = RunResult(
         WHEN,
-        judgements=[judged("a"), judged("b", Compliance.NON_COMPLIANT, "no key")],
+        judgements=[judged("a"), judged("b", Compliance.NON_COMPLIANT, "no key"), judged("c")],
         vanished={"gone": "deleted"},
         key_lookups=4,
     )
@@ -395,7 +395,7 @@ def test_the_summary_counts_every_judged_verdict_and_names_what_did_not_reach_co
     )
     report = runner.InvocationReport(result=result, config=config, findings=findings, unchanged=3)
     assert report.summary() == {
-        "evaluations": {"COMPLIANT": 1, "NON_COMPLIANT": 1, "NOT_APPLICABLE": 1},
+        "evaluations": {"COMPLIANT": 2, "NON_COMPLIANT": 1, "NOT_APPLICABLE": 1},
         "reported": 1,
         "unchanged": 3,
         "vanished": 1,
@@ -417,7 +417,13 @@ def test_the_summary_counts_every_judged_verdict_and_names_what_did_not_reach_co
 
 
 def test_the_summary_counts_zero_for_a_verdict_no_group_has_and_counts_other_evaluations() -> None:
-    other = Evaluation("left", "NOT_APPLICABLE", "left scope", WHEN)
-    report = runner.InvocationReport(result=RunResult(WHEN, other_evaluations=[other]), config=ReportOutcome())
-    assert report.summary()["evaluations"] == {"COMPLIANT": 0, "NON_COMPLIANT": 0, "NOT_APPLICABLE": 1}
+    other = [Evaluation("left", "NOT_APPLICABLE", "left scope", WHEN)]
+    other += [Evaluation(f"odd-{n}", "INSUFFICIENT_DATA", "?", WHEN) for n in range(2)]  # Config's fourth type
+    report = runner.InvocationReport(result=RunResult(WHEN, other_evaluations=other), config=ReportOutcome())
+    assert report.summary()["evaluations"] == {
+        "COMPLIANT": 0,
+        "NON_COMPLIANT": 0,
+        "NOT_APPLICABLE": 1,
+        "INSUFFICIENT_DATA": 2,
+    }
     assert "findings" not in report.summary()

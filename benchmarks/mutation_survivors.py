@@ -68,6 +68,21 @@ EXPLAINED: dict[str, str] = {
         " only compared with another digest computed by the same function in the same run, so any name gives the"
         " same answers."
     ),
+    "cmk_rule.engine.xǁEngineǁrun_periodic__mutmut_8": (
+        "listing_complete = None instead of False: the flag is only ever tested for truth (here and in"
+        " _deduplicated, which returns it unchanged), and None and False are both false."
+    ),
+    "cmk_rule.engine.xǁEngineǁrun_periodic__mutmut_61": (
+        "listing_complete = None instead of False: the flag is only ever tested for truth (here and in"
+        " _deduplicated, which returns it unchanged), and None and False are both false."
+    ),
+    "cmk_rule.engine.xǁEngineǁ_judge_into__mutmut_32": (
+        "the fallback for an empty kms_key_id is never used: resolve is reached only when decide_without_key"
+        " returned None, and it returns row 4's verdict for a group without a key id first."
+    ),
+    "cmk_rule.engine.x__stalest_first__mutmut_12": (
+        "float() reads 'inf' case-insensitively: float('-INF') is float('-inf')."
+    ),
     "cmk_rule.config_reporter.xǁConfigReporterǁ_send_batch__mutmut_13": (
         "typing.cast returns its second argument unchanged at run time; its first (the type, a string) is only"
         " read by mypy."

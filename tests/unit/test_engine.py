@@ -44,7 +44,10 @@ def cmk_group(group_id: str, **changes: Any) -> ReplicationGroup:
 
 
 class _Inventory:
-    """pages() yields ``pages`` (an exception in the list is raised there); tags() answers from ``tags``."""
+    """pages() yields ``pages`` (an exception in the list is raised there); tags() answers from ``tags``, one group
+    at a time (``reads_tags_in_bulk`` False: the engine's per-group path)."""
+
+    reads_tags_in_bulk = False
 
     def __init__(
         self,
@@ -555,9 +558,59 @@ def test_an_oversized_item_that_cannot_be_fetched_skips_its_group(fetched: dict[
 
 
 def test_an_oversized_item_without_a_config_client_is_a_programming_error(fetched: dict[str, Any]) -> None:
-    with pytest.raises(ValueError, match="an oversized configuration item can only be fetched with a Config client"):
+    with pytest.raises(ValueError) as raised:
         engine(_Inventory([]), config=None).run(invocation(oversized=oversized()))
+    assert str(raised.value) == "an oversized configuration item can only be fetched with a Config client"
 
 
 def test_an_empty_run_result_sends_nothing() -> None:
     assert RunResult(WHEN).evaluations() == []
+
+
+def test_a_run_sends_its_verdicts_then_its_retired_groups_sorted_then_its_other_evaluations() -> None:
+    other = engine_module.Evaluation("bucket", "NOT_APPLICABLE", "not a group", WHEN, "AWS::S3::Bucket")
+    result = RunResult(
+        WHEN,
+        judgements=[engine_module.Judgement(cmk_group("b"), None, _verdict("b", Compliance.NON_COMPLIANT, "no"))],
+        vanished={"z-gone": "retired z", "a-gone": "retired a"},
+        other_evaluations=[other],
+    )
+    assert [(e.resource_id, e.compliance_type, e.annotation, e.ordering_timestamp, e.resource_type)
+            for e in result.evaluations()] == [
+        ("b", "NON_COMPLIANT", "no", WHEN, "AWS::ElastiCache::ReplicationGroup"),
+        ("a-gone", "NOT_APPLICABLE", "retired a", WHEN, "AWS::ElastiCache::ReplicationGroup"),
+        ("z-gone", "NOT_APPLICABLE", "retired z", WHEN, "AWS::ElastiCache::ReplicationGroup"),
+        ("bucket", "NOT_APPLICABLE", "not a group", WHEN, "AWS::S3::Bucket"),
+    ]  # fmt: skip
+
+
+def _verdict(group_id: str, compliance: Compliance, annotation: str) -> engine_module.Verdict:
+    from cmk_rule.rows import Row
+
+    return engine_module.Verdict(group_id, compliance, annotation, Row.ENCRYPTION_OFF)
+
+
+def test_run_reads_previous_results_without_not_applicable_unless_asked(previous: dict[str, Any]) -> None:
+    engine(_Inventory([[cmk_group("a")]])).run(invocation(message_type=MessageType.SCHEDULED))
+    assert previous["asked"][0][2] == ["COMPLIANT", "NON_COMPLIANT"]
+
+
+class _Recording(Deadline):
+    """A deadline that records the operation each check was asked about, and is never near."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.asked: list[str] = []
+
+    def check(self, operation: str) -> None:
+        self.asked.append(operation)
+        super().check(operation)
+
+
+def test_the_deadline_is_asked_before_the_tag_read_and_before_the_key_lookup_by_name(
+    previous: dict[str, Any],
+) -> None:
+    deadline = _Recording()
+    parameters = RuleParameters(exemption_tag_key="t")
+    engine(_Inventory([[cmk_group("a")]]), parameters=parameters, deadline=deadline).run_periodic(WHEN, rule_name="r")
+    assert deadline.asked == ["elasticache:ListTagsForResource", "kms:DescribeKey"]

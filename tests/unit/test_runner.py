@@ -95,7 +95,7 @@ def _patch(monkeypatch: pytest.MonkeyPatch, recorded: _Recorded, result: RunResu
             recorded.run = {"invocation": invocation, **kwargs}
             return result
 
-    def inventory(*args: Any) -> str:
+    def inventory(*args: Any, **_: Any) -> str:
         recorded.inventory = args
         return "<inventory>"
 

@@ -291,11 +291,7 @@ def later_than_stored(now: str, stored: StoredFinding | None) -> str:
     # datetime.fromisoformat reads a trailing "Z" as UTC since Python 3.11 (the rule's minimum).
     try:
         current = datetime.fromisoformat(now)
-        floor = max(
-            datetime.fromisoformat(text)
-            for text in (stored.updated_at, stored.first_observed or "")
-            if text
-        )
+        floor = max(datetime.fromisoformat(text) for text in (stored.updated_at, stored.first_observed or "") if text)
     except ValueError:
         return now  # a stored time that is not ISO 8601: nothing to compare with
     if floor.tzinfo is None:

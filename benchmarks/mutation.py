@@ -37,21 +37,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "parameters.py": ("tests/unit/test_parameters.py",),
     "request.py": ("tests/unit/test_request.py",),
     "aws.py": ("tests/unit/test_aws.py", "tests/unit/test_keys.py", "tests/unit/test_inventory.py"),
-    "config_reporter.py": ("tests/unit/test_config_reporter.py", "tests/integration/test_reporting_changes.py"),
-    "securityhub_reporter.py": ("tests/unit/test_securityhub_reporter.py", "tests/integration/test_securityhub.py"),
-    "engine.py": (
-        "tests/unit/test_engine.py",
-        "tests/integration/test_periodic.py",
-        "tests/integration/test_change.py",
-        "tests/reliability/test_malformed_responses.py",
-        "tests/reliability/test_time_budget.py",
-    ),
-    "runner.py": (
-        "tests/integration/test_periodic.py",
-        "tests/integration/test_reporting_changes.py",
-        "tests/integration/test_securityhub.py",
-        "tests/reliability/test_mutations.py",
-    ),
+    "config_reporter.py": ("tests/unit/test_config_reporter.py",),
+    "securityhub_reporter.py": ("tests/unit/test_securityhub_reporter.py",),
+    "engine.py": ("tests/unit/test_engine.py",),
+    "runner.py": ("tests/unit/test_runner.py",),
 }
 COPIED = ("tests", "cli", "benchmarks", "infra")
 

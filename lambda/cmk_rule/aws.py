@@ -136,8 +136,8 @@ def error_code(error: ClientError) -> str:
 def is_transient(error: BaseException) -> bool:
     """True when an error (after botocore's own retries) is worth retrying in a later run rather than judging on."""
     if isinstance(error, ClientError):
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error_code(error) in _TRANSIENT_CODES or status == 429 or status >= 500
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        return error_code(error) in _TRANSIENT_CODES or (isinstance(status, int) and (status == 429 or status >= 500))
     return isinstance(error, _TRANSIENT_EXCEPTIONS)
 
 
@@ -230,7 +230,8 @@ class AwsClients:
         """A client for ``service`` in this Region, built once with the shared retry/timeout config."""
         with self._lock:
             if service not in self._clients:
-                # A copy: botocore rewrites the retries dict of the Config it is given.
+                # A copy: botocore rewrites the retries dict of the Config it is given when that dict names
+                # max_attempts instead of total_max_attempts (botocore/args.py _compute_retry_max_attempts).
                 keys = self.credentials or {}
                 self._clients[service] = self.session.create_client(
                     service,

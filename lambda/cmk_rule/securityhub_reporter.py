@@ -163,7 +163,7 @@ class SecurityHubReporter:
         if self._refresh_after is None or not stored.active:
             return False
         try:
-            age = self._clock() - datetime.fromisoformat(stored.updated_at.replace("Z", "+00:00"))
+            age = self._clock() - datetime.fromisoformat(stored.updated_at)
         except ValueError:
             return False
         return age < self._refresh_after and stored.content_digest == content_digest(finding)
@@ -288,13 +288,10 @@ def later_than_stored(now: str, stored: StoredFinding | None) -> str:
     imported) and silently ignored."""
     if stored is None:
         return now
+    # datetime.fromisoformat reads a trailing "Z" as UTC since Python 3.11 (the rule's minimum).
     try:
-        current = datetime.fromisoformat(now.replace("Z", "+00:00"))
-        floor = max(
-            datetime.fromisoformat(text.replace("Z", "+00:00"))
-            for text in (stored.updated_at, stored.first_observed or "")
-            if text
-        )
+        current = datetime.fromisoformat(now)
+        floor = max(datetime.fromisoformat(text) for text in (stored.updated_at, stored.first_observed or "") if text)
     except ValueError:
         return now  # a stored time that is not ISO 8601: nothing to compare with
     if floor.tzinfo is None:

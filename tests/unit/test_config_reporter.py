@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import boto3
 from botocore.stub import ANY, Stubber
 
-from cmk_rule.config_reporter import ConfigReporter, Evaluation
+from cmk_rule.config_reporter import EMPTY_REPORT, ConfigReporter, Evaluation, _failed_ids
 
 WHEN = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 
@@ -131,3 +131,71 @@ def test_failed_evaluations_that_are_never_identified_name_the_whole_batch() -> 
     assert outcome.sent == []
     assert sorted(outcome.failed) == ["group-0000", "group-0001"]
     assert all("did not identify" in why for why in outcome.failed.values())
+
+
+def test_an_empty_report_still_makes_one_put_evaluations_call_with_no_evaluations() -> None:
+    config, stub, _ = reporter()
+    stub.add_response(
+        "put_evaluations", {"FailedEvaluations": []}, {"Evaluations": [], "ResultToken": "token", "TestMode": False}
+    )
+    with stub:
+        outcome = config.put([])
+    stub.assert_no_pending_responses()
+    assert (outcome.calls, outcome.sent, outcome.failed) == (1, [], {})
+
+
+def test_an_incomplete_run_sends_no_heartbeat() -> None:
+    config, stub, _ = reporter()
+    with stub:
+        outcome = config.put([], heartbeat=False)
+    assert (outcome.calls, outcome.sent, outcome.failed) == (0, [], {})
+
+
+def test_a_failed_heartbeat_is_named_under_the_empty_report() -> None:
+    config, stub, _ = reporter()
+    stub.add_client_error("put_evaluations", "AccessDeniedException", "not allowed", http_status_code=400)
+    with stub:
+        outcome = config.put([])
+    assert outcome.failed == {EMPTY_REPORT: "config:PutEvaluations AccessDeniedException: not allowed"}
+
+
+def test_a_failure_message_that_quotes_the_result_token_is_reported_without_it() -> None:
+    client = boto3.client("config", region_name="us-east-1")
+    config = ConfigReporter(client, result_token="secret-token-123", test_mode=False, sleep=lambda _: None)
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "put_evaluations", "InvalidResultTokenException", "The token secret-token-123 is invalid", 400
+        )
+        outcome = config.put(evaluations(1))
+    assert outcome.failed == {
+        "group-0000": "config:PutEvaluations InvalidResultTokenException: The token <redacted> is invalid"
+    }
+
+
+def test_failed_evaluations_retried_to_the_end_are_named_with_the_number_of_attempts() -> None:
+    config = _Config(*[{"FailedEvaluations": [{"ComplianceResourceId": "group-0000"}]}] * 3)
+    outcome = ConfigReporter(config, result_token="t", test_mode=False, sleep=lambda _: None).put(evaluations(1))
+    assert outcome.failed == {"group-0000": "config:PutEvaluations returned it in FailedEvaluations 3 times"}
+
+
+def test_failed_evaluations_never_identified_are_named_as_possibly_unrecorded() -> None:
+    config = _Config(*[{"FailedEvaluations": [{}]}] * 3)
+    outcome = ConfigReporter(config, result_token="t", test_mode=False, sleep=lambda _: None).put(evaluations(1))
+    assert outcome.failed == {
+        "group-0000": "config:PutEvaluations reported failed evaluations it did not identify, 3 times; "
+        "this batch may not have been recorded"
+    }
+
+
+def test_a_failed_evaluations_entry_that_is_not_an_object_counts_as_unidentified() -> None:
+    config = _Config({"FailedEvaluations": ["group-0000"]})
+    outcome = ConfigReporter(config, result_token="t", test_mode=False, sleep=lambda _: None).put(evaluations(1))
+    assert config.sent == [["group-0000"], ["group-0000"]]
+    assert outcome.sent == ["group-0000"]
+
+
+def test_failed_ids_says_false_not_just_falsy_when_every_entry_is_identified() -> None:
+    pending = evaluations(2)
+    assert _failed_ids([], pending) == (set(), False)
+    assert _failed_ids([{"ComplianceResourceId": "Group-0001"}], pending) == ({"group-0001"}, False)
+    assert _failed_ids([{"ComplianceResourceId": "other"}], pending) == (set(), True)

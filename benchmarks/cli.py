@@ -194,6 +194,8 @@ def markdown(
 ) -> str:
     """The RESULTS.md section (``floor``: the bare listing of the same fleet, when it was measured)."""
     ratio = mine.median / custodian.median
+    # What each tool spends beyond the bare listing of the same pages (its own code): the ratio a scan can change.
+    own_ratio = (mine.median - floor.median) / (custodian.median - floor.median) if floor else float("nan")
     cpu_ratio = mine.cpu_median / custodian.cpu_median
     help_worst = max(t.median for t in starts if "help" in t.label or "version" in t.label)
     scan_start = next(t for t in starts if t.label.startswith("cmk-rule scan (empty"))
@@ -245,7 +247,8 @@ def markdown(
                 f"- The listing alone is {floor.median / custodian.median:.2f}x custodian's time: any scan of this "
                 "fleet on this server takes at least that, so a ratio below it cannot be reached by the scan's own "
                 f"code. Beyond the listing, cmk-rule spends {mine.median - floor.median:.3f} s (verdicts, key reads, "
-                f"its imports, the report), custodian {custodian.median - floor.median:.3f} s."
+                f"its imports, the report), custodian {custodian.median - floor.median:.3f} s: "
+                f"**{own_ratio:.2f}x** (≤ 0.5x: {'met' if own_ratio <= 0.5 else 'NOT met'})."
             ]
             if floor
             else []

@@ -41,6 +41,7 @@ def test_the_section_sets_the_ratio_beside_the_listing_floor() -> None:
     assert "| listing floor (" in section and "| 0.900 |" in section
     assert "The listing alone is 0.45x custodian's time" in section
     assert "cmk-rule spends 0.300 s" in section and "custodian 1.100 s" in section
+    assert "**0.27x** (≤ 0.5x: met)" in section
     assert "listing floor" not in _section(1.0, 4.0)  # older runs without the floor still render
 
 

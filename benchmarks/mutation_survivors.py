@@ -72,11 +72,11 @@ EXPLAINED: dict[str, str] = {
         "listing_complete = None instead of False: the flag is only ever tested for truth (here and in"
         " _deduplicated, which returns it unchanged), and None and False are both false."
     ),
-    "cmk_rule.engine.xǁEngineǁrun_periodic__mutmut_61": (
+    "cmk_rule.engine.xǁEngineǁrun_periodic__mutmut_66": (
         "listing_complete = None instead of False: the flag is only ever tested for truth (here and in"
         " _deduplicated, which returns it unchanged), and None and False are both false."
     ),
-    "cmk_rule.engine.xǁEngineǁ_judge_into__mutmut_32": (
+    "cmk_rule.engine.xǁEngineǁ_judge_into__mutmut_29": (
         "the fallback for an empty kms_key_id is never used: resolve is reached only when decide_without_key"
         " returned None, and it returns row 4's verdict for a group without a key id first."
     ),

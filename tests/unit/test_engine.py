@@ -16,6 +16,8 @@ import pytest
 from cmk_rule import engine as engine_module
 from cmk_rule.config_history import PreviousResult
 from cmk_rule.engine import (
+    BULK_TAGS_FALLBACK,
+    EXEMPTION_TAGS,
     LISTING,
     PREVIOUS_RESULTS,
     VANISHED_ANNOTATION,
@@ -25,9 +27,9 @@ from cmk_rule.engine import (
     RunResult,
 )
 from cmk_rule.errors import AwsCallError, InvalidEventError, TransientAwsError
-from cmk_rule.inventory import ReplicationGroup
+from cmk_rule.inventory import BULK_TAGS_OPERATION, ReplicationGroup
 from cmk_rule.keys import KeyFacts, KeyLookup
-from cmk_rule.outcomes import OUT_OF_TIME, Skip
+from cmk_rule.outcomes import OUT_OF_TIME, Skip, Step
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.request import MessageType, OversizedItem, RuleInvocation
 from cmk_rule.verdict import Compliance
@@ -73,6 +75,34 @@ class _Inventory:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+class _BulkInventory(_Inventory):
+    """An inventory with a Tagging API client: exemption_tags() answers ``bulk`` (or raises it) after asking
+    ``before_call`` first, as the real one does before its GetResources call; each bulk read is recorded."""
+
+    reads_tags_in_bulk = True
+
+    def __init__(
+        self,
+        pages: Sequence[list[ReplicationGroup] | Exception],
+        *,
+        bulk: dict[str, dict[str, str]] | Exception,
+        tags: dict[str, dict[str, str] | Exception | None] | None = None,
+    ) -> None:
+        super().__init__(pages, tags=tags)
+        self._bulk = bulk
+        self.bulk_reads: list[str] = []
+
+    def exemption_tags(
+        self, tag_key: str, *, before_call: Callable[[str], None] | None = None
+    ) -> dict[str, dict[str, str]]:
+        if before_call is not None:
+            before_call(BULK_TAGS_OPERATION)
+        self.bulk_reads.append(tag_key)
+        if isinstance(self._bulk, Exception):
+            raise self._bulk
+        return dict(self._bulk)
 
 
 class _Keys:
@@ -614,3 +644,92 @@ def test_the_deadline_is_asked_before_the_tag_read_and_before_the_key_lookup_by_
     parameters = RuleParameters(exemption_tag_key="t")
     engine(_Inventory([[cmk_group("a")]]), parameters=parameters, deadline=deadline).run_periodic(WHEN, rule_name="r")
     assert deadline.asked == ["elasticache:ListTagsForResource", "kms:DescribeKey"]
+
+
+# --- the bulk exemption-tag read ---
+
+EXEMPTING = RuleParameters(exemption_tag_key="cmk-exempt")
+
+
+def test_the_exemption_tags_are_read_in_one_bulk_read_for_the_configured_key_and_not_group_by_group(
+    previous: dict[str, Any],
+) -> None:
+    inventory = _BulkInventory(
+        [[cmk_group("a"), cmk_group("b"), cmk_group("c", tags={"owner": "listed"})]],
+        bulk={"a": {"cmk-exempt": "pilot", "env": "dev"}, "c": {"cmk-exempt": "bulk"}},
+    )
+    result = engine(inventory, parameters=EXEMPTING).run_periodic(WHEN, rule_name="rule")
+    assert inventory.bulk_reads == ["cmk-exempt"]
+    assert inventory.tag_reads == []
+    # a carries the key; b is absent from the answer, so it has no exemption tag; c's tags came with the listing.
+    assert [(j.group.group_id, j.group.tags) for j in result.judgements] == [
+        ("a", {"cmk-exempt": "pilot", "env": "dev"}),
+        ("b", {}),
+        ("c", {"owner": "listed"}),
+    ]
+    assert result.judgements[0].verdict.annotation == "Exempted by tag 'cmk-exempt': pilot"
+    assert result.judgements[1].verdict.compliance is Compliance.COMPLIANT
+    assert result.skipped == {}
+
+
+def test_the_bulk_read_asks_the_deadline_first_by_its_operation(previous: dict[str, Any]) -> None:
+    deadline = _Recording()
+    inventory = _BulkInventory([[cmk_group("a")]], bulk={})
+    engine(inventory, parameters=EXEMPTING, deadline=deadline).run_periodic(WHEN, rule_name="r")
+    assert deadline.asked == ["tag:GetResources", "kms:DescribeKey"]
+
+
+@pytest.mark.parametrize(
+    ("parameters", "groups"),
+    [
+        (RuleParameters(), [cmk_group("a")]),  # no exemption tag configured: tags are not needed at all
+        (EXEMPTING, [cmk_group("a", tags={"cmk-exempt": "listed"})]),  # every group's tags came with the listing
+        (EXEMPTING, []),  # nothing to judge
+    ],
+    ids=["no-exemption-tag", "tags-already-listed", "no-groups"],
+)
+def test_no_bulk_read_is_made_when_no_group_needs_its_tags(
+    previous: dict[str, Any], parameters: RuleParameters, groups: list[ReplicationGroup]
+) -> None:
+    inventory = _BulkInventory([groups], bulk=AssertionError("the bulk read must not be made"))
+    result = engine(inventory, parameters=parameters).run_periodic(WHEN, rule_name="rule")
+    assert inventory.bulk_reads == []
+    assert inventory.tag_reads == []
+    assert [j.group.group_id for j in result.judgements] == [g.group_id for g in groups]
+
+
+def test_a_failed_bulk_read_is_named_and_each_group_s_tags_are_read_one_at_a_time(previous: dict[str, Any]) -> None:
+    refused = AwsCallError("tag:GetResources", "AccessDenied: no", code="AccessDenied")
+    inventory = _BulkInventory(
+        [[cmk_group("a"), cmk_group("b")]], bulk=refused, tags={"a": {"cmk-exempt": "one-by-one"}}
+    )
+    result = engine(inventory, parameters=EXEMPTING).run_periodic(WHEN, rule_name="rule")
+    assert result.skipped == {
+        EXEMPTION_TAGS: Skip(
+            "tag:GetResources failed: AccessDenied: no (" + BULK_TAGS_FALLBACK + ")",
+            step=Step.EXEMPTION_TAGS,
+            operation="tag:GetResources",
+            error_code="AccessDenied",
+            transient=False,
+        )
+    }
+    assert inventory.tag_reads == ["a", "b"]
+    assert [(j.group.group_id, j.group.tags) for j in result.judgements] == [
+        ("a", {"cmk-exempt": "one-by-one"}),
+        ("b", {}),
+    ]
+    assert result.skipped_groups == []
+    assert result.previous == {}  # the listing was complete: a failed bulk read does not stop retiring
+
+
+def test_out_of_time_before_the_bulk_read_skips_every_group_and_names_no_failed_step(
+    previous: dict[str, Any],
+) -> None:
+    # The bulk read's check is the run's first question about the time left, and it is already below the reserve.
+    inventory = _BulkInventory([[cmk_group("a"), cmk_group("b")]], bulk={"a": {"cmk-exempt": "x"}})
+    deadline = Deadline(_Remaining(60.5))
+    result = engine(inventory, parameters=EXEMPTING, deadline=deadline).run_periodic(WHEN, rule_name="rule")
+    assert inventory.bulk_reads == []
+    assert inventory.tag_reads == []
+    assert result.judgements == []
+    assert result.skipped == {"a": Skip.out_of_time("a"), "b": Skip.out_of_time("b")}

@@ -76,6 +76,7 @@ class _Recorded:
     engine: dict[str, Any] = field(default_factory=dict)
     run: dict[str, Any] = field(default_factory=dict)
     inventory: tuple[Any, ...] = ()
+    inventory_options: dict[str, Any] = field(default_factory=dict)
     keys: dict[str, Any] = field(default_factory=dict)
     hub: dict[str, Any] = field(default_factory=dict)
     report: dict[str, Any] = field(default_factory=dict)
@@ -95,8 +96,9 @@ def _patch(monkeypatch: pytest.MonkeyPatch, recorded: _Recorded, result: RunResu
             recorded.run = {"invocation": invocation, **kwargs}
             return result
 
-    def inventory(*args: Any, **_: Any) -> str:
+    def inventory(*args: Any, **kwargs: Any) -> str:
         recorded.inventory = args
+        recorded.inventory_options = kwargs
         return "<inventory>"
 
     def keys(client: Any, **kwargs: Any) -> str:
@@ -154,6 +156,17 @@ def test_the_engine_gets_the_parameters_the_clients_and_the_account_of_the_invoc
         "require_rotation": True,
     }
     assert recorded.run == {"invocation": event, "read_not_applicable": False}
+
+
+def test_the_inventory_gets_a_tagging_client_factory_that_builds_the_client_only_when_called(
+    monkeypatch: pytest.MonkeyPatch, recorded: _Recorded
+) -> None:
+    _, clients = _run(monkeypatch, recorded, RunResult(WHEN))
+    assert list(recorded.inventory_options) == ["tagging"]
+    assert "resourcegroupstaggingapi" not in clients.made  # a run that never reads tags in bulk never builds it
+    tagging = recorded.inventory_options["tagging"]
+    assert tagging() == "<resourcegroupstaggingapi client>"
+    assert clients.made["resourcegroupstaggingapi"] == "<resourcegroupstaggingapi client>"
 
 
 def test_rotation_is_required_only_when_the_parameter_says_so(

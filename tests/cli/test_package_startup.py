@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import fresh_account
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "tests" / "corpus" / "cloudformation" / "cache-groups.yaml"
 HEAVY = ("boto3", "moto", "rich", "werkzeug", "flask", "aws_lambda_powertools")
@@ -65,8 +67,9 @@ def test_a_usage_error_in_scan_loads_no_aws_sdk() -> None:
     assert not loaded & {"boto3", "moto"}
 
 
-def test_a_scan_reads_aws_with_botocore_alone_never_boto3(aws_env: str) -> None:
+def test_a_scan_reads_aws_with_botocore_alone_never_boto3(aws_env: str, moto_endpoint: str) -> None:
     """boto3's import (S3 transfers, the resource layer: nothing the CLI uses) is 0.15 s of every scan's start-up."""
+    fresh_account(moto_endpoint)  # the server is shared by the session's tests: nothing another test seeded
     code, loaded = loaded_by("scan", "--region", "us-east-1", "--format", "json", "--quiet")
     assert code == 0  # the scan ran against moto's server (an empty account: nothing to fail)
     assert "botocore" in loaded

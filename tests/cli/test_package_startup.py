@@ -68,7 +68,7 @@ def test_a_usage_error_in_scan_loads_no_aws_sdk() -> None:
 
 
 def test_a_scan_reads_aws_with_botocore_alone_never_boto3(aws_env: str, moto_endpoint: str) -> None:
-    """boto3's import (S3 transfers, the resource layer: nothing the CLI uses) is 0.15 s of every scan's start-up."""
+    """boto3's import (S3 transfers, the resource layer: nothing the CLI uses) adds 20-35 ms to each scan's start."""
     fresh_account(moto_endpoint)  # the server is shared by the session's tests: nothing another test seeded
     code, loaded = loaded_by("scan", "--region", "us-east-1", "--format", "json", "--quiet")
     assert code == 0  # the scan ran against moto's server (an empty account: nothing to fail)

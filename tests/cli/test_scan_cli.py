@@ -536,3 +536,24 @@ def test_ctrl_c_exits_130_at_once_without_a_traceback_or_a_report(
     assert elapsed < 10  # not waiting for the hung call (it is released only after this)
     assert "cmk-rule scan: interrupted; nothing more was written." in err and "Traceback" not in err
     assert not target.exists() and not list(tmp_path.iterdir())
+
+
+def test_a_region_without_groups_never_builds_a_kms_client(
+    aws_env: str,
+    fleets: dict[str, fleet.SeededFleet],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``--region all`` visits every enabled Region, most of them empty: no key to describe, no KMS client to build."""
+    built: list[tuple[str, str]] = []
+    original = collect.ClientMaker.client
+
+    def recording_client(self: collect.ClientMaker, service: str, region: str) -> object:
+        built.append((service, region))
+        return original(self, service, region)
+
+    monkeypatch.setattr(collect.ClientMaker, "client", recording_client)
+    code, _, _ = run_cli(capsys, ["scan", *region_flags("eu-north-1", "eu-west-1"), "--format", "json"])
+    assert code == scan_report.EXIT_NON_COMPLIANT  # eu-west-1's fleet was judged
+    assert ("kms", "eu-west-1") in built and ("elasticache", "eu-north-1") in built
+    assert ("kms", "eu-north-1") not in built

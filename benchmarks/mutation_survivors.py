@@ -8,7 +8,8 @@ EXPLAINED: dict[str, str] = {
     # --- aws.py, config_reporter.py, securityhub_reporter.py, engine.py, runner.py ---
     "cmk_rule.aws.xǁAwsClientsǁclient__mutmut_18": (
         "copy.copy instead of copy.deepcopy: botocore writes to a Config's retries dict only when it lacks"
-        " total_max_attempts or mode (botocore/args.py _compute_retry_max_attempts/_compute_retry_mode), and"
+        " total_max_attempts or mode (botocore.args.ClientArgsCreator._compute_retry_max_attempts and"
+        " _compute_retry_mode), and"
         " _CLIENT_SETTINGS sets both, so the shared dict is never written and a shallow copy behaves the same."
     ),
     "cmk_rule.config_reporter.xǁConfigReporterǁ_send_batch__mutmut_2": (

@@ -232,7 +232,8 @@ class AwsClients:
         with self._lock:
             if service not in self._clients:
                 # A copy: botocore rewrites the retries dict of the Config it is given when that dict names
-                # max_attempts instead of total_max_attempts (botocore/args.py _compute_retry_max_attempts).
+                # max_attempts instead of total_max_attempts
+                # (botocore.args.ClientArgsCreator._compute_retry_max_attempts).
                 keys = self.credentials or {}
                 self._clients[service] = self.session.create_client(
                     service,

@@ -78,58 +78,30 @@ def _configured(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return item
 
 
+# What CAMEL (and PASCAL, its PascalCase twin with engine redis) says of the group.
+FROM_ITEM = ReplicationGroup(
+    group_id="orders",
+    arn=ORDERS_ARN,
+    engine="valkey",
+    status="available",
+    at_rest_encryption_enabled=True,
+    kms_key_id=KEY,
+    tags={},
+)
+
+
 @pytest.mark.parametrize(
     ("item", "expected"),
     [
-        (
-            CAMEL,
-            ReplicationGroup(
-                group_id="orders",
-                arn=ORDERS_ARN,
-                engine="valkey",
-                status="available",
-                at_rest_encryption_enabled=True,
-                kms_key_id=KEY,
-                tags={},
-            ),
-        ),
-        (
-            PASCAL,
-            ReplicationGroup(
-                group_id="orders",
-                arn=ORDERS_ARN,
-                engine="redis",
-                status="available",
-                at_rest_encryption_enabled=True,
-                kms_key_id=KEY,
-                tags={},
-            ),
-        ),
+        (CAMEL, FROM_ITEM),
+        (PASCAL, dataclasses.replace(FROM_ITEM, engine="redis")),
         (
             _configured(CAMEL, globalReplicationGroupInfo={"globalReplicationGroupMemberRole": "PRIMARY"}),
-            ReplicationGroup(
-                group_id="orders",
-                arn=ORDERS_ARN,
-                engine="valkey",
-                status="available",
-                at_rest_encryption_enabled=True,
-                kms_key_id=KEY,
-                global_datastore_role="PRIMARY",
-                tags={},
-            ),
+            dataclasses.replace(FROM_ITEM, global_datastore_role="PRIMARY"),
         ),
         (
             _configured(PASCAL, GlobalReplicationGroupInfo={"GlobalReplicationGroupMemberRole": "SECONDARY"}),
-            ReplicationGroup(
-                group_id="orders",
-                arn=ORDERS_ARN,
-                engine="redis",
-                status="available",
-                at_rest_encryption_enabled=True,
-                kms_key_id=KEY,
-                global_datastore_role="SECONDARY",
-                tags={},
-            ),
+            dataclasses.replace(FROM_ITEM, engine="redis", global_datastore_role="SECONDARY"),
         ),
         (
             _item(CAMEL, configuration={"Engine": "redis", "engine": "redis", "kmsKeyId": "", "status": ""}),

@@ -240,15 +240,8 @@ def _entry(**changes: Any) -> dict[str, Any]:
     return entry
 
 
-ORDERS = ReplicationGroup(
-    group_id="orders",
-    arn=ORDERS_ARN,
-    engine="valkey",
-    status="available",
-    at_rest_encryption_enabled=True,
-    kms_key_id=KEY,
-    global_datastore_role="PRIMARY",
-)
+# The listed entry's facts: the configuration item's, but a listing reads no tags and this group leads a datastore.
+ORDERS = dataclasses.replace(FROM_ITEM, global_datastore_role="PRIMARY", tags=None)
 
 
 @pytest.mark.parametrize(

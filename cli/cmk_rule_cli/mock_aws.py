@@ -11,7 +11,7 @@ moto (5.2) diverges from AWS in ways this rule depends on; each adjustment below
 * moto cannot put a replication group into ``create-failed`` or remove it; :func:`set_group_status` and
   :func:`remove_group` adjust the backend directly.
 * moto's Resource Groups Tagging API labels replication groups ``elasticache:replication-group``
-  (``moto/elasticache/models.py``, ``iter_tagged_resources``), so ``GetResources`` with AWS's type filter
+  (``moto.elasticache.models``, ``iter_tagged_resources``), so ``GetResources`` with AWS's type filter
   ``elasticache:replicationgroup`` (the type as it appears in the ARN, which is how AWS names it) finds none, and it
   returns them untagged too, which AWS never does. :func:`aws_tagging_types` relabels them and leaves untagged ones
   out for the duration of the block (:func:`config_results_store` and the demo's moto server enter it).

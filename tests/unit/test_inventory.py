@@ -61,7 +61,8 @@ _ABSENT = object()  # a change that deletes the key
 
 
 def _item(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """A copy of configuration item ``base`` with top-level ``changes``; a change to _ABSENT deletes the key."""
+    """A deep copy of ``base`` (a configuration item or a listed entry) with top-level ``changes``; a change to _ABSENT
+    deletes the key."""
     item = copy.deepcopy(base)
     for key, value in changes.items():
         if value is _ABSENT:
@@ -232,12 +233,7 @@ def _entry(**changes: Any) -> dict[str, Any]:
         "ClusterMode": "disabled",
         "Engine": "valkey",
     }
-    for key, value in changes.items():
-        if value is _ABSENT:
-            entry.pop(key, None)
-        else:
-            entry[key] = value
-    return entry
+    return _item(entry, **changes)
 
 
 # The listed entry's facts: the configuration item's, but a listing reads no tags and this group leads a datastore.

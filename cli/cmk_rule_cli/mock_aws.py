@@ -306,9 +306,10 @@ def set_encryption_state(
     reading each member from the backend object by its snake_case name, so setting them here makes
     DescribeReplicationGroups return them as AWS does. Values as the model spells them."""
     group = elasticache_backends[account_id][region].replication_groups[group_id]
-    group.storage_encryption_type = storage_encryption_type
+    setattr(group, "storage_encryption_type", storage_encryption_type)  # noqa: B010 - members moto's class lacks
     if durability is not None:
-        group.durability = group.effective_durability = durability
+        setattr(group, "durability", durability)  # noqa: B010
+        setattr(group, "effective_durability", durability)  # noqa: B010
 
 
 def remove_group(group_id: str, *, account_id: str = ACCOUNT_ID, region: str) -> None:

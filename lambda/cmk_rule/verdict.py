@@ -87,7 +87,8 @@ def _verdict(group: ReplicationGroup, row: Row, text: str, arn: str | None = Non
 
 
 def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> Verdict | None:
-    """Rows 1-4: the verdict when no KMS lookup is needed, else ``None`` (the caller then asks KMS)."""
+    """Rows 1-4, and row 6 for an encryption state that cannot be read: the verdict when no KMS lookup is needed,
+    else ``None`` (the caller then asks KMS)."""
     if group.status in NOT_EVALUATED_STATUSES:
         return _verdict(
             group,

@@ -65,6 +65,8 @@ EVIDENCE_COLUMNS = (
     "engine",
     "status",
     "at_rest_encryption",
+    "storage_encryption",
+    "durability",
     "listed_at",
     "key_arn",
     "key_manager",

@@ -116,6 +116,12 @@ def seed_region(make_client: Callable[[str, str], Any], region: str, *, full: bo
     group("audit-pending-deletion", "redis", Row.KEY_NOT_ENABLED, KmsKeyId=keys["pending-deletion"], **encrypted)
     group("tokens-no-rotation", "valkey", Row.ROTATION_OFF, KmsKeyId=keys["approved-no-rotation"], **encrypted)
     group("carts-by-alias", "valkey", Row.COMPLIANT, KmsKeyId="alias/demo-approved", **encrypted)
+    # Durable Valkey 9 groups: durability turns at-rest encryption on while AtRestEncryptionEnabled reads false, and
+    # StorageEncryptionType (which moto does not model: set on its backend) says what is in effect.
+    group("ledger-durable", "valkey", Row.COMPLIANT, KmsKeyId=keys["approved"], AtRestEncryptionEnabled=False)
+    mock_aws.set_encryption_state("ledger-durable", "sse-kms", durability="sync", region=region)
+    group("events-durable-default-key", "valkey", Row.SERVICE_MANAGED_KEY, AtRestEncryptionEnabled=False)
+    mock_aws.set_encryption_state("events-durable-default-key", "sse-elasticache", durability="async", region=region)
     group(
         "scratch-exempt",
         "redis",

@@ -293,6 +293,25 @@ def set_group_status(group_id: str, status: str, *, account_id: str = ACCOUNT_ID
     elasticache_backends[account_id][region].replication_groups[group_id].status = status
 
 
+def set_encryption_state(
+    group_id: str,
+    storage_encryption_type: str,
+    *,
+    durability: str | None = None,
+    account_id: str = ACCOUNT_ID,
+    region: str,
+) -> None:
+    """Give a group the members moto (5.2) does not model: ``StorageEncryptionType``, ``Durability`` and
+    ``EffectiveDurability`` (botocore >= 1.43.25). moto serializes a response from the installed botocore model,
+    reading each member from the backend object by its snake_case name, so setting them here makes
+    DescribeReplicationGroups return them as AWS does. Values as the model spells them."""
+    group = elasticache_backends[account_id][region].replication_groups[group_id]
+    setattr(group, "storage_encryption_type", storage_encryption_type)  # noqa: B010 - members moto's class lacks
+    if durability is not None:
+        setattr(group, "durability", durability)  # noqa: B010
+        setattr(group, "effective_durability", durability)  # noqa: B010
+
+
 def remove_group(group_id: str, *, account_id: str = ACCOUNT_ID, region: str) -> None:
     """Delete a replication group outright (moto's DeleteReplicationGroup leaves it in 'deleting' forever)."""
     del elasticache_backends[account_id][region].replication_groups[group_id]

@@ -52,6 +52,8 @@ SCAN_COLUMNS = (
     "engine",
     "status",
     "at_rest_encryption",
+    "storage_encryption",
+    "durability",
     "key_arn",
     "key_manager",
     "key_state",

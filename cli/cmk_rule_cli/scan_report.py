@@ -130,6 +130,9 @@ class ScanReport:
             "engine": group.engine,
             "status": group.status,
             "at_rest_encryption": group.at_rest_encryption_enabled,
+            # The effective state that decides (StorageEncryptionType) and the resolved durability (else the request)
+            "storage_encryption": group.storage_encryption_type,
+            "durability": group.effective_durability or group.durability,
             "listed_at": output.iso(listed_at),
         }
 

@@ -142,6 +142,10 @@ def _details(group: ReplicationGroup | None, key: KeyFacts | None, verdict: Verd
             else str(group.at_rest_encryption_enabled).lower(),
             KmsKeyId=group.kms_key_id,
             GlobalDatastoreRole=group.global_datastore_role,
+            # The effective state that decided (cmk_rule.encryption), and durability, which can turn encryption on
+            StorageEncryptionType=group.storage_encryption_type,
+            Durability=group.durability,
+            EffectiveDurability=group.effective_durability,
         )
     if key is not None:
         facts.update(

@@ -54,6 +54,10 @@ class ReplicationGroup:
     at_rest_encryption_enabled: bool | None = None
     kms_key_id: str | None = None
     global_datastore_role: str | None = None
+    # The effective encryption state and durability (see :mod:`cmk_rule.encryption`); None: not reported.
+    storage_encryption_type: str | None = None
+    durability: str | None = None
+    effective_durability: str | None = None
     # None means "not read" (the exemption tag is not configured, or not read yet); a mapping means the tags were read.
     # After a bulk read (:meth:`ReplicationGroupInventory.exemption_tags`) a group without the exemption key has {}:
     # only groups carrying the key are returned, so its other tags are not known (and not needed).
@@ -85,6 +89,9 @@ def group_from_api(item: Mapping[str, Any]) -> ReplicationGroup:
         ("AtRestEncryptionEnabled", bool, item.get("AtRestEncryptionEnabled")),
         ("KmsKeyId", str, item.get("KmsKeyId")),
         ("GlobalReplicationGroupInfo", Mapping, global_info),
+        ("StorageEncryptionType", str, item.get("StorageEncryptionType")),
+        ("Durability", str, item.get("Durability")),
+        ("EffectiveDurability", str, item.get("EffectiveDurability")),
     )
     for name, kind, value in expected:
         if value is not None and not isinstance(value, kind):
@@ -97,6 +104,9 @@ def group_from_api(item: Mapping[str, Any]) -> ReplicationGroup:
         at_rest_encryption_enabled=item.get("AtRestEncryptionEnabled"),
         kms_key_id=item.get("KmsKeyId") or None,
         global_datastore_role=global_info.get("GlobalReplicationGroupMemberRole"),
+        storage_encryption_type=item.get("StorageEncryptionType") or None,
+        durability=item.get("Durability") or None,
+        effective_durability=item.get("EffectiveDurability") or None,
     )
 
 
@@ -127,6 +137,12 @@ def _optional_str(field: str, value: Any) -> str | None:
     if not isinstance(value, str):
         raise InvalidEventError(field, f"expected a string, got {type(value).__name__}")
     return value
+
+
+def _state(configuration: Mapping[str, Any], camel: str) -> str | None:
+    """An encryption-state or durability string (``storageEncryptionType``, ``durability``, ``effectiveDurability``)
+    in either casing, as the API's ``StorageEncryptionType`` etc. would be recorded."""
+    return _optional_str(f"configurationItem.configuration.{camel}", _pick(configuration, camel))
 
 
 def group_from_configuration_item(item: Mapping[str, Any]) -> ReplicationGroup:
@@ -161,6 +177,9 @@ def group_from_configuration_item(item: Mapping[str, Any]) -> ReplicationGroup:
             _pick(global_info, "globalReplicationGroupMemberRole"),
         ),
         tags=dict(tags) if tags is not None else {},
+        storage_encryption_type=_state(configuration, "storageEncryptionType"),
+        durability=_state(configuration, "durability"),
+        effective_durability=_state(configuration, "effectiveDurability"),
     )
 
 

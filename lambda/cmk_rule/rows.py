@@ -85,12 +85,14 @@ class Row(Enum):
         "encryption-off",
         _FAIL,
         Severity.MEDIUM,
-        "`AtRestEncryptionEnabled` false or missing",
-        "At-rest encryption cannot be turned on in place. " + _RECREATE,
+        "`StorageEncryptionType` `none`; where it is absent, `AtRestEncryptionEnabled` false or missing and the group "
+        "not durable (`EffectiveDurability`, else `Durability`, `sync` or `async`)",
+        "A customer-managed key cannot be added to an existing group. " + _RECREATE,
         StaticText(
             "At-rest encryption off",
-            "At-rest encryption is false, or omitted where the engine's default is off (Redis OSS). It cannot be "
-            "turned on after creation: set it to true with a customer-managed KMS key before deploying.",
+            "At-rest encryption is false, or omitted where the engine's default is off (Redis OSS), and no durability "
+            "(sync or async, which turns it on) is declared. A customer-managed key cannot be added after creation: "
+            "set it to true with a customer-managed KMS key before deploying.",
             True,
         ),
     )
@@ -99,7 +101,8 @@ class Row(Enum):
         "service-managed-key",
         _FAIL,
         Severity.MEDIUM,
-        "no `KmsKeyId` (default service-managed key; Valkey's default)",
+        "`StorageEncryptionType` `sse-elasticache`; where it is absent, no `KmsKeyId` (default service-managed key; "
+        "Valkey's default)",
         _RECREATE,
         StaticText(
             "Default service-managed key",
@@ -134,8 +137,10 @@ class Row(Enum):
         "key-unverifiable",
         _FAIL,
         Severity.MEDIUM,
-        "KMS refuses to describe it (`AccessDenied`, or another non-transient error)",
-        "Allow the rule's role kms:DescribeKey on the key (key policy and IAM), then re-evaluate.",
+        "KMS refuses to describe it (`AccessDenied`, or another non-transient error); or `StorageEncryptionType` is "
+        "`sse-kms` without a `KmsKeyId`, or a value this rule does not know",
+        "Allow the rule's role kms:DescribeKey on the key (key policy and IAM), then re-evaluate. For an unknown "
+        "StorageEncryptionType, update the rule.",
         StaticText("Key cannot be verified", "Runtime only: KMS refused DescribeKey; fails closed.", False),
     )
     NOT_CUSTOMER_MANAGED = RowSpec(

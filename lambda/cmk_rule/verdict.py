@@ -9,6 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cmk_rule.encryption import (
+    KMS,
+    NO_ENCRYPTION,
+    SERVICE_MANAGED,
+    STORAGE_ENCRYPTION_TYPES,
+    durability_turned_it_on,
+    durable_mode,
+)
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyFacts, KeyLookup, is_aws_managed_alias
 from cmk_rule.parameters import RuleParameters
@@ -79,7 +87,8 @@ def _verdict(group: ReplicationGroup, row: Row, text: str, arn: str | None = Non
 
 
 def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> Verdict | None:
-    """Rows 1-4: the verdict when no KMS lookup is needed, else ``None`` (the caller then asks KMS)."""
+    """Rows 1-4, and row 6 for an encryption state that cannot be read: the verdict when no KMS lookup is needed,
+    else ``None`` (the caller then asks KMS)."""
     if group.status in NOT_EVALUATED_STATUSES:
         return _verdict(
             group,
@@ -90,36 +99,96 @@ def decide_without_key(group: ReplicationGroup, parameters: RuleParameters) -> V
     if tag_key is not None and group.tags is not None and tag_key in group.tags:
         reason = group.tags[tag_key] or "(empty tag value)"
         return _verdict(group, Row.NOT_EVALUATED, f"Exempted by tag '{tag_key}': {reason}")
-    if group.at_rest_encryption_enabled is not True:
-        state = "disabled" if group.at_rest_encryption_enabled is False else "not reported (treated as disabled)"
-        return _verdict(
-            group,
-            Row.ENCRYPTION_OFF,
-            f"At-rest encryption is {state}. It cannot be turned on for an existing group: "
-            "recreate it from a backup with at-rest encryption and a customer-managed KMS key.",
-        )
+    encryption = _encryption_verdict(group)
+    if encryption is not None:
+        return encryption
     if not group.kms_key_id:
-        default = " (Valkey's default)" if group.engine and group.engine.lower() == "valkey" else ""
-        return _verdict(
-            group,
-            Row.SERVICE_MANAGED_KEY,
-            f"Encrypted with the default service-managed key{default}, not a customer-managed KMS key. "
-            "Recreate from a backup with a customer-managed key.",
-        )
+        return _verdict(group, Row.SERVICE_MANAGED_KEY, _service_managed_text(group, "the default service-managed key"))
     if is_aws_managed_alias(group.kms_key_id):
         return _verdict(
             group,
             Row.AWS_MANAGED_ALIAS,
-            f"Key {group.kms_key_id} is an AWS-managed key, not a customer-managed KMS key.",
+            f"Key {group.kms_key_id} is an AWS-managed key, not a customer-managed KMS key.{_durable_sentence(group)}",
         )
     return None
+
+
+def _encryption_verdict(group: ReplicationGroup) -> Verdict | None:
+    """Row 2, row 3 or a fail-closed row 6 from the effective encryption state (:mod:`cmk_rule.encryption`);
+    ``None`` when the group is encrypted and its ``KmsKeyId`` decides.
+
+    ``StorageEncryptionType`` decides where AWS sends it. A value this rule does not know fails closed (row 6): it
+    cannot say whether a customer-managed key protects the data, and falling back to ``AtRestEncryptionEnabled``
+    would trust the very flag AWS says may be wrong; the annotation names the value so the rule can be updated.
+    """
+    state = group.storage_encryption_type
+    flag = group.at_rest_encryption_enabled
+    if state is None:  # not reported: today's reading, where durability turns encryption on whatever the flag says
+        if flag is True or durable_mode(group) is not None:
+            return None
+        reading = "disabled" if flag is False else "not reported (treated as disabled)"
+        return _verdict(group, Row.ENCRYPTION_OFF, _encryption_off_text(reading))
+    if state == NO_ENCRYPTION:
+        contradiction = ", although AtRestEncryptionEnabled is true" if flag is True else ""
+        return _verdict(
+            group, Row.ENCRYPTION_OFF, _encryption_off_text(f"off (StorageEncryptionType is none{contradiction})")
+        )
+    if state == SERVICE_MANAGED:
+        return _verdict(
+            group, Row.SERVICE_MANAGED_KEY, _service_managed_text(group, "the ElastiCache service-managed key")
+        )
+    if state == KMS:
+        if group.kms_key_id:
+            return None  # the key rows decide: KMS, not the label, says whether the key is customer-managed
+        return _verdict(
+            group,
+            Row.KEY_UNVERIFIABLE,
+            "Failing closed: StorageEncryptionType is sse-kms but no KmsKeyId is reported, so the key cannot be "
+            "verified.",
+        )
+    known = ", ".join(STORAGE_ENCRYPTION_TYPES)
+    return _verdict(
+        group,
+        Row.KEY_UNVERIFIABLE,
+        f"Failing closed: StorageEncryptionType '{state[:60]}' is not one this rule knows ({known}), so the "
+        "encryption cannot be verified. Update the rule.",
+    )
+
+
+def _encryption_off_text(state: str) -> str:
+    return (
+        f"At-rest encryption is {state}. A customer-managed key cannot be added to an existing group: recreate it "
+        "from a backup with at-rest encryption and a customer-managed KMS key."
+    )
+
+
+def _service_managed_text(group: ReplicationGroup, which: str) -> str:
+    default = " (Valkey's default)" if group.engine and group.engine.lower() == "valkey" else ""
+    return (
+        f"Encrypted{_durable(group)} with {which}{default}, not a customer-managed KMS key. "
+        "Recreate from a backup with a customer-managed key."
+    )
+
+
+def _durable(group: ReplicationGroup) -> str:
+    """Names durability where it is why the group is encrypted (its flag says false or nothing): short, because the
+    compliant annotation already holds a key ARN and may name two accounts within Config's 256 characters."""
+    mode = durability_turned_it_on(group)
+    return f" (by durability: {mode})" if mode else ""
+
+
+def _durable_sentence(group: ReplicationGroup) -> str:
+    mode = durability_turned_it_on(group)
+    return f" At-rest encryption is on by durability ({mode})." if mode else ""
 
 
 def decide_with_key(group: ReplicationGroup, key: KeyFacts, parameters: RuleParameters) -> Verdict:
     """Rows 5-11: the verdict from what KMS said about the group's key."""
     arn = key.display_arn
     if key.lookup is KeyLookup.AWS_MANAGED_ALIAS:
-        return _verdict(group, Row.AWS_MANAGED_ALIAS, f"Key {arn} is an AWS-managed key.", arn)
+        return _verdict(
+            group, Row.AWS_MANAGED_ALIAS, f"Key {arn} is an AWS-managed key.{_durable_sentence(group)}", arn
+        )
     if key.lookup is KeyLookup.NOT_FOUND:
         return _verdict(group, Row.KEY_NOT_FOUND, f"KMS key {arn} was not found.", arn)
     if key.lookup is KeyLookup.UNVERIFIABLE:
@@ -157,7 +226,7 @@ def decide_with_key(group: ReplicationGroup, key: KeyFacts, parameters: RulePara
     return _verdict(
         group,
         Row.COMPLIANT,
-        f"Encrypted at rest with customer-managed KMS key {arn} (Enabled).{foreign}",
+        f"Encrypted at rest{_durable(group)} with customer-managed KMS key {arn} (Enabled).{foreign}",
         arn,
     )
 

@@ -60,9 +60,9 @@ def test_the_printed_table_has_one_line_per_group_and_the_totals(
     out = capsys.readouterr().out
     for row in run.rows:
         assert re.search(rf"^{row['region']}\s+{re.escape(row['group'])}\s", out, flags=re.M), row["group"]
-    # The retired group (deleted, its earlier result retired) is counted apart from the 18 groups that exist.
+    # The retired group (deleted, its earlier result retired) is counted apart from the 20 groups that exist.
     assert re.search(
-        r"^Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 3 \(18 groups\); retired apart: 1 deleted group\(s\) "
+        r"^Totals: COMPLIANT 4, NON_COMPLIANT 13, NOT_APPLICABLE 3 \(20 groups\); retired apart: 1 deleted group\(s\) "
         rf"\({fleet.VANISHED_GROUP}\)",
         out,
         flags=re.M,
@@ -105,7 +105,7 @@ def test_the_installed_command_runs_end_to_end() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "Totals: COMPLIANT 3, NON_COMPLIANT 12, NOT_APPLICABLE 3 (18 groups); retired apart: 1" in result.stdout
+    assert "Totals: COMPLIANT 4, NON_COMPLIANT 13, NOT_APPLICABLE 3 (20 groups); retired apart: 1" in result.stdout
     assert "Traceback" not in result.stderr
 
 
@@ -201,7 +201,7 @@ def test_serve_seeds_n_more_groups_and_prints_serving_after_the_results(
     monkeypatch.setattr(demo.time, "sleep", interrupt)
     assert main(["demo", "--serve", "--groups", "25"]) == 0
     out = capsys.readouterr().out
-    assert seen["groups"] == 15 + 25  # the demo's 15 live groups in us-east-1, plus 25
+    assert seen["groups"] == 17 + 25  # the demo's 17 live groups in us-east-1, plus 25
     assert "stopped; nothing was left behind" not in out.split("is serving at")[0]
     assert out.index("Totals:") < out.index("is serving at") < out.index("Stopped; the mock account is gone.")
     assert "Rule parameters" in out and "ROW is the row of the rule's decision table" in out

@@ -310,6 +310,8 @@ def test_evidence_json_follows_the_schema_with_typed_parameters(
         assert group["verdict"] == (vocabulary.SKIPPED if group["skipped"] else group["compliance"])
     groups = {g["group_id"]: g for g in document["groups"]}
     assert (groups["ledger-disabled-key"]["row"], groups["ledger-disabled-key"]["row_id"]) == (8, "key-not-enabled")
+    durable = groups["events-durable-default-key"]  # StorageEncryptionType set on moto's backend (not modelled)
+    assert (durable["storage_encryption"], durable["durability"], durable["row"]) == ("sse-elasticache", "async", 3)
     assert groups["orders"]["key_use"] == "USED" and groups["orders"]["key_use_calls"] == 3
 
 

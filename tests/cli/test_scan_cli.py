@@ -96,6 +96,17 @@ def test_verdicts_and_rows_are_the_lambdas(
     assert (orders["key_manager"], orders["key_state"], orders["key_rotation"]) == ("CUSTOMER", "Enabled", True)
     assert orders["at_rest_encryption"] is True
     assert orders["annotation"] == f"Encrypted at rest with customer-managed KMS key {orders['key_arn']} (Enabled)."
+    assert (orders["storage_encryption"], orders["durability"]) == (None, None)  # moto's own answer: not reported
+    # A durable group whose flag reads false (StorageEncryptionType set on moto's backend, which does not model it):
+    # the effective state decides, and the columns show both.
+    durable = next(r for r in document["results"] if r["group_id"] == "ledger-durable")
+    assert (durable["at_rest_encryption"], durable["storage_encryption"], durable["durability"]) == (
+        False,
+        "sse-kms",
+        "sync",
+    )
+    assert (durable["compliance"], durable["row_id"]) == ("COMPLIANT", "compliant")
+    assert "(by durability: sync)" in durable["annotation"]
     assert "NON_COMPLIANT" in err and "Traceback" not in err
 
 

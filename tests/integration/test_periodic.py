@@ -28,8 +28,12 @@ def test_every_row_of_the_decision_table_end_to_end(aws: ConfigResultsStore, con
     assert "KeyManager 'AWS'" in results["search-aws-managed"][1]
     assert "AccessDeniedException" in results["billing-denied-key"][1]
     assert "Valkey's default" in results["sessions-default-key"][1]
+    # Durable groups whose AtRestEncryptionEnabled reads false: StorageEncryptionType decides (moto does not model
+    # it; the fleet sets it on moto's backend, which then returns it from DescribeReplicationGroups).
+    assert "(by durability: sync)" in results["ledger-durable"][1]
+    assert "(by durability: async) with the ElastiCache service-managed key" in results["events-durable-default-key"][1]
     assert summary["skipped"] == []
-    assert summary["evaluations"] == {"COMPLIANT": 2, "NON_COMPLIANT": 10, "NOT_APPLICABLE": 3}
+    assert summary["evaluations"] == {"COMPLIANT": 3, "NON_COMPLIANT": 11, "NOT_APPLICABLE": 3}
 
 
 def test_a_deleted_group_with_a_stale_result_is_retired(aws: ConfigResultsStore, context: FakeLambdaContext) -> None:

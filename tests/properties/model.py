@@ -110,6 +110,13 @@ group_status = st.one_of(
     scalar_garbage,
 )
 engine = st.one_of(st.sampled_from(["valkey", "redis", "Valkey", None, MISSING]), text, scalar_garbage)
+# The effective encryption state and durability as the ElastiCache model spells them (issue 21), plus a future value
+# and the wrong case (both fail closed), absent (the fallback) and garbage.
+storage_encryption = st.one_of(
+    st.sampled_from(["none", "sse-elasticache", "sse-kms", "sse-kms-dsse", "SSE-KMS", "", None, MISSING, MISSING]),
+    scalar_garbage,
+)
+effective_durability = st.one_of(st.sampled_from(["sync", "async", "disabled", "SYNC", None, MISSING]), scalar_garbage)
 global_info = st.one_of(
     st.sampled_from([None, MISSING, {}]),
     st.fixed_dictionaries(
@@ -148,7 +155,7 @@ class Item:
         configuration: Any = v["configuration"]
         if configuration == "object":
             configuration = {}
-            for name in ("atRestEncryptionEnabled", "kmsKeyId", "status", "engine", "globalReplicationGroupInfo"):
+            for name in CONFIGURATION_FIELDS:
                 if v[name] is MISSING:
                     continue
                 key = name if self.casing.get(name, "camel") == "camel" else name[0].upper() + name[1:]
@@ -167,6 +174,15 @@ class Item:
         return {k: value for k, value in item.items() if value is not MISSING}
 
 
+CONFIGURATION_FIELDS = (
+    "atRestEncryptionEnabled",
+    "kmsKeyId",
+    "status",
+    "engine",
+    "globalReplicationGroupInfo",
+    "storageEncryptionType",
+    "effectiveDurability",
+)
 VALID_ENVELOPE = {
     "resourceType": RESOURCE_TYPE,
     "resourceId": "orders",
@@ -180,6 +196,8 @@ VALID_CONFIGURATION = {
     "status": "available",
     "engine": "valkey",
     "globalReplicationGroupInfo": None,
+    "storageEncryptionType": MISSING,
+    "effectiveDurability": MISSING,
     "tags": {},
 }
 
@@ -204,6 +222,8 @@ def items(draw: st.DrawFn, *, vary_envelope: bool = False, vary_configuration: b
             status=draw(group_status),
             engine=draw(engine),
             globalReplicationGroupInfo=draw(global_info),
+            storageEncryptionType=draw(storage_encryption),
+            effectiveDurability=draw(effective_durability),
             tags=draw(tags),
         )
     casing = {name: draw(st.sampled_from(["camel", "pascal"])) for name in values}
@@ -329,7 +349,7 @@ def _bad_fields(v: Mapping[str, Any]) -> set[str]:
         return bad
     if not _is_flag(v["atRestEncryptionEnabled"]):
         bad.add("atRestEncryptionEnabled")
-    for name in ("kmsKeyId", "status", "engine"):
+    for name in ("kmsKeyId", "status", "engine", "storageEncryptionType", "effectiveDurability"):
         if not _optional_text(v[name]):
             bad.add(name)
     info = v["globalReplicationGroupInfo"]
@@ -350,11 +370,16 @@ def _verdicts(v: Mapping[str, Any], tags_value: Any, parameters: Mapping[str, st
         and EXEMPTION_TAG in tags_value
     ):
         return {"NOT_APPLICABLE"}  # row 1
-    if _flag(v.get("atRestEncryptionEnabled", MISSING)) is not True:
-        return {"NON_COMPLIANT"}  # row 2
+    state = v.get("storageEncryptionType", MISSING)
     key = v.get("kmsKeyId")
+    if state in (None, MISSING, ""):  # not reported: the flag, or durability, says whether it is encrypted
+        durable = str(v.get("effectiveDurability")).lower() in ("sync", "async")
+        if _flag(v.get("atRestEncryptionEnabled", MISSING)) is not True and not durable:
+            return {"NON_COMPLIANT"}  # row 2
+    elif state != "sse-kms":
+        return {"NON_COMPLIANT"}  # row 2 (none), row 3 (sse-elasticache), row 6 (a value the rule does not know)
     if key in (None, MISSING, ""):
-        return {"NON_COMPLIANT"}  # row 3
+        return {"NON_COMPLIANT"}  # row 3, or row 6 for sse-kms without a key
     if isinstance(key, str) and len(key) > 2048:
         return {"NON_COMPLIANT", "SKIPPED"}  # KMS cannot be asked about it: not found, or named as not evaluated
     if key not in GOOD_REFERENCES:

@@ -211,3 +211,28 @@ def test_details_values_match_the_model_pattern_and_stay_under_1024_characters()
     at_limit = _valid()
     at_limit["Resources"][0]["Details"]["Other"]["Big"] = "v" * 1024  # type: ignore[index]
     assert any("'Big'" in problem for problem in validate_finding(at_limit))
+
+
+def test_a_finding_carries_the_effective_encryption_state_and_durability() -> None:
+    """Details.Other shows what decided: StorageEncryptionType next to the flag it overrides, and durability."""
+    import dataclasses
+
+    durable = dataclasses.replace(
+        GROUP,
+        at_rest_encryption_enabled=False,
+        storage_encryption_type="sse-kms",
+        durability="sync",
+        effective_durability="sync",
+    )
+    finding = build_finding(
+        SCOPE, verdict(Compliance.COMPLIANT, Row.COMPLIANT), group=durable, key=FACTS, now=NOW, first_observed=None
+    )
+    other = finding["Resources"][0]["Details"]["Other"]
+    assert (other["AtRestEncryptionEnabled"], other["StorageEncryptionType"]) == ("false", "sse-kms")
+    assert (other["Durability"], other["EffectiveDurability"]) == ("sync", "sync")
+    assert (
+        "StorageEncryptionType"
+        not in build_finding(
+            SCOPE, verdict(Compliance.COMPLIANT, Row.COMPLIANT), group=GROUP, key=FACTS, now=NOW, first_observed=None
+        )["Resources"][0]["Details"]["Other"]
+    )  # not reported by AWS: not invented

@@ -738,3 +738,56 @@ def test_the_group_id_is_everything_after_the_sixth_colon_of_the_arn() -> None:
     )
     with stub:
         assert inventory.exemption_tags(TAG_KEY) == {"a:b:c": {TAG_KEY: "v"}}
+
+
+# --- the effective encryption state and durability (botocore >= 1.43.25; 1.44.18 is the newest on PyPI) ---
+# Member names and enum spellings from elasticache/2015-02-02/service-2.json: ReplicationGroup.StorageEncryptionType
+# (none | sse-elasticache | sse-kms), .Durability (default | async | sync | disabled), .EffectiveDurability
+# (async | sync | disabled).
+DURABLE_ENTRY = _entry(
+    AtRestEncryptionEnabled=False, StorageEncryptionType="sse-kms", Durability="sync", EffectiveDurability="sync"
+)
+
+
+def test_a_listed_entry_carries_its_effective_encryption_state_and_durability() -> None:
+    group = group_from_api(DURABLE_ENTRY)
+    assert (group.at_rest_encryption_enabled, group.storage_encryption_type) == (False, "sse-kms")
+    assert (group.durability, group.effective_durability) == ("sync", "sync")
+    assert group_from_api(_entry()).storage_encryption_type is None  # an answer from before the field: not reported
+
+
+@pytest.mark.parametrize("member", ["StorageEncryptionType", "Durability", "EffectiveDurability"])
+def test_a_listed_entry_with_a_non_string_state_is_unreadable_by_group_id(member: str) -> None:
+    with pytest.raises(UnreadableGroupError) as caught:
+        group_from_api(_entry(**{member: True}))
+    assert caught.value.detail == f"malformed response: {member} of orders is a bool"
+
+
+@pytest.mark.parametrize("base", [CAMEL, PASCAL], ids=["camelCase", "PascalCase"])
+def test_a_configuration_item_carries_the_state_in_either_casing(base: dict[str, Any]) -> None:
+    pascal = base is PASCAL
+    names = ("StorageEncryptionType", "Durability", "EffectiveDurability")
+    values = dict(zip(names, ("sse-elasticache", "async", "async"), strict=True))
+    changes = values if pascal else {name[0].lower() + name[1:]: value for name, value in values.items()}
+    group = group_from_configuration_item(_configured(base, **changes))
+    assert (group.storage_encryption_type, group.durability, group.effective_durability) == tuple(values.values())
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "problem"),
+    [
+        ({"storageEncryptionType": 1}, "storageEncryptionType", "expected a string, got int"),
+        ({"EffectiveDurability": ["sync"]}, "effectiveDurability", "expected a string, got list"),
+        (
+            {"durability": "sync", "Durability": "async"},
+            "durability",
+            "'durability' and 'Durability' are both set, to different values",
+        ),
+    ],
+)
+def test_a_wrong_state_in_an_item_is_refused_naming_the_field(
+    changes: dict[str, Any], field: str, problem: str
+) -> None:
+    with pytest.raises(InvalidEventError) as caught:
+        group_from_configuration_item(_configured(CAMEL, **changes))
+    assert str(caught.value) == f"invalid event field '{CONFIGURATION}.{field}': {problem}"

@@ -275,8 +275,8 @@ EXACT = [
         group(at_rest_encryption_enabled=False),
         None,
         PLAIN,
-        "At-rest encryption is disabled. It cannot be turned on for an existing group: recreate it from a backup with "
-        "at-rest encryption and a customer-managed KMS key.",
+        "At-rest encryption is disabled. A customer-managed key cannot be added to an existing group: recreate it from "
+        "a backup with at-rest encryption and a customer-managed KMS key.",
         None,
     ),
     (
@@ -284,8 +284,8 @@ EXACT = [
         group(at_rest_encryption_enabled=None),
         None,
         PLAIN,
-        "At-rest encryption is not reported (treated as disabled). It cannot be turned on for an existing group: "
-        "recreate it from a backup with at-rest encryption and a customer-managed KMS key.",
+        "At-rest encryption is not reported (treated as disabled). A customer-managed key cannot be added to an "
+        "existing group: recreate it from a backup with at-rest encryption and a customer-managed KMS key.",
         None,
     ),
     (

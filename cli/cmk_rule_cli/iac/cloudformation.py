@@ -29,7 +29,7 @@ from cmk_rule_cli.iac.model import (
     Location,
     Setting,
 )
-from cmk_rule_cli.iac.static_rules import is_alias_reference, is_aws_managed_reference, key_id_of
+from cmk_rule_cli.iac.static_rules import declared_durability, is_alias_reference, is_aws_managed_reference, key_id_of
 
 GROUP_TYPE = "AWS::ElastiCache::ReplicationGroup"
 KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
@@ -165,6 +165,7 @@ class _Template:
         global_id = [value for value, _ in self.alternatives(props.get("GlobalReplicationGroupId"))]
         secondary = any(value not in (None, "") for value in global_id)
         tags = _tags(props.get("Tags"))
+        durability = declared_durability(value for value, _ in self.alternatives(props.get("Durability")))
         variants = []
         for (setting, b1), ((engine, known), b2), (key, b3) in itertools.islice(
             itertools.product(at_rest, engines, keys), MAX_VARIANTS
@@ -182,6 +183,7 @@ class _Template:
                     tags=tags,
                     global_secondary=secondary,
                     branch=branch,
+                    durability=durability,
                 )
             )
         return tuple(variants)

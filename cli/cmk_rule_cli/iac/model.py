@@ -146,6 +146,9 @@ class GroupDecl:
     branch: str | None = None
     # (at-rest, key) names when they are not the resource's own properties, e.g. a registry module's inputs
     property_names: tuple[str, str] | None = None
+    # "sync" or "async" when every way the group can be deployed declares durability, which turns at-rest encryption
+    # on (static_rules.declared_durability); None: not declared, "default"/"disabled", or not knowable statically.
+    durability: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,27 @@ Defaults for an omitted ``AtRestEncryptionEnabled`` / ``at_rest_encryption_enabl
   ``AtRestEncryptionEnabled: true`` (observed in go-to-k/cdk-real-drift#818). We follow the API default for both
   formats, so the pipeline agrees with what the runtime rule later reads from ``DescribeReplicationGroups``; for
   Redis OSS both sources agree (off).
+
+Durability (checked 2026-12-07): a group declaring durability ``sync`` or ``async`` has at-rest encryption on whatever
+its flag says ("When you enable durability, ElastiCache automatically enables encryption at-rest on your cluster ...
+By default, the cluster uses a service-managed KMS key";
+https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/Durability.Configuring.html), so its key decides, as at run
+time (:mod:`cmk_rule.encryption`). What each format calls it:
+
+* CloudFormation: ``Durability`` ("Valid values: default, async, sync, disabled", ``enumCaseInsensitive``) and the
+  read-only ``EffectiveDurability`` (the registry schema bundled with cfn-lint 1.51.0). It has no
+  ``StorageEncryptionType`` property. Omitted, nothing is sent and ElastiCache applies ``default``, which resolves to
+  ``disabled`` for Valkey 9.0 (the Configuring durability table).
+* Terraform AWS provider: ``durability`` (Optional; "Valid values are default, async, sync, or disabled. Requires
+  cluster mode enabled and Valkey 9.0 or higher"; added in v6.51.0 by hashicorp/terraform-provider-aws#48254). The
+  provider documents no ``effective_durability`` or ``storage_encryption_type`` attribute, so none is read. Omitted or
+  unknown until apply, the flag decides as before.
+* The registry module ``terraform-aws-modules/elasticache/aws`` has no durability input (its pull request #78 adding
+  one is open): a module call is judged from its encryption inputs only.
+
+``default``, ``disabled``, an expression with no value before deployment, or a conditional whose branches are not all
+durable declare nothing: the flag decides, which can only fail a group that durability would have encrypted, never
+pass one it would not.
 """
 
 from __future__ import annotations
@@ -32,7 +53,9 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from cmk_rule.encryption import DURABLE_MODES
 from cmk_rule.rows import ROWS, Row
 from cmk_rule.validation import (
     ACCOUNT_ID_PATTERN,
@@ -109,8 +132,8 @@ def judge(group: GroupDecl, policy: StaticPolicy) -> Judgement:
         return Judgement(
             Status.FAIL,
             Row.ENCRYPTION_OFF,
-            f"At-rest encryption is {encryption_text}. It cannot be turned on after the group is created: set {prop} "
-            "to true, with a customer-managed KMS key, before deploying.",
+            f"At-rest encryption is {encryption_text}. A customer-managed key cannot be added after the group is "
+            f"created: set {prop} to true, with a customer-managed KMS key, before deploying.",
         )
     notes = (encryption_text,) if encryption_text else ()
     key = group.key
@@ -222,11 +245,28 @@ def _engine(group: GroupDecl) -> str:
     return (group.engine or DEFAULT_ENGINE).lower()
 
 
+def declared_durability(values: Iterable[Any]) -> str | None:
+    """``sync`` or ``async`` when every possible value of a durability property is one (compared in lower case, as
+    CloudFormation's schema does); ``None`` when any is not (omitted, ``default``, ``disabled``, an expression)."""
+    modes = [value.lower() if isinstance(value, str) else None for value in values]
+    if not modes or any(mode not in DURABLE_MODES for mode in modes):
+        return None
+    return modes[0]
+
+
 def _encryption(group: GroupDecl) -> tuple[bool, str | None]:
     """Whether at-rest encryption will be on, and the text that explains it (row 2 state, or a note)."""
     prop = _names(group).at_rest
     if group.at_rest is Setting.TRUE:
         return True, None
+    if group.durability is not None:
+        durability = "Durability" if group.iac_format == CLOUDFORMATION else "durability"
+        if group.at_rest is Setting.FALSE:
+            return True, (
+                f"{prop} is false, but {durability} {group.durability} turns at-rest encryption on (set {prop} to true "
+                "to say so)."
+            )
+        return True, f"At-rest encryption is on by durability ({durability} {group.durability})."
     if group.at_rest is Setting.FALSE:
         return False, f"disabled ({prop} is false)"
     if group.global_secondary:

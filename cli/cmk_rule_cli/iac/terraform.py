@@ -32,7 +32,7 @@ from cmk_rule_cli.iac.model import (
     Setting,
     Status,
 )
-from cmk_rule_cli.iac.static_rules import is_aws_managed_reference, is_key_arn
+from cmk_rule_cli.iac.static_rules import declared_durability, is_aws_managed_reference, is_key_arn
 
 GROUP_TYPE = "aws_elasticache_replication_group"
 # Attribute names per key resource type: (enabled, rotation or None when it follows a primary key elsewhere).
@@ -179,7 +179,18 @@ class _Plan:
             tags={str(k): str(v) for k, v in tags.items()} if isinstance(tags, Mapping) else None,
             # Computed: unknown on every new group, so only a configured or known value makes it a secondary.
             global_secondary=bool(global_id) or "global_replication_group_id" in expressions,
+            durability=self._durability(instance, expressions, names, prefix),
         )
+
+    def _durability(
+        self, instance: _Instance, expressions: Mapping[str, Any], names: tuple[str, ...], prefix: str
+    ) -> str | None:
+        """``durability`` as planned (provider >= 6.51.0); unknown until apply, its configured expression if any."""
+        value: Any = instance.after.get("durability")
+        if instance.is_unknown("durability") and "durability" in expressions:
+            resolved = self._expression(expressions["durability"], names, prefix, 0)
+            value = resolved.value if resolved.known else None
+        return declared_durability([value])
 
     def _engine(
         self, instance: _Instance, expressions: Mapping[str, Any], names: tuple[str, ...], prefix: str

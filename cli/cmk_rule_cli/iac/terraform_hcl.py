@@ -32,7 +32,7 @@ from cmk_rule_cli.iac.model import (
     Setting,
     Skipped,
 )
-from cmk_rule_cli.iac.static_rules import is_alias_reference, is_aws_managed_reference, key_id_of
+from cmk_rule_cli.iac.static_rules import declared_durability, is_alias_reference, is_aws_managed_reference, key_id_of
 
 # The provider's resource types and attribute names: one definition, shared with the plan reader.
 from cmk_rule_cli.iac.terraform import ALIAS_TYPE, GROUP_TYPE, KEY_TYPES
@@ -449,6 +449,7 @@ def _group_variants(instance: Instance) -> Iterator[GroupDecl]:
     keys = list(_alternatives(instance.value("kms_key_id")))
     tags = instance.value("tags")
     global_id = instance.value("global_replication_group_id")
+    durability = declared_durability(value for value, _ in _alternatives(instance.value("durability")))
     count = 0
     for at_rest, b1 in at_rest_values:
         for engine, b2 in engines:
@@ -470,6 +471,7 @@ def _group_variants(instance: Instance) -> Iterator[GroupDecl]:
                     else None,
                     global_secondary=global_id is not None,
                     branch="; ".join(b for b in (b1, b2, b3) if b) or None,
+                    durability=durability,
                 )
 
 

@@ -187,7 +187,7 @@ def test_static_rows_agree_with_the_runtime_table(variant: GroupDecl) -> None:
     assert static.status.compliance is runtime.compliance
     if static.row is Row.ENCRYPTION_OFF:  # the static text also says why it is off (false, or a default)
         for text in (static.message, runtime.annotation):
-            assert text.startswith("At-rest encryption is ") and "It cannot be turned on" in text
+            assert text.startswith("At-rest encryption is ") and "customer-managed key cannot be added" in text
     else:
         assert static.message.split(". ")[0] == runtime.annotation.split(". ")[0]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.parsers import ResponseParserError
 
 from cmk_rule import handler
@@ -95,16 +95,21 @@ class _Body:
         yield self._body
 
 
+def _proxy_page(request: Any, **_: Any) -> Any:
+    """An HTTP 200 whose body is a proxy's HTML page (well-formed XML, but not an AWS answer)."""
+    return AWSResponse(request.url, 200, HTTPHeaders(), _Body(b"<html>proxy error</html>"))
+
+
 def _proxy_answers_page(rig: Harness, page: int) -> None:
     """Below botocore's parser, at its ``before-send`` hook (the one moto answers at): the ``page``-th
     DescribeReplicationGroups request gets an HTTP 200 whose body is a proxy's HTML page, so botocore's real query
     parser reads it (the memo of listing pages is bypassed for this operation)."""
     rig.faults.memoized = rig.faults.memoized - {"DescribeReplicationGroups"}
-    seen = []
+    seen: list[Any] = []
 
-    def answer(request: Any, **_: Any) -> AWSResponse | None:
+    def answer(request: Any, **_: Any) -> Any:
         seen.append(request)
-        return AWSResponse(request.url, 200, {}, _Body(b"<html>proxy error</html>")) if len(seen) == page else None
+        return _proxy_page(request) if len(seen) == page else None
 
     elasticache = handler.clients.own(REGION).client("elasticache")
     elasticache.meta.events.register_first("before-send.elasticache.DescribeReplicationGroups", answer)
@@ -115,12 +120,10 @@ def test_botocores_parser_reads_a_proxy_page_as_a_key_error_without_the_guard() 
     ResponseParserError, for a well-formed body that is not the answer (what every call site would let through)."""
     import botocore.session
 
-    bare = botocore.session.Session().create_client(
+    bare: Any = botocore.session.Session().create_client(
         "elasticache", region_name=REGION, aws_access_key_id="a", aws_secret_access_key="b"
     )
-    bare.meta.events.register_first(
-        "before-send", lambda request, **_: AWSResponse(request.url, 200, {}, _Body(b"<html>proxy error</html>"))
-    )
+    bare.meta.events.register_first("before-send", _proxy_page)
     with pytest.raises(KeyError, match="DescribeReplicationGroupsResult"):
         bare.describe_replication_groups()
 

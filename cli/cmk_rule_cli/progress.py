@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from cmk_rule_cli.output import is_terminal
+from cmk_rule_cli.text_safety import visible
 
 SHOW_AFTER_SECONDS = 1.0
 
@@ -105,7 +106,7 @@ class ScanProgress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
         self._bar = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a description is text, never rich markup
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -133,7 +134,7 @@ class Counted:
         with self._lock:
             self._done += 1
             if self._enabled:
-                self._stream.write(f"\r\033[K{self._label} {self._done}/{self._total} ({item})")
+                self._stream.write(f"\r\033[K{self._label} {self._done}/{self._total} ({visible(item)})")
                 self._stream.flush()
 
     def close(self) -> None:
@@ -154,5 +155,5 @@ class Steps:
     def step(self, message: str) -> None:
         """Say what is being done now."""
         if self._enabled:
-            self._stream.write(f"{self._label}: {message}\n")
+            self._stream.write(f"{self._label}: {visible(message)}\n")
             self._stream.flush()

@@ -24,7 +24,7 @@ CLEAR = "\x1b[2J\x1b[H"
 FAKE_LINE = "ok\r\nus-east-1  orders  redis  key/1  1  COMPLIANT  all good"
 OVERRIDE = "approved by \u202eexe.gnp"
 SCRIPT = '<script>alert("x")</script> [click](https://evil.example) ![i](https://evil.example/i.png) *b* `c` &amp;'
-HOSTILE = [RETITLE, CLEAR, FAKE_LINE, OVERRIDE, SCRIPT, "\x9b31mred", "=HYPERLINK(\"x\")\u202e"]
+HOSTILE = [RETITLE, CLEAR, FAKE_LINE, OVERRIDE, SCRIPT, "\x9b31mred", '=HYPERLINK("x")\u202e']
 # What no human-facing output may carry raw: C0 (but the line feeds between rows), DEL, C1, bidi, line separators.
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -78,8 +78,8 @@ def test_csv_shows_escapes_and_quotes_formulas() -> None:
     assert not RAW.search(document.replace("\r\n", "\n"))
     cells = [row["annotation"] for row in parse_csv(document)]
     assert "Exempted by tag 'cmk-exempt': approved by \\u202eexe.gnp" in cells
-    quoted = output.render_csv([{"a": "=HYPERLINK(\"x\")\u202e"}], ["a"])
-    assert parse_csv(quoted) == [{"a": "'=HYPERLINK(\"x\")\\u202e"}]
+    quoted = output.render_csv([{"a": '=HYPERLINK("x")\u202e'}], ["a"])
+    assert parse_csv(quoted) == [{"a": '\'=HYPERLINK("x")\\u202e'}]
 
 
 def test_json_keeps_the_data_exactly_with_the_invisible_characters_escaped() -> None:
@@ -119,7 +119,7 @@ def test_progress_lines_show_escapes() -> None:
 def test_problems_on_stderr_show_escapes() -> None:
     class Report:
         command = "scan"
-        regions = ["us-east-1"]
+        regions = ("us-east-1",)
         account_id = "123456789012"
 
         def problems(self) -> list[str]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -133,3 +134,14 @@ def test_problems_on_stderr_show_escapes() -> None:
     written = stream.getvalue()
     assert not RAW.search(written.replace("\n", ""))
     assert len(written.splitlines()) == 3  # the error, the note, the summary: no line of the attacker's
+
+
+def test_check_names_a_hostile_file_name_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pull request can add a file whose name is an escape sequence; check names it, shown, not obeyed."""
+    from cmk_rule_cli.main import main
+
+    (tmp_path / f"a{RETITLE}\u202e.tf").write_text('resource "aws_elasticache_replication_group" "g" {\n  x = \n}\n')
+    assert main(["check", str(tmp_path), "--format", "table"]) == 2
+    err = capsys.readouterr().err
+    assert "a\\x1b]0;owned\\x07\\u202e.tf" in err
+    assert not RAW.search(err.replace("\n", ""))

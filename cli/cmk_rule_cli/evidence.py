@@ -44,7 +44,8 @@ files written:
   recorded-results.csv   Config's recorded results (only with --rule-name)
   aggregator-results.csv results recorded in every account and Region (only with --aggregator)
   summary.html           one self-contained page: failures first per account and Region, key use, counts
-  manifest.json          SHA-256 and size of each file, tool version, period, parameters, scanning principal
+  manifest.json          SHA-256 and size of each file, tool version, period, parameters, scanning principal;
+                         written last: a folder without it is not complete (a failed write leaves nothing)
 
 The directory must be empty or new (--force writes into a non-empty one, replacing files of the same names).
 Exit codes are scan's: 0 all compliant, 1 any NON_COMPLIANT, 2 usage/access error or anything skipped or not read

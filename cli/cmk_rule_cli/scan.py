@@ -37,7 +37,8 @@ reason. A Region that fails is named and the others are still reported (the scan
 exit codes:
   0  every group is COMPLIANT or NOT_APPLICABLE (or --soft-fail)
   1  at least one group is NON_COMPLIANT (and nothing was skipped)
-  2  usage, credential or access error, or any group or Region was skipped (the scan is incomplete)
+  2  usage, credential or access error, the output file could not be written (nothing is left of it), or any
+     group or Region was skipped (the scan is incomplete)
   130 interrupted (Ctrl-C); nothing is written
 
 example:

@@ -165,7 +165,7 @@ def test_a_hostile_exemption_tag_value_reaches_config_and_security_hub_escaped_a
 ) -> None:
     """A right-to-left override and 120 emoji in a tag value: 147 code points of annotation but 268 UTF-16 units, over
     Config's 256 if it counts as Java does. Through the real handler, moto's tagging API (JSON) and Security Hub."""
-    from cmk_rule.safe_text import ANNOTATION_MAX, utf16_units  # noqa: PLC0415
+    from cmk_rule.safe_text import ANNOTATION_MAX, utf16_units
 
     seed_groups(1, 1)
     client("securityhub").enable_security_hub()

@@ -96,10 +96,10 @@ class ScanProgress:
             return  # nothing yet: "waiting"
         if state.listing:
             text = f"{self._label} {region}: listing, {state.listed:,} groups in {state.pages} page(s)"
-            self._bar.update(state.task, description=text, total=None, completed=0)
+            self._bar.update(state.task, description=visible(text), total=None, completed=0)
         else:
             text = f"{self._label} {region}: {state.listed:,} groups, {state.keys:,} key(s) read"
-            self._bar.update(state.task, description=text, total=max(state.listed, 1), completed=state.judged)
+            self._bar.update(state.task, description=visible(text), total=max(state.listed, 1), completed=state.judged)
 
     def _start(self) -> None:
         from rich.console import Console  # noqa: PLC0415 - only when a bar is shown
@@ -114,7 +114,7 @@ class ScanProgress:
             transient=True,
         )
         for region, state in self._states.items():
-            state.task = self._bar.add_task(f"{self._label} {region}: waiting", total=None)
+            state.task = self._bar.add_task(visible(f"{self._label} {region}: waiting"), total=None)
             self._show(region)  # what happened before the bar was shown
         self._bar.start()
 

@@ -145,3 +145,17 @@ def test_check_names_a_hostile_file_name_escaped(tmp_path: Path, capsys: pytest.
     err = capsys.readouterr().err
     assert "a\\x1b]0;owned\\x07\\u202e.tf" in err
     assert not RAW.search(err.replace("\n", ""))
+
+
+def test_the_progress_bar_shows_its_text_without_markup_or_escapes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cmk_rule_cli import progress
+
+    monkeypatch.setattr(progress, "SHOW_AFTER_SECONDS", 0)
+    stream = _Terminal()
+    place = f"[bold red]eu[/bold red]{RETITLE}"
+    bar = progress.ScanProgress([place], label="scan", stream=stream)
+    bar.page(place, 3)
+    bar.close()
+    written = stream.getvalue()
+    assert "scan [bold red]eu[/bold red]\\x1b]0;owned\\x07: listing, 3 groups" in written  # as text, not as markup
+    assert "\x1b]0;" not in written and "\x07" not in written

@@ -30,6 +30,17 @@ HOSTILE = [RETITLE, CLEAR, FAKE_LINE, OVERRIDE, SCRIPT, "\x9b31mred", '=HYPERLIN
 RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+def _strings(value: Any) -> list[str]:
+    """Every string in a parsed JSON document."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
 def _rows() -> list[dict[str, Any]]:
     rows = []
     for index, value in enumerate(HOSTILE):
@@ -159,3 +170,23 @@ def test_the_progress_bar_shows_its_text_without_markup_or_escapes(monkeypatch: 
     written = stream.getvalue()
     assert "scan [bold red]eu[/bold red]\\x1b]0;owned\\x07: listing, 3 groups" in written  # as text, not as markup
     assert "\x1b]0;" not in written and "\x07" not in written
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "sarif"])
+def test_check_shows_a_hostile_value_escaped_and_json_keeps_it(
+    fmt: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cmk_rule_cli.main import main
+
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_elasticache_replication_group" "g" {\n  replication_group_id = "g"\n  description = "d"\n'
+        f'  at_rest_encryption_enabled = true\n  kms_key_id = "alias/\u202eexe{CLEAR}"\n}}\n',
+        encoding="utf-8",
+    )
+    assert main(["check", str(tmp_path), "--format", fmt, "--no-color"]) == 1
+    out = capsys.readouterr().out
+    assert not RAW.search(out.replace("\n", ""))
+    if fmt == "table":
+        assert "alias/\\u202eexe\\x1b[2J\\x1b[H" in out
+    else:
+        assert any(f"alias/\u202eexe{CLEAR}" in text for text in _strings(json.loads(out)))  # the data, exactly

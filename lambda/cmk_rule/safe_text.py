@@ -42,9 +42,15 @@ def _escape(character: str) -> str:
     return _SHORT.get(character) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
+def _escape_match(match: re.Match[str]) -> str:
+    return _escape(match.group())
+
+
 def visible(text: str) -> str:
     """``text`` with every control, bidi and separator character replaced by its escape (``\\x1b``, ``\\u202e``)."""
-    return UNSAFE.sub(lambda match: _escape(match.group()), text)
+    if text.isprintable():  # the common case, at C speed: every character of UNSAFE is non-printable
+        return text
+    return UNSAFE.sub(_escape_match, text)
 
 
 def one_line(text: str) -> str:

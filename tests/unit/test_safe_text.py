@@ -129,3 +129,13 @@ def test_the_validator_counts_utf16_units() -> None:
     finding = build_finding(SCOPE, verdict, group=None, key=None, now="2026-12-07T00:00:00Z", first_observed=None)
     finding["Title"] = EMOJI * 200  # 200 code points, 400 units
     assert validate_finding(finding) == ["Title is longer than 256 characters"]
+
+
+def test_the_printable_fast_path_skips_no_character_that_must_be_escaped() -> None:
+    """visible() returns a printable text untouched without its regex: sound only if every character it escapes is
+    non-printable to Python (categories Cc, Cf, Cs, Zl, Zp)."""
+    from cmk_rule.safe_text import UNSAFE
+
+    escaped = [chr(code) for code in range(0x30000) if UNSAFE.match(chr(code))]
+    assert len(escaped) == 32 + 1 + 32 + 12 + 2 + 2048  # C0, DEL, C1, bidi, separators, surrogates
+    assert [c for c in escaped if c.isprintable()] == []

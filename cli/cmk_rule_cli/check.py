@@ -33,6 +33,7 @@ from cmk_rule_cli.iac.model import (
     Status,
 )
 from cmk_rule_cli.iac.static_rules import StaticPolicy, judge_variants
+from cmk_rule_cli.text_safety import visible
 
 if TYPE_CHECKING:  # the parsers (YAML, HCL) load only when a check runs: --help and the other commands stay fast
     from cmk_rule_cli.iac import terraform_hcl
@@ -295,14 +296,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
     except CliError as error:
-        print(f"cmk-rule check: error: {error}", file=sys.stderr)
+        print(f"cmk-rule check: error: {visible(str(error))}", file=sys.stderr)
         return 2
     from cmk_rule_cli.iac.discovery import discover_all  # noqa: PLC0415
 
     inputs = discover_all(args.paths)
     if inputs.errors:
         for problem in inputs.errors:
-            print(f"cmk-rule check: error: {problem}", file=sys.stderr)
+            print(f"cmk-rule check: error: {visible(problem)}", file=sys.stderr)
         return 2
     policy = policy_from(args)
     findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
@@ -324,6 +325,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         output.write_text(text, args.output, sys.stdout)
     except OSError as error:
-        print(f"cmk-rule check: error: {args.output}: cannot be written ({error.strerror})", file=sys.stderr)
+        print(
+            f"cmk-rule check: error: {visible(args.output)}: cannot be written ({error.strerror}); nothing was written",
+            file=sys.stderr,
+        )
         return 2
     return arguments.soft_fail(1 if any(f.status is Status.FAIL for f in findings) else 0, args)

@@ -23,8 +23,16 @@ from typing import Any, TextIO
 
 import botocore.session
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
+from botocore.parsers import ResponseParserError
 
-from cmk_rule.aws import ASSUMED_ROLE_SECONDS, CLIENT_CONFIG, describe_error, error_code, member_role_arn
+from cmk_rule.aws import (
+    ASSUMED_ROLE_SECONDS,
+    CLIENT_CONFIG,
+    describe_error,
+    error_code,
+    member_role_arn,
+    name_unparseable_answers,
+)
 from cmk_rule.config_history import previous_results
 from cmk_rule.engine import Engine, Judgement, RunResult
 from cmk_rule.errors import AwsCallError, InvalidSettingError
@@ -88,6 +96,7 @@ class ReadOnlySession:
         region: str | None = None,
     ) -> None:
         self._session = botocore.session.Session(profile=profile)
+        name_unparseable_answers(self._session)  # a 200 with a proxy's HTML page is a named, unparseable answer
         if credentials is not None:
             self._session.set_credentials(*credentials)
         if region is not None:
@@ -160,7 +169,7 @@ def caller_identity(clients: ClientMaker, region: str, profile: str | None) -> t
             f"the AWS credentials ({where}) were rejected by sts:GetCallerIdentity in {region} "
             f"({describe_error(error)}); refresh or replace them and run again"
         ) from None
-    except BotoCoreError as error:
+    except (BotoCoreError, ResponseParserError) as error:  # a proxy's page is not an answer
         raise CliError(
             f"sts:GetCallerIdentity failed in {region} ({where}): {describe_error(error)}: {error}"[:400]
         ) from None
@@ -494,7 +503,7 @@ def _collect_accounts(
             )
         except CliError as error:
             return str(error)
-        except BotoCoreError as error:
+        except (BotoCoreError, ResponseParserError) as error:  # a proxy's page is not an answer
             return f"sts:AssumeRole of {args.role} failed ({describe_error(error)})"
 
     tasks: list[tuple[ClientMaker, str, ScanContext]] = []
@@ -552,7 +561,7 @@ def _enabled_regions(clients: ClientMaker, request: regions.RegionRequest, princ
                 "or list the Regions with --region"
             ) from None
         raise CliError(f"ec2:DescribeRegions failed in {request.home}: {describe_error(error)}") from None
-    except BotoCoreError as error:
+    except (BotoCoreError, ResponseParserError) as error:  # a proxy's page is not an answer
         raise CliError(f"ec2:DescribeRegions failed in {request.home}: {describe_error(error)}") from None
     if not found:
         raise CliError(f"ec2:DescribeRegions in {request.home} returned no enabled Region; list them with --region")

@@ -31,6 +31,7 @@ from cmk_rule_cli import arguments, fleet, output
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.fleet import DEMO_REGIONS
 from cmk_rule_cli.progress import Steps
+from cmk_rule_cli.text_safety import visible
 
 DEMO_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -273,7 +274,8 @@ def print_demo(
     )
     if run.retired:
         out.write(
-            f"; retired apart: {len(run.retired)} deleted group(s) ({', '.join(sorted(run.retired))}) whose earlier "
+            f"; retired apart: {len(run.retired)} deleted group(s) ({visible(', '.join(sorted(run.retired)))}) "
+            "whose earlier "
             "result Config still held, now NOT_APPLICABLE"
         )
     out.write("\n\nSecurity Hub findings sent (BatchImportFindings), one per judged group:\n")
@@ -439,7 +441,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError("--groups needs --serve (it grows the mock account that --serve keeps up)")
         check_port_free(args.port)
     except CliError as error:
-        sys.stderr.write(f"cmk-rule demo: error: {error}\n")
+        sys.stderr.write(f"cmk-rule demo: error: {visible(str(error))}\n")
         return 2
     steps = Steps("cmk-rule demo", enabled=not args.quiet)
     style = output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")

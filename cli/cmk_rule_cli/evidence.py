@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from cmk_rule_cli import __version__, arguments, errors, output, vocabulary
 from cmk_rule_cli.progress import Counted
+from cmk_rule_cli.text_safety import visible
 
 if TYPE_CHECKING:  # types only: these load boto3/botocore and the HTML renderer, which --help does not need
     from cmk_rule_cli import accounts, aggregator, html_report, keyuse
@@ -43,7 +44,8 @@ files written:
   recorded-results.csv   Config's recorded results (only with --rule-name)
   aggregator-results.csv results recorded in every account and Region (only with --aggregator)
   summary.html           one self-contained page: failures first per account and Region, key use, counts
-  manifest.json          SHA-256 and size of each file, tool version, period, parameters, scanning principal
+  manifest.json          SHA-256 and size of each file, tool version, period, parameters, scanning principal;
+                         written last: a folder without it is not complete (a failed write leaves nothing)
 
 The directory must be empty or new (--force writes into a non-empty one, replacing files of the same names).
 Exit codes are scan's: 0 all compliant, 1 any NON_COMPLIANT, 2 usage/access error or anything skipped or not read
@@ -317,15 +319,17 @@ def prove_key_use(
 
 
 def write_folder(directory: Path, files: Mapping[str, str], manifest: dict[str, Any]) -> None:
-    """Write the files, then the manifest naming each with its SHA-256 and size (the manifest is written last)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    listed = []
-    for name, content in files.items():
-        data = content.encode("utf-8")
-        (directory / name).write_bytes(data)
-        listed.append({"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)})
-    manifest["files"] = listed
-    (directory / MANIFEST).write_bytes(output.render_json(manifest).encode("utf-8"))
+    """Write the files, then the manifest naming each with its SHA-256 and size: the manifest, placed last, seals the
+    folder, and a failure leaves nothing of this run behind (:func:`cmk_rule_cli.files.write_sealed_folder`)."""
+    from cmk_rule_cli.files import write_sealed_folder  # noqa: PLC0415 - only when it runs (fast --help)
+
+    contents = {name: content.encode("utf-8") for name, content in files.items()}
+    manifest["files"] = [
+        {"path": name, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+        for name, data in contents.items()
+    ]
+    contents[MANIFEST] = output.render_json(manifest).encode("utf-8")
+    write_sealed_folder(directory, contents, seal=MANIFEST)
 
 
 def build_files(
@@ -493,21 +497,24 @@ def run(args: argparse.Namespace) -> int:
         proof = prove_key_use(args, report, rows, period, now=datetime.now(UTC))
         aggregate = read_aggregator(args, args.rule_name) if args.aggregator else None
     except errors.CliError as error:
-        sys.stderr.write(f"cmk-rule evidence: error: {error}\n")
+        sys.stderr.write(f"cmk-rule evidence: error: {visible(str(error))}\n")
         return scan_report.EXIT_ERROR
     files, manifest = build_files(report, period, rows, proof, aggregate)
     try:
         write_folder(directory, files, manifest)
     except OSError as error:
-        sys.stderr.write(f"cmk-rule evidence: error: cannot write {directory}: {error.strerror}\n")
+        sys.stderr.write(
+            f"cmk-rule evidence: error: cannot write {visible(str(directory))}: {error.strerror}; "
+            "nothing of this run was left in it\n"
+        )
         return scan_report.EXIT_ERROR
     scan.report_problems(report, rows, sys.stderr, quiet=args.quiet)
     for sentence in [*proof.problems(), *(aggregate.problems if aggregate else [])]:
-        sys.stderr.write(f"cmk-rule evidence: error: {sentence}\n")
+        sys.stderr.write(f"cmk-rule evidence: error: {visible(sentence)}\n")
     if not args.quiet:
         for sentence in proof.flags():
-            sys.stderr.write(f"cmk-rule evidence: flag: {sentence}\n")
-        sys.stderr.write(f"cmk-rule evidence: wrote {len(files) + 1} files to {directory}\n")
+            sys.stderr.write(f"cmk-rule evidence: flag: {visible(sentence)}\n")
+        sys.stderr.write(f"cmk-rule evidence: wrote {len(files) + 1} files to {visible(str(directory))}\n")
     if not manifest["complete"]:
         return scan_report.EXIT_ERROR
     return arguments.soft_fail(report.exit_code(rows), args)

@@ -2,7 +2,8 @@
 
 Self-contained (inline CSS and SVG, no script, no external asset), so it opens the same from a mailbox, a ticket
 attachment or an air-gapped archive years later. Every value that came from AWS or the command line goes through
-:func:`html.escape`: group ids, tag values in annotations and error messages are data, never markup.
+:func:`cmk_rule_cli.text_safety.html` (control and bidi characters shown escaped, then :func:`html.escape`): group
+ids, tag values in annotations and error messages are data, never markup.
 
 Layout decisions: per account (a collapsed ``<details>`` each, accounts with failures first) and per Region, failures
 first; the verdict and its reason are the first two columns; key ARNs are shortened to the key id's start with the
@@ -15,10 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 
 from cmk_rule_cli.aggregator import COLUMNS, COMPLIANCE_TYPES, AggregateResults
 from cmk_rule_cli.output import Row, Value, text
+from cmk_rule_cli.text_safety import html as escape  # html.escape after control and bidi characters are shown
 
 VERDICTS = ("NON_COMPLIANT", "SKIPPED", "NOT_APPLICABLE", "COMPLIANT")  # display order: failures first
 VERDICT_COLOURS = {

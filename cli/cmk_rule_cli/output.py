@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from cmk_rule.timestamps import iso_z
+from cmk_rule_cli import text_safety
 from cmk_rule_cli.errors import CliError
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -38,8 +39,6 @@ SUFFIX_FORMATS = {
     ".txt": "table",
     ".sarif": "sarif",
 }
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection); such cells get a leading quote.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TABLE_EMPTY = "-"
 _GAP = "  "
 _MIN_MESSAGE_WIDTH = 24
@@ -104,12 +103,13 @@ def choose_format(
 
 
 def text(value: Value) -> str:
-    """A cell as text: booleans as ``true``/``false``, unknown as the empty string, one line."""
+    """A cell as text: booleans as ``true``/``false``, unknown as the empty string, one line, control and bidi
+    characters shown escaped (:mod:`cmk_rule_cli.text_safety`)."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return " ".join(str(value).split()) if isinstance(value, str) else str(value)
+    return text_safety.one_line(value) if isinstance(value, str) else str(value)
 
 
 def short_reference(reference: str) -> str:
@@ -141,7 +141,7 @@ def render(
 
 def render_json(document: Mapping[str, Any] | Sequence[Any]) -> str:
     """Stable, indented JSON (sorted keys keep diffs between two runs readable)."""
-    return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return text_safety.json_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def render_csv(rows: Sequence[Row], columns: Sequence[str]) -> str:
@@ -150,19 +150,16 @@ def render_csv(rows: Sequence[Row], columns: Sequence[str]) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([_csv_safe(text(row.get(column))) for column in columns])
+        writer.writerow([text_safety.csv_cell(text(row.get(column))) for column in columns])
     return buffer.getvalue()
 
 
-def _csv_safe(cell: str) -> str:
-    return "'" + cell if cell.startswith(_FORMULA_PREFIXES) else cell
-
-
 def render_markdown(rows: Sequence[Row], columns: Sequence[str]) -> str:
-    """A GitHub-flavoured Markdown table (pipes in values escaped), for tickets and pull requests."""
+    """A GitHub-flavoured Markdown table for tickets and pull requests; every Markdown character in a value is
+    escaped, so a value is shown as text, never as markup."""
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
     for row in rows:
-        lines.append("| " + " | ".join(text(row.get(column)).replace("|", "\\|") for column in columns) + " |")
+        lines.append("| " + " | ".join(text_safety.markdown(text(row.get(column))) for column in columns) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -215,7 +212,8 @@ def render_table(
         for note in (notes[index] if notes else ()) or ():
             # A kept first column can be wider than the terminal: the note still gets a readable width.
             note_width = max(style.width - indent, _MIN_MESSAGE_WIDTH) if style.width else None
-            for part in _wrap(f"note: {note}", note_width) if note_width else [f"note: {note}"]:
+            said = f"note: {text_safety.one_line(note)}"
+            for part in _wrap(said, note_width) if note_width else [said]:
                 lines.append(" " * indent + part)
     return "\n".join(lines) + "\n"
 
@@ -299,12 +297,11 @@ def terminal_style(
 
 
 def write_text(content: str, output: str | None, stdout: TextIO) -> None:
-    """Write to ``output`` (UTF-8, complete or not at all: written to a temporary file, then renamed) or stdout."""
+    """Write to ``output`` (UTF-8, complete or not at all: :func:`cmk_rule_cli.files.write_atomically`) or stdout."""
     if output:
-        target = Path(output)
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_text(content, encoding="utf-8")
-        partial.replace(target)
+        from cmk_rule_cli.files import write_atomically  # noqa: PLC0415 - only when a file is written
+
+        write_atomically(Path(output), content.encode("utf-8"))
     else:
         stdout.write(content)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from cmk_rule_cli.output import is_terminal
+from cmk_rule_cli.text_safety import visible
 
 SHOW_AFTER_SECONDS = 1.0
 
@@ -95,17 +96,17 @@ class ScanProgress:
             return  # nothing yet: "waiting"
         if state.listing:
             text = f"{self._label} {region}: listing, {state.listed:,} groups in {state.pages} page(s)"
-            self._bar.update(state.task, description=text, total=None, completed=0)
+            self._bar.update(state.task, description=visible(text), total=None, completed=0)
         else:
             text = f"{self._label} {region}: {state.listed:,} groups, {state.keys:,} key(s) read"
-            self._bar.update(state.task, description=text, total=max(state.listed, 1), completed=state.judged)
+            self._bar.update(state.task, description=visible(text), total=max(state.listed, 1), completed=state.judged)
 
     def _start(self) -> None:
         from rich.console import Console  # noqa: PLC0415 - only when a bar is shown
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
 
         self._bar = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),  # a description is text, never rich markup
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -113,7 +114,7 @@ class ScanProgress:
             transient=True,
         )
         for region, state in self._states.items():
-            state.task = self._bar.add_task(f"{self._label} {region}: waiting", total=None)
+            state.task = self._bar.add_task(visible(f"{self._label} {region}: waiting"), total=None)
             self._show(region)  # what happened before the bar was shown
         self._bar.start()
 
@@ -133,7 +134,7 @@ class Counted:
         with self._lock:
             self._done += 1
             if self._enabled:
-                self._stream.write(f"\r\033[K{self._label} {self._done}/{self._total} ({item})")
+                self._stream.write(f"\r\033[K{self._label} {self._done}/{self._total} ({visible(item)})")
                 self._stream.flush()
 
     def close(self) -> None:
@@ -154,5 +155,5 @@ class Steps:
     def step(self, message: str) -> None:
         """Say what is being done now."""
         if self._enabled:
-            self._stream.write(f"{self._label}: {message}\n")
+            self._stream.write(f"{self._label}: {visible(message)}\n")
             self._stream.flush()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from cmk_rule_cli import output, vocabulary
 from cmk_rule_cli.arguments import add_account_arguments, add_output_arguments, soft_fail
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.text_safety import visible
 
 if TYPE_CHECKING:
     from cmk_rule_cli.accounts import Report
@@ -36,7 +37,8 @@ reason. A Region that fails is named and the others are still reported (the scan
 exit codes:
   0  every group is COMPLIANT or NOT_APPLICABLE (or --soft-fail)
   1  at least one group is NON_COMPLIANT (and nothing was skipped)
-  2  usage, credential or access error, or any group or Region was skipped (the scan is incomplete)
+  2  usage, credential or access error, the output file could not be written (nothing is left of it), or any
+     group or Region was skipped (the scan is incomplete)
   130 interrupted (Ctrl-C); nothing is written
 
 example:
@@ -79,11 +81,11 @@ def report_problems(report: Report, rows: Sequence[output.Row], stream: TextIO, 
     from cmk_rule_cli.scan_report import VERDICTS  # noqa: PLC0415
 
     for sentence in report.problems():
-        stream.write(f"cmk-rule {report.command}: error: {sentence}\n")
+        stream.write(f"cmk-rule {report.command}: error: {visible(sentence)}\n")
     if quiet:
         return
     for sentence in report.notes():
-        stream.write(f"cmk-rule {report.command}: note: {sentence}\n")
+        stream.write(f"cmk-rule {report.command}: note: {visible(sentence)}\n")
     totals = Counter(str(row["verdict"]) for row in rows)
     stream.write(
         f"cmk-rule {report.command}: {len(rows)} result(s) in {len(report.regions)} Region(s) of account "
@@ -117,13 +119,15 @@ def run(args: argparse.Namespace) -> int:
             output.check_writable(args.output)
         report = collect(args, command=NAME, progress_enabled=not args.quiet)
     except CliError as error:
-        sys.stderr.write(f"cmk-rule scan: error: {error}\n")
+        sys.stderr.write(f"cmk-rule scan: error: {visible(str(error))}\n")
         return EXIT_ERROR
     rows = report.rows()
     try:
         output.write_text(_render(report, rows, fmt, args), args.output, sys.stdout)
     except OSError as error:
-        sys.stderr.write(f"cmk-rule scan: error: cannot write {args.output}: {error.strerror}\n")
+        sys.stderr.write(
+            f"cmk-rule scan: error: cannot write {visible(args.output)}: {error.strerror}; nothing was written\n"
+        )
         return EXIT_ERROR
     report_problems(report, rows, sys.stderr, quiet=args.quiet)
     return soft_fail(report.exit_code(rows), args)

@@ -129,6 +129,54 @@ _TRANSIENT_EXCEPTIONS = (
 )
 
 
+class _NamingParser:
+    """A botocore response parser whose every failure is a :class:`ResponseParserError`.
+
+    botocore raises ``ResponseParserError`` for a body that is not XML or JSON, but a body that *is* well-formed and is
+    not the answer asked for escapes as whatever the parser tripped on: an HTTP 200 whose body is
+    ``<html>proxy error</html>`` (a proxy or captive portal answering for AWS) gives the query parser of ElastiCache
+    and STS a bare ``KeyError: 'DescribeReplicationGroupsResult'`` (``botocore.parsers.QueryParser.
+    _find_result_wrapped_shape``). Turned into ``ResponseParserError`` here, it is what every call site already
+    names and treats as a garbled, transient answer; the raw body is never quoted.
+    """
+
+    def __init__(self, parser: Any) -> None:
+        self._parser = parser
+
+    def parse(self, response: Mapping[str, Any], shape: Any) -> Any:
+        try:
+            return self._parser.parse(response, shape)
+        except ResponseParserError:
+            raise
+        except Exception as error:
+            what = f"{type(error).__name__}: {str(error)[:80]}"
+            raise ResponseParserError(f"the body is not the answer asked for ({what})") from error
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._parser, name)
+
+
+class _NamingParserFactory:
+    """Hands out :class:`_NamingParser` around the parsers of the session's own factory (its defaults kept)."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def create_parser(self, protocol_name: str) -> _NamingParser:
+        return _NamingParser(self._inner.create_parser(protocol_name))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def name_unparseable_answers(session: botocore.session.Session) -> None:
+    """Make every client ``session`` creates from now on raise :class:`ResponseParserError` for any body it cannot
+    read as the operation's answer (see :class:`_NamingParser`); applied once per session, before its clients."""
+    current = session.get_component("response_parser_factory")
+    if not isinstance(current, _NamingParserFactory):
+        session.register_component("response_parser_factory", _NamingParserFactory(current))
+
+
 def error_code(error: ClientError) -> str:
     """The AWS error code of a ClientError ('' when the response carries none)."""
     return str(error.response.get("Error", {}).get("Code", ""))
@@ -263,6 +311,7 @@ class ClientFactory:
         import botocore.session  # noqa: PLC0415 - see the module docstring
 
         self._session = session or botocore.session.Session()
+        name_unparseable_answers(self._session)
         self._own: dict[str, AwsClients] = {}
         self._assumed: dict[tuple[str, str], _Assumed] = {}
         self._clock = clock

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 from cmk_rule.aws import AWS_ERRORS, describe_error
 from cmk_rule.batches import send_with_retries
 from cmk_rule.request import RESOURCE_TYPE
+from cmk_rule.safe_text import fit_annotation
 
 if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
     from mypy_boto3_config import ConfigServiceClient
@@ -44,7 +45,7 @@ class Evaluation:
             "ComplianceResourceType": self.resource_type,
             "ComplianceResourceId": self.resource_id,
             "ComplianceType": self.compliance_type,
-            "Annotation": self.annotation,
+            "Annotation": fit_annotation(self.annotation),  # whatever built it, it fits Config's limit
             "OrderingTimestamp": self.ordering_timestamp,
         }
 

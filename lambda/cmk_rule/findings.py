@@ -16,6 +16,7 @@ from cmk_rule import __version__
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyFacts
 from cmk_rule.rows import Severity
+from cmk_rule.safe_text import ANNOTATION_MAX, fit, utf16_units
 from cmk_rule.verdict import Compliance, Row, Verdict
 
 SCHEMA_VERSION = "2018-10-08"
@@ -42,7 +43,10 @@ RELATED_REQUIREMENTS = [
 # The rows whose registry severity is HIGH: the key can no longer protect the data (disabled, pending deletion, gone).
 HIGH_RISK_ROWS = frozenset(row for row in Row if row.spec.severity is Severity.HIGH)
 
-# ASFF limits checked before a finding is sent (BatchImportFindings would otherwise reject it).
+# ASFF limits checked before a finding is sent (BatchImportFindings would otherwise reject it): botocore's securityhub
+# model documents Title "Maximum length of 256" and Description "Maximum length of 1024" (NonEmptyString, pattern
+# ".*\S.*"). Counted in UTF-16 units and cut by cmk_rule.safe_text.fit, which also escapes control and bidi
+# characters (a line break would fail the pattern: "." does not match one).
 LIMITS = {"Id": 512, "GeneratorId": 512, "Title": 256, "Description": 1024, "Recommendation.Text": 512}
 # Details.Other values: "fewer than 1,024 characters"
 # (https://docs.aws.amazon.com/securityhub/latest/userguide/asff-resourcedetails-other.html) and NonEmptyString
@@ -128,7 +132,7 @@ def _description(verdict: Verdict) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+    return fit(text, limit)
 
 
 def _details(group: ReplicationGroup | None, key: KeyFacts | None, verdict: Verdict) -> dict[str, str]:
@@ -219,7 +223,9 @@ def build_finding(
         },
         "Compliance": {
             "Status": status,
-            "StatusReasons": [{"ReasonCode": verdict.row.reason_code, "Description": verdict.annotation}],
+            "StatusReasons": [
+                {"ReasonCode": verdict.row.reason_code, "Description": _clip(verdict.annotation, ANNOTATION_MAX)}
+            ],
             "RelatedRequirements": list(RELATED_REQUIREMENTS),
         },
         "Resources": [_resource(scope, group, key, verdict)],
@@ -234,10 +240,10 @@ def validate_finding(finding: Mapping[str, Any]) -> list[str]:
         value = finding.get(name)
         if not isinstance(value, str) or not value.strip():
             problems.append(f"{name} is empty")
-        elif len(value) > LIMITS[name]:
+        elif utf16_units(value) > LIMITS[name]:
             problems.append(f"{name} is longer than {LIMITS[name]} characters")
     text = finding.get("Remediation", {}).get("Recommendation", {}).get("Text", "")
-    if len(text) > LIMITS["Recommendation.Text"]:
+    if utf16_units(text) > LIMITS["Recommendation.Text"]:
         problems.append(f"Remediation.Recommendation.Text is longer than {LIMITS['Recommendation.Text']} characters")
     resources = finding.get("Resources") or []
     if len(resources) != 1:
@@ -246,7 +252,7 @@ def validate_finding(finding: Mapping[str, Any]) -> list[str]:
         for key, value in resource.get("Details", {}).get("Other", {}).items():
             if not key or len(key) > OTHER_KEY_MAX:
                 problems.append(f"Details.Other key '{key[:40]}' is empty or longer than {OTHER_KEY_MAX}")
-            if not isinstance(value, str) or not value.strip() or len(value) > OTHER_VALUE_MAX:
+            if not isinstance(value, str) or not value.strip() or utf16_units(value) > OTHER_VALUE_MAX:
                 problems.append(f"Details.Other '{key[:40]}' is blank, not a string or longer than {OTHER_VALUE_MAX}")
         partition = resource.get("Partition")
         if partition is not None and partition not in ASFF_PARTITIONS.values():

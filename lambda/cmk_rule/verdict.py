@@ -21,6 +21,7 @@ from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyFacts, KeyLookup, is_aws_managed_alias
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.rows import Compliance, Row
+from cmk_rule.safe_text import ANNOTATION_MAX, fit_annotation
 
 __all__ = [
     "ANNOTATION_MAX",
@@ -33,7 +34,6 @@ __all__ = [
     "judge",
 ]
 
-ANNOTATION_MAX = 256  # PutEvaluations Annotation: 1-256 characters
 NOT_EVALUATED_STATUSES = frozenset({"deleting", "create-failed"})
 
 
@@ -46,12 +46,6 @@ class Verdict:
     annotation: str
     row: Row
     key_arn: str | None = None
-
-
-def fit_annotation(text: str) -> str:
-    """Clamp an annotation to Config's 1-256 characters (never empty, cut with an ellipsis)."""
-    text = " ".join(text.split()) or "No annotation."
-    return text if len(text) <= ANNOTATION_MAX else text[: ANNOTATION_MAX - 1] + "\u2026"
 
 
 def unverifiable_annotation(arn: str, error: str) -> str:

@@ -46,14 +46,17 @@ def parse_csv(text: str) -> list[dict[str, str]]:
 
 
 _PIPE = re.compile(r"(?<!\\)\|")
+# CommonMark: a backslash before any ASCII punctuation character is that character, literally.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 
 
 def parse_markdown(text: str) -> list[dict[str, str]]:
-    """A GitHub Markdown table: the header, a --- separator, then rows; '\\|' is a literal pipe."""
+    """A GitHub Markdown table: the header, a --- separator, then rows; '\\|' is a literal pipe, and every other
+    backslash-escaped punctuation character is that character."""
     lines = [line.strip() for line in text.strip().split("\n")]
 
     def cells(line: str) -> list[str]:
-        return [part.strip().replace("\\|", "|") for part in _PIPE.split(line.strip("|"))]
+        return [_ESCAPED.sub(r"\1", part.strip()) for part in _PIPE.split(line.strip("|"))]
 
     header = cells(lines[0])
     assert set(lines[1].replace("|", "")) == {"-"}, lines[1]

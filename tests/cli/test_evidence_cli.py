@@ -22,6 +22,7 @@ from cmk_rule_cli import __version__, collect, fleet, mock_aws, mock_cloudtrail,
 from cmk_rule_cli import evidence as evidence_command
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
+from tests.support.disk import fill_disk_under
 
 from .conftest import assert_follows_the_schema, fresh_account
 
@@ -348,3 +349,34 @@ def test_an_evidence_group_with_a_field_renamed_or_mistyped_is_refused(
         broken = json.loads(json.dumps(good))
         breakage(broken["groups"][0])
         assert not validator.is_valid(broken), name
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["new-folder", "forced-over-an-earlier-pack"])
+def test_a_full_disk_leaves_nothing_half_written_and_says_so_in_one_sentence(
+    aws_env: str,
+    account: tuple[dict[str, fleet.SeededFleet], mock_aws.ConfigResultsStore],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    earlier: bool,
+) -> None:
+    fleets, _ = account
+    folder = tmp_path / "evidence"
+    argv = ["evidence", "--output-dir", str(folder), "--no-key-use", *flags(fleets)]
+    kept: dict[str, bytes] = {}
+    if earlier:
+        assert main(argv) == scan_report.EXIT_NON_COMPLIANT
+        kept = {p.name: p.read_bytes() for p in folder.iterdir()}
+        argv.append("--force")
+    capsys.readouterr()
+    fill_disk_under(monkeypatch, tmp_path)
+    assert main(argv) == scan_report.EXIT_ERROR
+    err = capsys.readouterr().err
+    assert err == (
+        f"cmk-rule evidence: error: cannot write {folder}: No space left on device; nothing of this run was left in "
+        "it\n"
+    )
+    if earlier:  # the earlier pack, whole and still sealed by its own manifest
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == kept
+    else:
+        assert list(tmp_path.iterdir()) == []

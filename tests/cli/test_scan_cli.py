@@ -31,6 +31,7 @@ from cmk_rule.findings import validate_finding
 from cmk_rule_cli import collect, fleet, mock_aws, scan, scan_report
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
+from tests.support.disk import fill_disk_under
 
 from .conftest import FAKE_CREDENTIALS, fresh_account
 from .formats import as_text, parse_csv, parse_markdown, parse_table
@@ -568,3 +569,18 @@ def test_a_region_without_groups_never_builds_a_kms_client(
     assert code == scan_report.EXIT_NON_COMPLIANT  # eu-west-1's fleet was judged
     assert ("kms", "eu-west-1") in built and ("elasticache", "eu-north-1") in built
     assert ("kms", "eu-north-1") not in built
+
+
+def test_a_full_disk_leaves_no_report_and_says_so_in_one_sentence(
+    aws_env: str,
+    fleets: dict[str, fleet.SeededFleet],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fill_disk_under(monkeypatch, tmp_path)
+    target = tmp_path / "scan.json"
+    code, out, err = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets), "-o", str(target)])
+    assert code == scan_report.EXIT_ERROR and out == ""
+    assert err == f"cmk-rule scan: error: cannot write {target}: No space left on device; nothing was written\n"
+    assert list(tmp_path.iterdir()) == []  # no .scan.json.partial, no half a report

@@ -162,3 +162,28 @@ def test_a_second_region_is_judged_with_its_own_keys(aws: ConfigResultsStore) ->
     assert {g: c for g, (c, _) in results.items()} == {g: c for g, (c, _) in seeded.expected().items()}
     assert recorded(aws, REGION) == {}
     assert mock_aws.ACCOUNT_ID == ACCOUNT
+
+
+def test_a_hostile_exemption_tag_value_reaches_config_and_security_hub_escaped_and_within_their_limits(
+    aws: ConfigResultsStore, context: FakeLambdaContext
+) -> None:
+    """A right-to-left override and 120 emoji in a tag value: 147 code points of annotation but 268 UTF-16 units, over
+    Config's 256 if it counts as Java does. Through the real handler, moto's tagging API (JSON) and Security Hub."""
+    from cmk_rule.safe_text import ANNOTATION_MAX, utf16_units
+
+    seed_groups(1, 1)
+    client("securityhub").enable_security_hub()
+    elasticache = client("elasticache")
+    arn = elasticache.describe_replication_groups()["ReplicationGroups"][0]["ARN"]
+    value = "\u202egnp.exe " + "\U0001f512" * 120
+    elasticache.add_tags_to_resource(ResourceName=arn, Tags=[{"Key": "exempt", "Value": value}])
+    lambda_handler(scheduled(aws, {"exemptionTagKey": "exempt"}), context)
+    compliance, annotation = recorded(aws)["group-0000"]
+    assert compliance == "NOT_APPLICABLE"
+    assert annotation.startswith("Exempted by tag 'exempt': \\u202egnp.exe \U0001f512")
+    assert "\u202e" not in annotation
+    assert ANNOTATION_MAX - 1 <= utf16_units(annotation) <= ANNOTATION_MAX and annotation.endswith("\u2026")
+    (finding,) = client("securityhub").get_findings()["Findings"]
+    for text in (finding["Description"], finding["Compliance"]["StatusReasons"][0]["Description"]):
+        assert "\u202e" not in text and "\\u202e" in text
+    assert utf16_units(finding["Description"]) <= 1024

@@ -11,8 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.parsers import ResponseParserError
 
+from cmk_rule import handler
+from tests.integration.fleets import REGION
 from tests.reliability.expect import assert_run
 from tests.reliability.faults import LambdaTimedOut, Params, Proceed, client_error
 from tests.reliability.harness import LISTING, PREVIOUS_RESULTS, Harness
@@ -80,6 +83,61 @@ def test_a_listing_page_that_cannot_be_parsed_keeps_the_pages_already_read(rig: 
     assert_run(rig, outcome, judged=rig.fleet.ids[:100], skipped={LISTING}, untouched={STALE: "NON_COMPLIANT"})
     assert outcome.problems is not None
     assert outcome.problems[LISTING].startswith("elasticache:DescribeReplicationGroups failed transiently")
+
+
+class _Body:
+    """The raw stream of an HTTP answer (what urllib3 hands botocore), here a fixed body."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def stream(self, **_: Any) -> Any:
+        yield self._body
+
+
+def _proxy_page(request: Any, **_: Any) -> Any:
+    """An HTTP 200 whose body is a proxy's HTML page (well-formed XML, but not an AWS answer)."""
+    return AWSResponse(request.url, 200, HTTPHeaders(), _Body(b"<html>proxy error</html>"))
+
+
+def _proxy_answers_page(rig: Harness, page: int) -> None:
+    """Below botocore's parser, at its ``before-send`` hook (the one moto answers at): the ``page``-th
+    DescribeReplicationGroups request gets an HTTP 200 whose body is a proxy's HTML page, so botocore's real query
+    parser reads it (the memo of listing pages is bypassed for this operation)."""
+    rig.faults.memoized = rig.faults.memoized - {"DescribeReplicationGroups"}
+    seen: list[Any] = []
+
+    def answer(request: Any, **_: Any) -> Any:
+        seen.append(request)
+        return _proxy_page(request) if len(seen) == page else None
+
+    elasticache = handler.clients.own(REGION).client("elasticache")
+    elasticache.meta.events.register_first("before-send.elasticache.DescribeReplicationGroups", answer)
+
+
+def test_botocores_parser_reads_a_proxy_page_as_a_key_error_without_the_guard() -> None:
+    """The failure this guards against, on a bare client: botocore's query parser raises KeyError, not a
+    ResponseParserError, for a well-formed body that is not the answer (what every call site would let through)."""
+    import botocore.session
+
+    bare: Any = botocore.session.Session().create_client(
+        "elasticache", region_name=REGION, aws_access_key_id="a", aws_secret_access_key="b"
+    )
+    bare.meta.events.register_first("before-send", _proxy_page)
+    with pytest.raises(KeyError, match="DescribeReplicationGroupsResult"):
+        bare.describe_replication_groups()
+
+
+def test_a_proxy_page_answering_the_listing_is_named_and_keeps_the_pages_already_read(rig: Harness) -> None:
+    rig.seed_previous([STALE], "NON_COMPLIANT")
+    _proxy_answers_page(rig, 2)
+    outcome = rig.run(rig.event())
+    assert_run(rig, outcome, judged=rig.fleet.ids[:100], skipped={LISTING}, untouched={STALE: "NON_COMPLIANT"})
+    assert outcome.problems is not None
+    problem = outcome.problems[LISTING]
+    assert problem.startswith("elasticache:DescribeReplicationGroups failed transiently: ResponseParserError"), problem
+    assert "DescribeReplicationGroupsResult" in problem  # what the parser missed, named
+    assert "proxy error" not in problem  # the raw body is not quoted
 
 
 def _page_edit(rig: Harness, page: int, edit: Any) -> None:

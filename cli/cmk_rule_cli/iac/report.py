@@ -9,7 +9,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from cmk_rule_cli import output, vocabulary
+from cmk_rule_cli import output, text_safety, vocabulary
 from cmk_rule_cli.iac.model import Finding, Skipped, Status
 from cmk_rule_cli.iac.static_rules import StaticPolicy
 
@@ -91,7 +91,7 @@ def render_json(
         "totals": vocabulary.totals({**r, "skipped": False} for r in results),
         "complete": True,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return text_safety.json_text(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
 
 
 def policy_to_dict(policy: StaticPolicy) -> dict[str, Any]:
@@ -136,7 +136,8 @@ def render_table(
         lines.append("")
         lines.append(f"Skipped ({len(skipped)}):")
         lines.extend(
-            f"  {item.file}{f':{item.line}' if item.line is not None else ''}: {item.reason}" for item in skipped
+            text_safety.visible(f"  {item.file}{f':{item.line}' if item.line is not None else ''}: {item.reason}")
+            for item in skipped
         )
     counts = summary(findings, files)
     totals = ", ".join(f"{VERDICT_LABELS[s]} {counts[s.value]}" for s in Status if counts[s.value])

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cmk_rule.rows import ROWS, Row, Severity
+from cmk_rule_cli import text_safety
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.model import Finding, Skipped, Status
 from cmk_rule_cli.iac.static_rules import ROW_TEXT
@@ -253,4 +254,4 @@ def render(
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return text_safety.json_text(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"

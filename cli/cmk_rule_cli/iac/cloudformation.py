@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from cmk_rule_cli.iac import limits
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
     CLOUDFORMATION,
@@ -36,7 +37,7 @@ KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 ALIAS_TYPE = "AWS::KMS::Alias"
 # Ref of these returns a parameter name or a secret ARN: never a KMS key.
 NOT_KEY_TYPES = ("AWS::SSM::Parameter", "AWS::SecretsManager::Secret")
-MAX_VARIANTS = 64  # Fn::If in every relevant property of one group is still only a handful of combinations
+MAX_VARIANTS = limits.MAX_VARIANTS
 _MAX_DEPTH = 8  # alias → key → ... chains; guards against a template that references itself in a loop
 _SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
 
@@ -52,7 +53,25 @@ class LineDict(dict[Any, Any]):
 
 
 class TemplateLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` plus CloudFormation's short-form tags (``!Ref``, ``!GetAtt``, ``!Sub``, ``!If`` ...)."""
+    """``yaml.SafeLoader`` plus CloudFormation's short-form tags (``!Ref``, ``!GetAtt``, ``!Sub``, ``!If`` ...).
+
+    Bounded for untrusted input: nesting deeper than :data:`limits.MAX_NESTING` is refused while composing (PyYAML
+    composes recursively), and a document whose aliases expand past :data:`limits.MAX_YAML_NODES` nodes ("billion
+    laughs") or refer to themselves is refused before anything is built from it.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > limits.MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {limits.MAX_NESTING} levels", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: TemplateLoader, node: yaml.MappingNode) -> LineDict:
@@ -88,8 +107,44 @@ TemplateLoader.add_multi_constructor("!", _construct_intrinsic)
 
 
 def parse_yaml(text: str) -> Any:
-    """Parse YAML with short-form intrinsics and key lines (raises ``yaml.YAMLError``)."""
-    return yaml.load(text, Loader=TemplateLoader)  # noqa: S506  # nosec B506 - TemplateLoader is a SafeLoader subclass
+    """Parse YAML with short-form intrinsics and key lines (raises ``yaml.YAMLError``), aliases bounded."""
+    loader = TemplateLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a node graph whose aliases expand into too many nodes, or into a cycle (PyYAML accepts both)."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:  # recursion bounded by MAX_NESTING (compose_node)
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in open_nodes:
+            raise yaml.composer.ComposerError(None, None, "an alias refers to a node that contains it", node.start_mark)
+        open_nodes.add(id(node))
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key) + size(value) for key, value in node.value)
+        open_nodes.discard(id(node))
+        if total > limits.MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases expand to more than {limits.MAX_YAML_NODES:,} nodes", node.start_mark
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 def is_template(document: Any) -> bool:

@@ -22,6 +22,8 @@ import hcl2
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from cmk_rule_cli.iac import limits
+
 _MAX_DEPTH = 32
 
 
@@ -57,14 +59,16 @@ def parse(text: str, file: str) -> Block:
     """The file's top-level body as a :class:`Block` of type ``""`` (raises :class:`HclError`)."""
     try:
         tree = hcl2.parses_to_tree(text if text.endswith("\n") else text + "\n")
+        body = _child(tree, "body")
+        root = Block(type="", labels=(), line=1)
+        if body is not None:
+            _fill(root, body)
     except UnexpectedInput as error:
         raise HclError(f"not valid HCL (line {error.line}, column {error.column}: {_first_line(error)})") from None
     except LarkError as error:  # pragma: no cover - other Lark failures carry no position
         raise HclError(f"not valid HCL ({error.__class__.__name__})") from None
-    body = _child(tree, "body")
-    root = Block(type="", labels=(), line=1)
-    if body is not None:
-        _fill(root, body)
+    except RecursionError:  # blocks nested thousands deep (python-hcl2 and _fill recurse)
+        raise HclError("not valid HCL (nested too deeply to read)") from None
     return root
 
 
@@ -189,12 +193,17 @@ class _Step:
 class Evaluator:
     """Evaluates expression trees against a resolver for root names (``var``, ``local``, resource types ...)."""
 
-    def __init__(self, resolve: Resolver, locals_: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, resolve: Resolver, locals_: Mapping[str, Any] | None = None, *, budget: limits.Budget | None = None
+    ) -> None:
         self.resolve = resolve
         self.locals = dict(locals_ or {})  # for-expression variables
+        self.budget = budget  # counts every node evaluated (references re-evaluate: see limits.MAX_EVALUATIONS)
 
     def evaluate(self, node: Any, depth: int = 0) -> Any:
         """The value of an expression tree (see the module docstring for what stays unknown)."""
+        if self.budget is not None:
+            self.budget.charge_evaluation()
         if depth > _MAX_DEPTH:
             return Unknown("an expression nested too deeply")
         if isinstance(node, Token):
@@ -408,7 +417,7 @@ class Evaluator:
                 bound[names[0]], bound[names[1]] = key, value
             elif names:
                 bound[names[0]] = value
-            inner = Evaluator(self.resolve, bound)
+            inner = Evaluator(self.resolve, bound, budget=self.budget)
             if condition is not None:
                 keep = inner.evaluate(condition.children[-1], depth)
                 if not isinstance(keep, bool):

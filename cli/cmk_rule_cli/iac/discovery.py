@@ -112,11 +112,13 @@ class _Discovery:
             self.errors.append(f"{argument}: cannot be searched ({error.__class__.__name__}: {error})")
             return
         root = path.resolve()
+        not_read: list[str] = []  # files that are not regular files or leave the directory: named if nothing is found
         for file in files:
             try:
                 limits.regular_file(file, (root,))
             except limits.NotReadable as reason:
                 self.skipped.append(Skipped(str(file), str(reason)))
+                not_read.append(f"{file} ({reason})")
                 continue
             if file.resolve() in self.seen:
                 continue
@@ -129,7 +131,10 @@ class _Discovery:
             else:
                 found += self._read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES) or _looks_like_iac(file))
         if found == 0 and len(self.errors) == failed:
-            self.errors.append(f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory")
+            also = f"; not read: {', '.join(not_read[:3])}" if not_read else ""
+            self.errors.append(
+                f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory{also}"
+            )
 
     def named_file(self, path: Path) -> None:
         try:

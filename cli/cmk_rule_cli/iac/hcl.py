@@ -362,6 +362,58 @@ class Evaluator:
 
     _index_expr_term = _get_attr_expr_term
 
+    def _full_splat_expr_term(self, node: Tree[Any], depth: int) -> Any:
+        """``x[*].a`` (and the legacy ``x.*.a``): a list with ``.a`` of each element, as Terraform evaluates it.
+
+        Over a resource with ``count``/``for_each`` the resolver gives one element per instance, so a known ``count``
+        of 0 is the empty list (and ``join("", aws_kms_key.k[*].arn)`` is ``""``), never a guess.
+        """
+        base, splat = node.children[0], node.children[1]
+        after: list[_Step] = []
+        for step in splat.children[1:]:
+            if not isinstance(step, Tree):
+                continue
+            if step.data == "get_attr":
+                after.append(_Step(attribute=_name(step.children[1])))
+            else:
+                expr = next(c for c in step.children if isinstance(c, Tree) and c.data != "new_line_or_comment")
+                after.append(_Step(index=self.evaluate(expr, depth)))
+        current = base.children[0] if isinstance(base, Tree) and base.data == "expr_term" else base
+        steps = [*self._steps_of(current, depth), SPLAT, *steps_to_keys(after)]
+        root = current
+        while isinstance(root, Tree) and root.data in ("get_attr_expr_term", "index_expr_term"):
+            root = root.children[0]
+            if isinstance(root, Tree) and root.data == "expr_term" and len(root.children) == 1:
+                root = root.children[0]
+        text = source(node)
+        if isinstance(root, Tree) and root.data == "identifier":
+            name = _name(root)
+            if name in self.locals:
+                return traverse(self.locals[name], steps, text)
+            return self.resolve(name, steps, text)
+        return traverse(self.evaluate(root, depth), steps, text)
+
+    _attr_splat_expr_term = _full_splat_expr_term
+
+    def _steps_of(self, node: Any, depth: int) -> list[Any]:
+        """The traversal steps of ``a.b[0].c`` (after its root), as :func:`steps_to_keys` gives them."""
+        steps: list[_Step] = []
+        current = node
+        while isinstance(current, Tree) and current.data in ("get_attr_expr_term", "index_expr_term"):
+            step = current.children[1]
+            if current.data == "get_attr_expr_term":
+                steps.append(_Step(attribute=_name(step.children[1])))
+            elif step.data == "short_index":
+                steps.append(_Step(index=int(str(step.children[1]))))
+            else:
+                expr = next(c for c in step.children if isinstance(c, Tree) and c.data != "new_line_or_comment")
+                steps.append(_Step(index=self.evaluate(expr, depth)))
+            current = current.children[0]
+            if isinstance(current, Tree) and current.data == "expr_term" and len(current.children) == 1:
+                current = current.children[0]
+        steps.reverse()
+        return steps_to_keys(steps)
+
     def _traversal(self, node: Tree[Any], depth: int) -> Any:
         steps: list[_Step] = []
         current: Any = node
@@ -446,6 +498,21 @@ class _Index:
     value: Any
 
 
+class _Splat:
+    """The ``[*]`` step of a splat expression: the steps after it apply to each element."""
+
+    def __repr__(self) -> str:
+        return "[*]"
+
+
+SPLAT: Any = _Splat()
+
+
+def is_splat(step: Any) -> bool:
+    """True for the ``[*]`` step of a splat expression."""
+    return step is SPLAT
+
+
 def is_index(step: Any) -> bool:
     """True for an index step produced by :func:`steps_to_keys`."""
     return isinstance(step, _Index)
@@ -457,8 +524,17 @@ def index_value(step: Any) -> Any:
 
 
 def traverse(value: Any, steps: Sequence[Any], text: str) -> Any:
-    """Follow attribute and index steps into a known value; unknown as soon as a step cannot be followed."""
-    for step in steps:
+    """Follow attribute and index steps into a known value; unknown as soon as a step cannot be followed.
+
+    A splat step maps the remaining steps over a list (``null`` splats to ``[]``, any other value to a one-element
+    list, as in Terraform).
+    """
+    for position, step in enumerate(steps):
+        if is_splat(step):
+            if isinstance(value, Unknown | Attr | Choice):
+                return Unknown(text)
+            items = value if isinstance(value, list) else [] if value is None else [value]
+            return [traverse(item, steps[position + 1 :], text) for item in items]
         key = index_value(step)
         if isinstance(value, Unknown | Attr | Choice):
             return Unknown(text)
@@ -547,6 +623,37 @@ def _coalesce(values: list[Any], text: str) -> Any:
     return Unknown(text)
 
 
+def _join(values: list[Any], text: str) -> Any:
+    """``join(sep, list)``: known when every element is; ``""`` for an empty list; one element is itself."""
+    if len(values) != 2 or not isinstance(values[0], str) or not isinstance(values[1], list):  # noqa: PLR2004
+        return Unknown(text)
+    items = values[1]
+    if len(items) == 1 and not is_known(items[0]):
+        return items[0]  # join of one element is that element: a key's .arn stays that key's
+    return _known_or(values, text, lambda: values[0].join(_to_string(x) for x in items))
+
+
+def _contains(values: list[Any], text: str) -> Any:
+    """``contains(list, value)``: known when both are."""
+    if len(values) != 2 or not isinstance(values[0], list):  # noqa: PLR2004
+        return Unknown(text)
+    return _known_or(values, text, lambda: values[1] in values[0])
+
+
+def _length(values: list[Any], text: str) -> Any:
+    """``length``: a list's length is known even when its elements are not (as in Terraform)."""
+    if len(values) == 1 and isinstance(values[0], list | dict | str):
+        return len(values[0])
+    return Unknown(text)
+
+
+def _one(values: list[Any], text: str) -> Any:
+    """``one(list)``: ``null`` for an empty list, the element of a one-element list (known or not)."""
+    if len(values) == 1 and isinstance(values[0], list) and len(values[0]) <= 1:
+        return values[0][0] if values[0] else None
+    return Unknown(text)  # Terraform fails on more elements: only the runtime can say
+
+
 def _lookup(values: list[Any], text: str) -> Any:
     if len(values) >= 2 and isinstance(values[0], Mapping) and is_known(values[1]):
         if values[1] in values[0]:
@@ -567,8 +674,9 @@ FUNCTIONS: dict[str, Callable[[list[Any], str], Any]] = {
     "lookup": _lookup,
     "merge": lambda v, t: _known_or(v, t, lambda: {k: x for m in v for k, x in m.items()}),
     "concat": lambda v, t: _known_or(v, t, lambda: [x for item in v for x in item]),
-    "length": lambda v, t: _known_or(v, t, lambda: len(v[0])),
-    "join": lambda v, t: _known_or(v, t, lambda: v[0].join(_to_string(x) for x in v[1])),
+    "length": _length,
+    "join": _join,
+    "contains": _contains,
     "format": lambda v, t: _known_or(v, t, lambda: v[0].replace("%%", "\0") % tuple(v[1:])),
     "element": lambda v, t: _known_or(v, t, lambda: v[0][v[1] % len(v[0])]),
     "tolist": lambda v, t: _known_or(v, t, lambda: list(v[0])),
@@ -578,7 +686,7 @@ FUNCTIONS: dict[str, Callable[[list[Any], str], Any]] = {
         v, t, lambda: v[0] if isinstance(v[0], bool) else {"true": True, "false": False}[v[0]]
     ),
     "tonumber": lambda v, t: _known_or(v, t, lambda: v[0] if isinstance(v[0], int | float) else float(v[0])),
-    "one": lambda v, t: _known_or(v, t, lambda: (v[0][0] if v[0] else None) if len(v[0]) <= 1 else v[0][2]),
+    "one": _one,
 }
 
 

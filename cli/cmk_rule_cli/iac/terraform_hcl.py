@@ -312,6 +312,12 @@ class ModuleInstance:
 
     def _attr(self, mode: str, kind: str, name: str, steps: list[Any], text: str) -> Any:
         instances = self.instances(mode, kind, name)
+        if steps and hcl.is_splat(steps[0]):
+            # x[*].arn: one element per instance; a known count of 0 is [] (Terraform's value, not a guess)
+            table = self.module.resources if mode == "managed" else self.module.data
+            if (kind, name) not in table or any(not i.binding.known for i in instances):
+                return Unknown(text)
+            return [self._instance_attr(i, steps[1:], text) for i in instances]
         if not instances:
             return Unknown(text)
         if steps and hcl.is_index(steps[0]):
@@ -321,8 +327,14 @@ class ModuleInstance:
             steps = steps[1:]
         if not instances or not steps or hcl.is_index(steps[0]):
             return Unknown(text)
+        return self._instance_attr(instances[0], steps, text)
+
+    @staticmethod
+    def _instance_attr(instance: Instance, steps: list[Any], text: str) -> Any:
+        """``.attribute`` (and what follows) of one instance: an :class:`Attr` for the attribute itself."""
+        if not steps or hcl.is_index(steps[0]) or hcl.is_splat(steps[0]):
+            return Unknown(text)
         attribute = str(hcl.index_value(steps[0]))
-        instance = instances[0]
         if len(steps) == 1:
             return Attr(instance, attribute, text)
         return hcl.traverse(instance.value(attribute), steps[1:], text)

@@ -166,7 +166,7 @@ def candidates_of(source: Source, modules: terraform_hcl.ModuleCache | None = No
         return candidates
     if source.iac_format == CHANGE_SET:
         return []
-    return terraform.extract(source.document, source.display)
+    return terraform.extract(source.document, source.display, source.text)
 
 
 def check(
@@ -195,6 +195,9 @@ def evaluate(
         for candidate in candidates:
             judgement = judge_variants(candidate.variants, policy)
             notes = list(judgement.notes)
+            if candidate.location.related:  # a result at a module call also names the code inside the module
+                inner = candidate.location.related[-1]
+                notes.append(f"Declared at {inner.file}:{inner.line}: {inner.what.removesuffix(' (declared here)')}.")
             status = judgement.status
             for key in _declared_keys(candidate):
                 keys.setdefault((key.file or candidate.location.file, key.resource_id), key)
@@ -227,7 +230,7 @@ def evaluate(
             findings.extend(terraform.replacements(source.document, source.text, source.display))
     for (file, _resource), key in keys.items():
         findings.extend(_key_findings(key, file))
-    return findings, skipped
+    return list(dict.fromkeys(findings)), skipped  # identical results (one module call seen twice) once
 
 
 def _declared_keys(candidate: Candidate) -> list[KeyDecl]:

@@ -29,16 +29,15 @@ from cmk_rule_cli.iac.model import (
     KeyRef,
     KeyRefKind,
     Location,
+    RelatedLocation,
     Setting,
     Skipped,
 )
 from cmk_rule_cli.iac.static_rules import is_alias_reference, is_aws_managed_reference, key_id_of
 
 # The provider's resource types and attribute names: one definition, shared with the plan reader.
-from cmk_rule_cli.iac.terraform import ALIAS_TYPE, GROUP_TYPE, KEY_TYPES
+from cmk_rule_cli.iac.terraform import ALIAS_TYPE, GROUP_TYPE, KEY_TYPES, NOT_KEY_TYPES
 
-# Resources whose name, ARN or id is never a KMS key (the control: such a value cannot name a key).
-NOT_KEY_TYPES = ("aws_ssm_parameter", "aws_secretsmanager_secret", "aws_secretsmanager_secret_version")
 META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _MAX_DEPTH = 24
 _MAX_EVALUATION_DEPTH = 48
@@ -449,11 +448,12 @@ class Loader:
 
     def _candidate(self, instance: Instance, block: Block, file: HclFile) -> Candidate:
         variants = tuple(_group_variants(instance))
+        declared = RelatedLocation(file.display, block.line, f"{instance.type}.{instance.name} (declared here)")
         return Candidate(
             resource_id=instance.address,
             resource_type=GROUP_TYPE,
             iac_format=TERRAFORM_HCL,
-            location=Location(file=file.display, line=block.line, address=instance.address),
+            location=call_site(instance.scope, declared, instance.address),
             variants=variants,
         )
 
@@ -472,13 +472,35 @@ class Loader:
         if decl is None:
             return None
         resource_id, variants = decl
+        called = RelatedLocation(file.display, block.line, f"module.{name} (registry module called here)")
         return Candidate(
             resource_id=resource_id,
             resource_type=GROUP_TYPE,
             iac_format=TERRAFORM_HCL,
-            location=Location(file=file.display, line=block.line, address=resource_id),
+            location=call_site(scope, called, resource_id),
             variants=variants,
         )
+
+
+def call_site(scope: ModuleInstance, inner: RelatedLocation, address: str) -> Location:
+    """Where a result from a module points: the root module's ``module`` block (where its inputs are set).
+
+    The module calls on the way and ``inner`` (the declaration inside the module) become related locations, so a
+    result names the line to edit first and the code that explains it after; outside a module, ``inner`` itself.
+    """
+    calls: list[RelatedLocation] = []
+    current = scope
+    while current.caller is not None:
+        parent, block, _binding = current.caller
+        name = block.labels[0] if block.labels else "?"
+        file = parent.module.calls[name][1] if name in parent.module.calls else None
+        calls.append(RelatedLocation(file.display if file else "", block.line, f"module.{name} (called here)"))
+        current = parent
+    if not calls:
+        return Location(file=inner.file, line=inner.line, address=address)
+    outermost = calls[-1]
+    related = (*reversed(calls[:-1]), inner)
+    return Location(file=outermost.file, line=outermost.line, address=address, related=related)
 
 
 # -- a group's declaration --------------------------------------------------------------------------------------
@@ -589,7 +611,10 @@ def _attr_key(value: Attr, depth: int) -> KeyRef:
             address=instance.address, alias_name=selector if isinstance(selector, str) else None, read=False
         )
         return KeyRef(KeyRefKind.DATA_SOURCE, value.text, data=facts)
-    if kind in NOT_KEY_TYPES and attribute in ("arn", "id", "name"):
+    if instance.mode == "managed" and (
+        (kind in NOT_KEY_TYPES and attribute in ("arn", "id", "name"))
+        or (attribute == "arn" and not kind.startswith("aws_kms_"))
+    ):
         return KeyRef(KeyRefKind.NOT_A_KEY, f"{value.text} (the {attribute} of an {kind}, not a key)")
     return KeyRef(KeyRefKind.UNRESOLVED, f"{value.text} (known after apply)")
 

@@ -63,10 +63,11 @@ VARIABLES: Expected = {
     ("terraform-hcl/variables/main.tf", f"{RG}.conditional"): ("fail", 3, 39, None),
 }
 LOCAL_MODULES: Expected = {
-    ("terraform-hcl/local-modules/modules/cache/main.tf", f'module.cache["orders"].{RG}.this'): ("pass", 11, 19, None),
-    ("terraform-hcl/local-modules/modules/cache/main.tf", f'module.cache["sessions"].{RG}.this'): ("fail", 3, 19, None),
-    ("terraform-hcl/local-modules/modules/cache/main.tf", f"module.legacy.{RG}.this"): ("fail", 2, 19, None),
-    ("terraform-hcl/local-modules/modules/cache/main.tf", f"module.replicated[0].{RG}.this"): ("fail", None, 19, ALIAS),
+    # a result from a module is placed on the module call the user edits (the resource is a related location)
+    ("terraform-hcl/local-modules/main.tf", f'module.cache["orders"].{RG}.this'): ("pass", 11, 7, None),
+    ("terraform-hcl/local-modules/main.tf", f'module.cache["sessions"].{RG}.this'): ("fail", 3, 7, None),
+    ("terraform-hcl/local-modules/main.tf", f"module.legacy.{RG}.this"): ("fail", 2, 16, None),
+    ("terraform-hcl/local-modules/main.tf", f"module.replicated[0].{RG}.this"): ("fail", None, 23, ALIAS),
     ("terraform-hcl/local-modules/main.tf", f"module.registry.{RG}.this[0]"): ("pass", 11, 31, None),
 }
 CFN_PITFALLS: Expected = {
@@ -86,8 +87,8 @@ CHANGE_SET: Expected = {
     ("cloudformation/changeset-replace.json", "CartsCache (replacement)"): ("warning", None, 64, REPLACEMENT),
 }
 PLAN_REPLACEMENT: Expected = {
-    ("terraform/replace.plan.json", f"{RG}.sessions"): ("pass-with-note", 11, None, None),
-    ("terraform/replace.plan.json", f"{RG}.sessions (replacement)"): ("warning", None, None, REPLACEMENT),
+    ("terraform/replace.plan.json", f"{RG}.sessions"): ("pass-with-note", 11, 29, None),
+    ("terraform/replace.plan.json", f"{RG}.sessions (replacement)"): ("warning", None, 29, REPLACEMENT),
 }
 
 

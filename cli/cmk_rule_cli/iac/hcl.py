@@ -137,6 +137,16 @@ class Choice:
     condition: str
     when_true: Any
     when_false: Any
+    # the condition's own (unknown) value: a branch taken means it is true or false in the other arguments too
+    value: Any = field(default=None, compare=False)
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Two evaluated values that are certainly equal (plain data; markers only when they are equal markers)."""
+    try:
+        return type(left) is type(right) and bool(left == right)
+    except (TypeError, ValueError):  # pragma: no cover - plain data compares
+        return False
 
 
 def is_known(value: Any) -> bool:
@@ -298,7 +308,10 @@ class Evaluator:
         value = self.evaluate(condition, depth)
         if isinstance(value, bool):
             return self.evaluate(when_true if value else when_false, depth)
-        return Choice(source(condition), self.evaluate(when_true, depth), self.evaluate(when_false, depth))
+        when_true_value, when_false_value = self.evaluate(when_true, depth), self.evaluate(when_false, depth)
+        if _same(when_true_value, when_false_value):
+            return when_true_value  # both branches give one value: the condition does not matter
+        return Choice(source(condition), when_true_value, when_false_value, value)
 
     def _unary_op(self, node: Tree[Any], depth: int) -> Any:
         operator = str(node.children[0])

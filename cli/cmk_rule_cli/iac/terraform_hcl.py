@@ -11,6 +11,7 @@ all. The registry module ``terraform-aws-modules/elasticache/aws`` is judged fro
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -506,40 +507,73 @@ def call_site(scope: ModuleInstance, inner: RelatedLocation, address: str) -> Lo
 # -- a group's declaration --------------------------------------------------------------------------------------
 
 
-def _alternatives(value: Any, branch: str | None = None) -> Iterator[tuple[Any, str | None]]:
-    """A value's possible values: both branches of a conditional whose condition is unknown."""
+Assumption = tuple[Any, bool]  # a conditional's unknown condition value, and the outcome a branch assumes
+
+
+def _alternatives(
+    value: Any, branch: str | None = None, assumed: tuple[Assumption, ...] = ()
+) -> Iterator[tuple[Any, str | None, tuple[Assumption, ...]]]:
+    """A value's possible values: both branches of a conditional whose condition is unknown, with what each assumes."""
     if isinstance(value, Choice):
-        for outcome, inner in (("true", value.when_true), ("false", value.when_false)):
-            here = f"{value.condition} is {outcome}"
-            yield from _alternatives(inner, f"{branch}; {here}" if branch else here)
+        for outcome, inner in ((True, value.when_true), (False, value.when_false)):
+            here = f"{value.condition} is {'true' if outcome else 'false'}"
+            yield from _alternatives(inner, f"{branch}; {here}" if branch else here, (*assumed, (value.value, outcome)))
     else:
-        yield value, branch
+        yield value, branch, assumed
+
+
+def _consistent(assumptions: Sequence[Assumption]) -> dict[Any, bool] | None:
+    """The outcomes a combination of branches assumes, or ``None`` when two branches contradict each other."""
+    outcomes: list[tuple[Any, bool]] = []
+    for condition, outcome in assumptions:
+        if not isinstance(condition, Unknown):
+            continue
+        for known, known_outcome in outcomes:
+            if known == condition and known_outcome != outcome:
+                return None
+        outcomes.append((condition, outcome))
+    return dict(outcomes)
+
+
+def _under(value: Any, outcomes: Mapping[Any, bool]) -> Any:
+    """``value`` within a branch: the branch's condition, when it is the value itself, is known there."""
+    if isinstance(value, Unknown) and value in outcomes:
+        return outcomes[value]
+    return value
 
 
 def _group_variants(instance: Instance) -> Iterator[GroupDecl]:
+    """Every deployment the group's conditionals allow; branches that contradict each other are not combined.
+
+    Within ``kms_key_id = var.enabled ? var.key : null``'s true branch, ``at_rest_encryption_enabled = var.enabled``
+    is true: a message never says at-rest is unknown "when var.enabled is true".
+    """
     at_rest_values = list(_alternatives(instance.value("at_rest_encryption_enabled")))
     engines = list(_alternatives(instance.value("engine")))
     keys = list(_alternatives(instance.value("kms_key_id")))
     tags = instance.value("tags")
     global_id = instance.value("global_replication_group_id")
     count = 0
-    for at_rest, b1 in at_rest_values:
-        for engine, b2 in engines:
-            for key, b3 in keys:
+    for at_rest, b1, a1 in at_rest_values:
+        for engine, b2, a2 in engines:
+            for key, b3, a3 in keys:
+                outcomes = _consistent((*a1, *a2, *a3))
+                if outcomes is None:
+                    continue
                 count += 1
                 if count > limits.MAX_VARIANTS:
                     where = f"{instance.file.display}:{instance.block.line}"
-                    raise limits.refuse(where, f"{instance.address} has too many possible deployments (conditionals "
-                                        "whose conditions are unknown)", limits.MAX_VARIANTS, "variants per group")
-                ref = key_ref_of(key)
+                    what = f"{instance.address} has too many possible deployments (conditionals on unknown values)"
+                    raise limits.refuse(where, what, limits.MAX_VARIANTS, "variants per group")
+                at_rest_here, engine_here = _under(at_rest, outcomes), _under(engine, outcomes)
                 yield GroupDecl(
                     resource_id=instance.address,
                     resource_type=GROUP_TYPE,
                     iac_format=TERRAFORM_HCL,
-                    at_rest=setting_of(at_rest),
-                    engine=engine.lower() if isinstance(engine, str) else None,
-                    engine_known=engine is None or isinstance(engine, str),
-                    key=ref,
+                    at_rest=setting_of(at_rest_here),
+                    engine=engine_here.lower() if isinstance(engine_here, str) else None,
+                    engine_known=engine_here is None or isinstance(engine_here, str),
+                    key=key_ref_of(key),
                     tags={str(k): hcl.describe(v) if not isinstance(v, str) else v for k, v in tags.items()}
                     if isinstance(tags, Mapping)
                     else None,
@@ -845,10 +879,8 @@ def _relative(directory: Path) -> str:
 
 
 def _display_path(child: Path, parent: Path, parent_display: str) -> str:
-    try:
-        return str(Path(parent_display) / child.relative_to(parent))
-    except ValueError:
-        return _relative(child)
+    """The called module's directory as the user would write it from the caller's (``../..`` folded)."""
+    return os.path.normpath(Path(parent_display) / os.path.relpath(child, parent))
 
 
 @dataclass

@@ -215,6 +215,7 @@ def test_cdk_out_directory_reads_only_the_template(check: Callable[..., Run]) ->
 def test_whole_corpus_directory(check: Callable[..., Run]) -> None:
     from .test_pitfalls_corpus import (
         CFN_PITFALLS,
+        COMMUNITY,
         CONTROL_EXAMPLES,
         CONTROL_FIXED,
         LOCAL_MODULES,
@@ -229,7 +230,8 @@ def test_whole_corpus_directory(check: Callable[..., Run]) -> None:
     expected = {**CFN_YAML_DEFAULT, **CFN_JSON_DEFAULT, **CDK_DEFAULT}
     expected |= {**TF_ROOT_DEFAULT, **TF_MODULES_DEFAULT, **TF_DATA_DEFAULT}
     groups = [v for v in expected.values()]
-    for table in (CFN_PITFALLS, CONTROL_EXAMPLES, CONTROL_FIXED, LOCAL_MODULES, PITFALLS, PLAN_REPLACEMENT, VARIABLES):
+    tables = (CFN_PITFALLS, COMMUNITY, CONTROL_EXAMPLES, CONTROL_FIXED, LOCAL_MODULES, PITFALLS, PLAN_REPLACEMENT)
+    for table in (*tables, VARIABLES):
         groups += [v for (_file, resource), v in table.items() if "_elasticache_" in resource or "Group" in resource]
     groups = [g for g in groups if g[0] not in ("warning", "note")]
     # the .tf configurations beside the plans: the plans' verdicts (see test_pitfalls_corpus), the data source aside
@@ -244,6 +246,7 @@ def test_whole_corpus_directory(check: Callable[..., Run]) -> None:
         str(corpus / "cdk" / "cloud-assembly" / "manifest.json"),
         str(corpus / "cdk" / "cloud-assembly" / "tree.json"),
         str(corpus / "terraform-hcl" / "variables" / "staging.tfvars"),
+        str(corpus / "terraform-hcl" / "community" / "cloudposse" / "main.tf"),
         str(corpus / "terraform-hcl" / "local-modules" / "main.tf"),
     ]
 

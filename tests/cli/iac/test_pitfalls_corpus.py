@@ -91,6 +91,14 @@ PLAN_REPLACEMENT: Expected = {
     ("terraform/replace.plan.json", f"{RG}.sessions (replacement)"): ("warning", None, 29, REPLACEMENT),
 }
 
+# Excerpts of two community modules, each called from its own example (terraform-hcl/community/README.md):
+# the result sits on the example's module block, the resource inside the module is its related location.
+CP, TAM = "terraform-hcl/community/cloudposse", "terraform-hcl/community/terraform-aws-modules"
+COMMUNITY: Expected = {
+    (f"{CP}/examples/complete/main.tf", f"module.redis.{RG}.default[*]"): ("fail", 2, 7, None),
+    (f"{TAM}/examples/redis-replication-group/main.tf", f"module.elasticache.{RG}.this[0]"): ("fail", 3, 6, None),
+}
+
 
 def assert_exactly(run: Run, expected: Expected) -> None:
     found: dict[tuple[str, str], list[Result]] = {}
@@ -118,10 +126,11 @@ def assert_exactly(run: Run, expected: Expected) -> None:
         ([CFN / "pitfalls.yaml"], CFN_PITFALLS, 1),
         ([CFN / "changeset-replace.json"], CHANGE_SET, 0),
         ([TF / "replace.plan.json"], PLAN_REPLACEMENT, 0),
+        ([HCL / "community"], COMMUNITY, 1),
     ],
     ids=[
         "control-examples", "control-examples-file", "control-fixed", "hcl-pitfalls", "variables", "local-modules",
-        "cfn-pitfalls", "change-set", "plan-replacement",
+        "cfn-pitfalls", "change-set", "plan-replacement", "community",
     ],
 )  # fmt: skip
 def test_every_result(check: Callable[..., Run], paths: list[Any], expected: Expected, code: int) -> None:

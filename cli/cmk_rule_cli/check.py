@@ -308,7 +308,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"cmk-rule check: error: {problem}", file=sys.stderr)
         return 2
     policy = policy_from(args)
-    findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
+    from cmk_rule_cli.iac.limits import LimitExceeded  # noqa: PLC0415
+
+    try:
+        findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
+    except LimitExceeded as error:  # an input beyond the bounds (iac/limits.py): a sentence naming file and limit
+        print(f"cmk-rule check: error: {error}", file=sys.stderr)
+        return 2
     skipped = [*inputs.skipped, *not_read]
     if fmt == "sarif":
         text = sarif.render(

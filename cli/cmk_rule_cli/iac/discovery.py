@@ -171,7 +171,8 @@ class _Discovery:
         for directory, display in self.tf_directories.items():
             self.modules.load_tree(directory, display)
         self.errors.extend(self.modules.errors)
-        self.skipped.extend(self.modules.skipped)
+        listed = {item.file for item in self.skipped}
+        self.skipped.extend(item for item in self.modules.skipped if item.file not in listed)
         called = {d for module in self.modules.loaded() for d in module.local_sources() if d != module.directory}
         roots = [d for d in self.tf_directories if d not in called]
         assigned: dict[Path, list[Path]] = {d: [] for d in roots}

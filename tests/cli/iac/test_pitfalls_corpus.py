@@ -222,3 +222,14 @@ def test_hcl_agrees_with_the_plans_of_the_same_configuration(check: Callable[...
             assert from_hcl.pop(address) == ("pass-with-note", 11)
         assert from_hcl == from_plan
         assert all(r["line"] for r in check(TF / folder).json()["results"])  # every HCL result has its line
+
+
+def test_community_messages_do_not_contradict_themselves(check: Callable[..., Run]) -> None:
+    """cloudposse said at-rest was "not known … treated as disabled (when var.at_rest_encryption_enabled is true)".
+
+    Its key is ``var.at_rest_encryption_enabled ? var.kms_key_id : null`` with ``kms_key_id`` unset: both branches
+    are null, so the condition decides nothing and the message names no branch.
+    """
+    results = check(HCL / "community").by_resource()
+    message = results[f"module.redis.{RG}.default[*]"]["message"]
+    assert "(when" not in message and "treated as disabled" in message, message

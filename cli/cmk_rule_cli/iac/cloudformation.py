@@ -203,7 +203,7 @@ def extract(document: Mapping[str, Any], text: str, file: str) -> list[Candidate
                 resource_type=GROUP_TYPE,
                 iac_format=CLOUDFORMATION,
                 location=Location(file=file, line=line, address=str(logical_id)),
-                variants=template.variants(str(logical_id), resource),
+                variants=template.variants(str(logical_id), resource, where=f"{file}:{line or 1}"),
             )
         )
     return candidates
@@ -229,7 +229,8 @@ class _Template:
         self.parameters: Mapping[str, Any] = _mapping(document.get("Parameters"))
         self.mappings: Mapping[str, Any] = _mapping(document.get("Mappings"))
 
-    def variants(self, logical_id: str, resource: Mapping[str, Any]) -> tuple[GroupDecl, ...]:
+    def variants(self, logical_id: str, resource: Mapping[str, Any], where: str = "") -> tuple[GroupDecl, ...]:
+        """Every deployment the group's intrinsics allow; more than :data:`limits.MAX_VARIANTS` is refused, not cut."""
         props = _mapping(resource.get("Properties"))
         at_rest = [
             (_setting(value), branch) for value, branch in self.alternatives(props.get("AtRestEncryptionEnabled"))
@@ -240,9 +241,10 @@ class _Template:
         secondary = any(value not in (None, "") for value in global_id)
         tags = _tags(props.get("Tags"))
         variants = []
-        for (setting, b1), ((engine, known), b2), (key, b3) in itertools.islice(
-            itertools.product(at_rest, engines, keys), MAX_VARIANTS
-        ):
+        if len(at_rest) * len(engines) * len(keys) > MAX_VARIANTS:
+            what = f"{logical_id} has too many possible deployments (Fn::If and parameters with AllowedValues)"
+            raise limits.refuse(where or logical_id, what, MAX_VARIANTS, "variants per group")
+        for (setting, b1), ((engine, known), b2), (key, b3) in itertools.product(at_rest, engines, keys):
             branch = "; ".join(b for b in (b1, b2, b3) if b) or None
             variants.append(
                 GroupDecl(

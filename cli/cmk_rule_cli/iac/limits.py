@@ -16,8 +16,8 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_FILE_BYTES = 20 * 1024 * 1024  # one file; CloudFormation's own template limit is 1 MB (S3-hosted)
-MAX_TOTAL_BYTES = 200 * 1024 * 1024  # every file of one run together
+MAX_FILE_BYTES = 10 * 1024 * 1024  # one file; CloudFormation's own template limit is 1 MB (S3-hosted)
+MAX_TOTAL_BYTES = 50 * 1024 * 1024  # every file of one run together
 MAX_NESTING = 128  # JSON/YAML nesting levels (a CloudFormation template or a plan needs a few dozen)
 MAX_YAML_NODES = 1_000_000  # YAML nodes once aliases are expanded ("billion laughs")
 MAX_MODULE_INSTANCES = 1_000  # Terraform module instances in one configuration (module calls x count/for_each)

@@ -399,3 +399,32 @@ def test_identical_results_are_merged(tmp_path: Path) -> None:
     inputs = discover_all([str(template)])
     findings, _ = evaluate([*inputs.sources, *inputs.sources], StaticPolicy(), inputs.modules)
     assert [f.resource_id for f in findings] == ["G"]
+
+
+def test_cloudformation_variants_beyond_the_limit_are_refused(check: Callable[..., Run], tmp_path: Path) -> None:
+    """Three parameters with five AllowedValues each: 125 deployments, over the limit: an error, not 64 judged."""
+    values = {
+        "Enc": ["true", "false", "True", "False", "true "],
+        "Eng": ["redis", "valkey", "Redis", "Valkey", "REDIS"],
+        "Key": [f"arn:aws:kms:us-east-1:111122223333:key/{i}{'0' * 7}-0000-0000-0000-000000000000" for i in range(5)],
+    }
+    template = tmp_path / "t.template.json"
+    template.write_text(
+        json.dumps(
+            {
+                "Parameters": {name: {"Type": "String", "AllowedValues": allowed} for name, allowed in values.items()},
+                "Resources": {
+                    "G": {
+                        "Type": "AWS::ElastiCache::ReplicationGroup",
+                        "Properties": {
+                            "AtRestEncryptionEnabled": {"Ref": "Enc"},
+                            "Engine": {"Ref": "Eng"},
+                            "KmsKeyId": {"Ref": "Key"},
+                        },
+                    }
+                },
+            },
+            indent=1,
+        )
+    )
+    one_error(check(template), f"{template}:", "G has too many possible deployments", "64 variants per group")

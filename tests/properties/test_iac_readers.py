@@ -44,7 +44,7 @@ def run_check(path: Path) -> tuple[int, str, str]:
 def assert_well_behaved(path: Path, code: int, out: str, err: str) -> None:
     assert "Traceback" not in err, err
     assert code in (0, 1, 2), (code, err)
-    if code == 2:  # noqa: PLR2004 - the documented exit code of an unusable input
+    if code == 2:
         lines = err.strip().splitlines()
         assert lines, "exit 2 without a message"
         for line in lines:
@@ -63,7 +63,11 @@ def damaged(text: str, data: st.DataObject) -> str:
     position = data.draw(st.integers(0, len(text)))
     if how == "cut":
         return text[:position]
-    return text[:position] + data.draw(st.sampled_from(["{", "}", "[", '"', "\x00", "\\", "${", "*", "&a ", "\n"])) + text[position:]
+    return (
+        text[:position]
+        + data.draw(st.sampled_from(["{", "}", "[", '"', "\x00", "\\", "${", "*", "&a ", "\n"]))
+        + text[position:]
+    )
 
 
 # -- Terraform HCL ---------------------------------------------------------------------------------------------
@@ -139,7 +143,9 @@ def hcl_configurations(draw: st.DrawFn) -> dict[str, str]:
         blocks.append(draw(st.sampled_from(blocks)))
     inner = (
         'variable "a" {}\nresource "aws_kms_key" "k" {}\noutput "key" {\n  value = aws_kms_key.k.arn\n}\n'
-        'resource "aws_elasticache_replication_group" "inner" {\n' + attribute("kms_key_id") + "}\n"
+        'resource "aws_elasticache_replication_group" "inner" {\n'
+        + attribute("kms_key_id")
+        + "}\n"
         + draw(st.sampled_from(["", 'module "back" {\n  source = "../"\n}\n', 'module "self" {\n  source = "./"\n}\n']))
     )
     return {"main.tf": "\n".join(draw(st.permutations(blocks))), "m/main.tf": inner}
@@ -184,7 +190,9 @@ ATTRIBUTES = ("at_rest_encryption_enabled", "kms_key_id", "engine", "arn", "name
 def json_values(depth_leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.recursive(
         depth_leaves,
-        lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(ATTRIBUTES), inner, max_size=3)),
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(ATTRIBUTES), inner, max_size=3)
+        ),
         max_leaves=8,
     )
 
@@ -229,10 +237,15 @@ def plans(draw: st.DrawFn) -> dict[str, Any]:
             for attribute in draw(st.lists(st.sampled_from(ATTRIBUTES), max_size=3, unique=True))
         }
         configuration.append({"address": f"{kind}.{name}", "expressions": expressions})
-    module_call = {"m": {"expressions": {"key": {"references": draw(st.lists(REFERENCES, max_size=2))}}, "module": {
-        "outputs": {"key": {"expression": {"references": draw(st.lists(REFERENCES, max_size=2))}}},
-        "resources": configuration[:1],
-    }}}
+    module_call = {
+        "m": {
+            "expressions": {"key": {"references": draw(st.lists(REFERENCES, max_size=2))}},
+            "module": {
+                "outputs": {"key": {"expression": {"references": draw(st.lists(REFERENCES, max_size=2))}}},
+                "resources": configuration[:1],
+            },
+        }
+    }
     return {
         "format_version": "1.2",
         "resource_changes": changes,
@@ -258,7 +271,9 @@ def test_plan_reader_is_bounded_and_never_crashes(
 
 # -- CloudFormation YAML/JSON ---------------------------------------------------------------------------------
 
-INTRINSICS = st.sampled_from(["!Ref Key", "!GetAtt Key.Arn", "!Ref Secret", "!Sub '${Key}'", "!ImportValue x", "alias/x"])
+INTRINSICS = st.sampled_from(
+    ["!Ref Key", "!GetAtt Key.Arn", "!Ref Secret", "!Sub '${Key}'", "!ImportValue x", "alias/x"]
+)
 
 
 @st.composite
@@ -278,7 +293,9 @@ def templates(draw: st.DrawFn) -> str:
     }
     document = {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Parameters": {"P": {"Type": "String", "AllowedValues": draw(st.lists(st.sampled_from(["a", "b"]), max_size=3))}},
+        "Parameters": {
+            "P": {"Type": "String", "AllowedValues": draw(st.lists(st.sampled_from(["a", "b"]), max_size=3))}
+        },
         "Resources": {
             "Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": True}},
             "Secret": {"Type": "AWS::SecretsManager::Secret"},

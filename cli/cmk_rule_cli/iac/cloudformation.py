@@ -67,9 +67,12 @@ class TemplateLoader(yaml.SafeLoader):
         try:
             if self._depth > limits.MAX_NESTING:
                 raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {limits.MAX_NESTING} levels", self.peek_event().start_mark
+                    None,
+                    None,
+                    f"nested deeper than {limits.MAX_NESTING} levels",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
                 )
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         finally:
             self._depth -= 1
 

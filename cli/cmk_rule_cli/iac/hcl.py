@@ -638,7 +638,7 @@ def _coalesce(values: list[Any], text: str) -> Any:
 
 def _join(values: list[Any], text: str) -> Any:
     """``join(sep, list)``: known when every element is; ``""`` for an empty list; one element is itself."""
-    if len(values) != 2 or not isinstance(values[0], str) or not isinstance(values[1], list):  # noqa: PLR2004
+    if len(values) != 2 or not isinstance(values[0], str) or not isinstance(values[1], list):
         return Unknown(text)
     items = values[1]
     if len(items) == 1 and not is_known(items[0]):
@@ -648,7 +648,7 @@ def _join(values: list[Any], text: str) -> Any:
 
 def _contains(values: list[Any], text: str) -> Any:
     """``contains(list, value)``: known when both are."""
-    if len(values) != 2 or not isinstance(values[0], list):  # noqa: PLR2004
+    if len(values) != 2 or not isinstance(values[0], list):
         return Unknown(text)
     return _known_or(values, text, lambda: values[1] in values[0])
 

@@ -53,14 +53,22 @@ class Budget:
     def charge_module_instance(self, where: str) -> None:
         self.module_instances += 1
         if self.module_instances > MAX_MODULE_INSTANCES:
-            raise refuse(where, "the configuration expands into too many module instances", MAX_MODULE_INSTANCES,
-                         "module instances")
+            raise refuse(
+                where,
+                "the configuration expands into too many module instances",
+                MAX_MODULE_INSTANCES,
+                "module instances",
+            )
 
     def charge_evaluation(self) -> None:
         self.evaluations += 1
         if self.evaluations > MAX_EVALUATIONS:
-            raise refuse(self.where or "the configuration", "too many expressions to evaluate", MAX_EVALUATIONS,
-                         "evaluated expression nodes")
+            raise refuse(
+                self.where or "the configuration",
+                "too many expressions to evaluate",
+                MAX_EVALUATIONS,
+                "evaluated expression nodes",
+            )
 
 
 class NotReadable(Exception):  # noqa: N818 - reads as the sentence it carries

@@ -329,7 +329,7 @@ class _Plan:
         Its value is unknown at plan time, but not what it is: a secret's ARN (arn:aws:secretsmanager:...) is never a
         key ARN, so the group would fail at apply or use a value that names no key.
         """
-        if len(parts) < 3 or parts[0] in ("var", "local", "module", "data", "each", "count", "path", "terraform"):  # noqa: PLR2004
+        if len(parts) < 3 or parts[0] in ("var", "local", "module", "data", "each", "count", "path", "terraform"):
             return None
         kind, attribute = parts[0], parts[2]
         if not (kind in NOT_KEY_TYPES and attribute in ("arn", "id", "name")) and not (

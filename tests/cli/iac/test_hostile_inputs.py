@@ -1,4 +1,4 @@
-"""Inputs written by whoever opens a pull request: ``check`` stays bounded, says what it did not read, and drops nothing.
+"""Inputs written by whoever opens a pull request: ``check`` is bounded, lists what it did not read, drops nothing.
 
 Each case is one an attacker or a community module produced against an earlier version (hanging, a traceback, a
 resource silently lost or misjudged). Time and memory are measured outside the suite (see the README's bounds);
@@ -32,7 +32,11 @@ def validate_sarif(log: dict[str, object]) -> list[dict[str, Any]]:
     assert isinstance(runs, list)
     return list(runs[0]["results"])
 
-GROUP = 'resource "aws_elasticache_replication_group" "{name}" {{\n  replication_group_id = "{name}"\n  description = "x"\n{body}}}\n'
+
+GROUP = (
+    'resource "aws_elasticache_replication_group" "{name}" {{\n'
+    '  replication_group_id = "{name}"\n  description = "x"\n{body}}}\n'
+)
 ENCRYPTED = "  at_rest_encryption_enabled = true\n  kms_key_id = aws_kms_key.k.arn\n"
 KEY = 'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n'
 
@@ -101,7 +105,9 @@ def test_module_instances_are_bounded_in_total(check: Callable[..., Run], tmp_pa
 def test_a_count_beyond_the_instance_limit_is_refused_not_cut(check: Callable[..., Run], tmp_path: Path) -> None:
     body = f"  count = {limits.MAX_RESOURCE_INSTANCES + 1}\n  at_rest_encryption_enabled = false\n"
     (tmp_path / "main.tf").write_text(group("g", body))
-    one_error(check(tmp_path), f"{tmp_path}/main.tf:1: resource aws_elasticache_replication_group.g has 1,001 instances")
+    one_error(
+        check(tmp_path), f"{tmp_path}/main.tf:1: resource aws_elasticache_replication_group.g has 1,001 instances"
+    )
 
 
 def test_evaluations_are_bounded(check: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -181,7 +187,11 @@ def test_the_files_of_a_run_are_bounded_together(
     [
         ("deep.json", "[" * 100_000 + "]" * 100_000, "not valid JSON (nested deeper than 128 levels)"),
         ("deep.yaml", "a: " + "[" * 5_000 + "]" * 5_000 + "\n", "not valid YAML (line 1, column 131: nested deeper"),
-        ("nested.yaml", "".join(" " * i + "a:\n" for i in range(1_000)) + " " * 1_000 + "b\n", "not valid YAML (line 128, column 128: nested deeper"),
+        (
+            "nested.yaml",
+            "".join(" " * i + "a:\n" for i in range(1_000)) + " " * 1_000 + "b\n",
+            "not valid YAML (line 128, column 128: nested deeper",
+        ),
     ],
     ids=["json-100000-deep", "yaml-5000-deep-flow", "yaml-1000-deep-block"],
 )
@@ -197,7 +207,8 @@ def test_deep_nesting_is_an_input_error_not_a_traceback(
     (tmp_path / "main.tf").write_text(KEY + group("g"))
     run = check(tmp_path, "--format", "json")
     assert run.code == 0, run.err
-    assert {s["file"]: s["reason"] for s in run.json()["skipped"]}[str(named)].startswith(why.split(" (line")[0])
+    reasons = {s["file"]: s["reason"] for s in run.json()["skipped"]}
+    assert reasons[str(named)].startswith(why.split(" (line", maxsplit=1)[0])
 
 
 BILLION_LAUGHS = (
@@ -250,7 +261,9 @@ def test_a_duplicate_resource_address_names_both_places(check: Callable[..., Run
     )
     (tmp_path / "b.tf").write_text('module "m" {\n  source = "./m"\n}\nmodule "m" {\n  source = "./m"\n}\n')
     (tmp_path / "m").mkdir()
-    one_error(check(tmp_path), f"{tmp_path}/b.tf:4: module.m is declared twice in one module (first at {tmp_path}/b.tf:1)")
+    one_error(
+        check(tmp_path), f"{tmp_path}/b.tf:4: module.m is declared twice in one module (first at {tmp_path}/b.tf:1)"
+    )
 
 
 JOIN_PATTERN = """variable "kms_key_id" {
@@ -290,7 +303,8 @@ def test_the_community_join_pattern_is_evaluated(
 def test_a_branch_never_contradicts_its_condition(check: Callable[..., Run], tmp_path: Path) -> None:
     """In var.enc's true branch, at_rest_encryption_enabled = var.enc is true: never "not known ... when it is true"."""
     (tmp_path / "main.tf").write_text(
-        KEY + 'variable "enc" {\n  type = bool\n}\n'
+        KEY
+        + 'variable "enc" {\n  type = bool\n}\n'
         + group("g", "  at_rest_encryption_enabled = var.enc\n  kms_key_id = var.enc ? aws_kms_key.k.arn : null\n")
     )
     result = check(tmp_path, "--format", "json").by_resource()["aws_elasticache_replication_group.g"]
@@ -351,7 +365,9 @@ def test_plan_results_have_the_line_of_their_address(
     path = tmp_path / "plan.json"
     text = json.dumps(SECRET_PLAN, indent=2)
     path.write_text(text)
-    line = next(n for n, t in enumerate(text.splitlines(), 1) if '"address": "aws_elasticache_replication_group.g"' in t)
+    line = next(
+        n for n, t in enumerate(text.splitlines(), 1) if '"address": "aws_elasticache_replication_group.g"' in t
+    )
     monkeypatch.chdir(tmp_path)
     log = json.loads(check(path, "--format", "sarif").out)
     (result,) = validate_sarif(log)
@@ -368,7 +384,9 @@ def test_module_results_point_at_the_call_with_the_resource_related(
     (tmp_path / "modules" / "inner").mkdir(parents=True)
     (tmp_path / "main.tf").write_text('\nmodule "cache" {\n  source = "./modules/cache"\n}\n')
     (tmp_path / "modules" / "cache" / "main.tf").write_text('module "inner" {\n  source = "../inner"\n}\n')
-    (tmp_path / "modules" / "inner" / "main.tf").write_text("\n\n" + group("g", "  at_rest_encryption_enabled = false\n"))
+    (tmp_path / "modules" / "inner" / "main.tf").write_text(
+        "\n\n" + group("g", "  at_rest_encryption_enabled = false\n")
+    )
     monkeypatch.chdir(tmp_path)
     table = check(".", "--format", "table").out
     assert "main.tf:2 " in table and "Declared at modules/inner/main.tf:3" in table
@@ -377,7 +395,11 @@ def test_module_results_point_at_the_call_with_the_resource_related(
     location = result["locations"][0]["physicalLocation"]
     assert (location["artifactLocation"]["uri"], location["region"]["startLine"]) == ("main.tf", 2)
     related = [
-        (r["physicalLocation"]["artifactLocation"]["uri"], r["physicalLocation"]["region"]["startLine"], r["message"]["text"])
+        (
+            r["physicalLocation"]["artifactLocation"]["uri"],
+            r["physicalLocation"]["region"]["startLine"],
+            r["message"]["text"],
+        )
         for r in result["relatedLocations"]
     ]
     assert related == [

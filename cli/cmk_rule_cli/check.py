@@ -19,6 +19,7 @@ from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_par
 from cmk_rule_cli import __version__, arguments, output
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.limits import LimitExceeded
 from cmk_rule_cli.iac.model import (
     CHANGE_SET,
     CLOUDFORMATION,
@@ -187,11 +188,14 @@ def evaluate(
     keys: dict[tuple[str, str], KeyDecl] = {}
     modules = modules or terraform_hcl.ModuleCache()
     for source in sources:
-        if source.iac_format == TERRAFORM_HCL:
-            candidates, not_read = terraform_hcl.extract(source.document, modules)
-            skipped.extend(not_read)
-        else:
-            candidates = candidates_of(source, modules)
+        try:
+            if source.iac_format == TERRAFORM_HCL:
+                candidates, not_read = terraform_hcl.extract(source.document, modules)
+                skipped.extend(not_read)
+            else:
+                candidates = candidates_of(source, modules)
+        except RecursionError:  # the last guard behind the nesting and evaluation limits (iac/limits.py)
+            raise LimitExceeded(f"{source.display}: nested too deeply to evaluate") from None
         for candidate in candidates:
             judgement = judge_variants(candidate.variants, policy)
             notes = list(judgement.notes)
@@ -308,8 +312,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"cmk-rule check: error: {problem}", file=sys.stderr)
         return 2
     policy = policy_from(args)
-    from cmk_rule_cli.iac.limits import LimitExceeded  # noqa: PLC0415
-
     try:
         findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
     except LimitExceeded as error:  # an input beyond the bounds (iac/limits.py): a sentence naming file and limit

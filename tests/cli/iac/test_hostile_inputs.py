@@ -450,3 +450,18 @@ def test_cloudformation_variants_beyond_the_limit_are_refused(check: Callable[..
         )
     )
     one_error(check(template), f"{template}:", "G has too many possible deployments", "64 variants per group")
+
+
+def test_a_recursion_error_while_judging_is_an_input_error(
+    check: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last guard behind the limits: whatever recursed too deep names its file (exit 2, no traceback)."""
+    from cmk_rule_cli.iac import cloudformation
+
+    def too_deep(*_args: object) -> list[object]:
+        raise RecursionError
+
+    monkeypatch.setattr(cloudformation, "extract", too_deep)
+    template = tmp_path / "t.template.json"
+    template.write_text(json.dumps({"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}))
+    one_error(check(template), f"{template}: nested too deeply to evaluate")

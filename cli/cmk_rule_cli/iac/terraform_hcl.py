@@ -203,6 +203,7 @@ class ModuleInstance:
         self._locals: dict[str, Any] = {}
         self._evaluating: set[str] = set()
         self._children: dict[str, list[ModuleInstance]] = {}
+        self._instances: dict[tuple[str, str, str], list[Instance]] = {}
 
     # variables, locals, outputs
     def variable(self, name: str) -> Any:
@@ -258,9 +259,14 @@ class ModuleInstance:
         found = table.get((kind, name))
         if found is None:
             return []
+        cached = self._instances.get((mode, kind, name))
+        if cached is not None:  # every reference to aws_kms_key.k[count.index] would expand the block again
+            return cached
         block, file = found
         bindings = self.loader.expand(self, block, file)
-        return [Instance(self, mode, kind, name, block, file, binding) for binding in bindings]
+        expanded = [Instance(self, mode, kind, name, block, file, binding) for binding in bindings]
+        self._instances[(mode, kind, name)] = expanded
+        return expanded
 
     def children(self, name: str) -> list[ModuleInstance]:
         if name not in self._children:

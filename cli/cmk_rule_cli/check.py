@@ -19,6 +19,7 @@ from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_par
 from cmk_rule_cli import __version__, arguments, output
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.limits import LimitExceeded
 from cmk_rule_cli.iac.model import (
     CHANGE_SET,
     CLOUDFORMATION,
@@ -167,7 +168,7 @@ def candidates_of(source: Source, modules: terraform_hcl.ModuleCache | None = No
         return candidates
     if source.iac_format == CHANGE_SET:
         return []
-    return terraform.extract(source.document, source.display)
+    return terraform.extract(source.document, source.display, source.text)
 
 
 def check(
@@ -188,14 +189,20 @@ def evaluate(
     keys: dict[tuple[str, str], KeyDecl] = {}
     modules = modules or terraform_hcl.ModuleCache()
     for source in sources:
-        if source.iac_format == TERRAFORM_HCL:
-            candidates, not_read = terraform_hcl.extract(source.document, modules)
-            skipped.extend(not_read)
-        else:
-            candidates = candidates_of(source, modules)
+        try:
+            if source.iac_format == TERRAFORM_HCL:
+                candidates, not_read = terraform_hcl.extract(source.document, modules)
+                skipped.extend(not_read)
+            else:
+                candidates = candidates_of(source, modules)
+        except RecursionError:  # the last guard behind the nesting and evaluation limits (iac/limits.py)
+            raise LimitExceeded(f"{source.display}: nested too deeply to evaluate") from None
         for candidate in candidates:
             judgement = judge_variants(candidate.variants, policy)
             notes = list(judgement.notes)
+            if candidate.location.related:  # a result at a module call also names the code inside the module
+                inner = candidate.location.related[-1]
+                notes.append(f"Declared at {inner.file}:{inner.line}: {inner.what.removesuffix(' (declared here)')}.")
             status = judgement.status
             for key in _declared_keys(candidate):
                 keys.setdefault((key.file or candidate.location.file, key.resource_id), key)
@@ -228,7 +235,7 @@ def evaluate(
             findings.extend(terraform.replacements(source.document, source.text, source.display))
     for (file, _resource), key in keys.items():
         findings.extend(_key_findings(key, file))
-    return findings, skipped
+    return list(dict.fromkeys(findings)), skipped  # identical results (one module call seen twice) once
 
 
 def _declared_keys(candidate: Candidate) -> list[KeyDecl]:
@@ -306,7 +313,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"cmk-rule check: error: {visible(problem)}", file=sys.stderr)
         return 2
     policy = policy_from(args)
-    findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
+    try:
+        findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
+    except LimitExceeded as error:  # an input beyond the bounds (iac/limits.py): a sentence naming file and limit
+        print(f"cmk-rule check: error: {error}", file=sys.stderr)
+        return 2
     skipped = [*inputs.skipped, *not_read]
     if fmt == "sarif":
         text = sarif.render(

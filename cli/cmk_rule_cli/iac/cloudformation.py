@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from cmk_rule_cli.iac import limits
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
     CLOUDFORMATION,
@@ -36,7 +37,7 @@ KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 ALIAS_TYPE = "AWS::KMS::Alias"
 # Ref of these returns a parameter name or a secret ARN: never a KMS key.
 NOT_KEY_TYPES = ("AWS::SSM::Parameter", "AWS::SecretsManager::Secret")
-MAX_VARIANTS = 64  # Fn::If in every relevant property of one group is still only a handful of combinations
+MAX_VARIANTS = limits.MAX_VARIANTS
 _MAX_DEPTH = 8  # alias → key → ... chains; guards against a template that references itself in a loop
 _SUB_VARIABLE = re.compile(r"\$\{(?!!)([^}]+)\}")
 
@@ -52,7 +53,28 @@ class LineDict(dict[Any, Any]):
 
 
 class TemplateLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` plus CloudFormation's short-form tags (``!Ref``, ``!GetAtt``, ``!Sub``, ``!If`` ...)."""
+    """``yaml.SafeLoader`` plus CloudFormation's short-form tags (``!Ref``, ``!GetAtt``, ``!Sub``, ``!If`` ...).
+
+    Bounded for untrusted input: nesting deeper than :data:`limits.MAX_NESTING` is refused while composing (PyYAML
+    composes recursively), and a document whose aliases expand past :data:`limits.MAX_YAML_NODES` nodes ("billion
+    laughs") or refer to themselves is refused before anything is built from it.
+    """
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self._depth += 1
+        try:
+            if self._depth > limits.MAX_NESTING:
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"nested deeper than {limits.MAX_NESTING} levels",
+                    self.peek_event().start_mark,  # type: ignore[no-untyped-call]
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def _construct_mapping(loader: TemplateLoader, node: yaml.MappingNode) -> LineDict:
@@ -88,8 +110,44 @@ TemplateLoader.add_multi_constructor("!", _construct_intrinsic)
 
 
 def parse_yaml(text: str) -> Any:
-    """Parse YAML with short-form intrinsics and key lines (raises ``yaml.YAMLError``)."""
-    return yaml.load(text, Loader=TemplateLoader)  # noqa: S506  # nosec B506 - TemplateLoader is a SafeLoader subclass
+    """Parse YAML with short-form intrinsics and key lines (raises ``yaml.YAMLError``), aliases bounded."""
+    loader = TemplateLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a node graph whose aliases expand into too many nodes, or into a cycle (PyYAML accepts both)."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:  # recursion bounded by MAX_NESTING (compose_node)
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in open_nodes:
+            raise yaml.composer.ComposerError(None, None, "an alias refers to a node that contains it", node.start_mark)
+        open_nodes.add(id(node))
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key) + size(value) for key, value in node.value)
+        open_nodes.discard(id(node))
+        if total > limits.MAX_YAML_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases expand to more than {limits.MAX_YAML_NODES:,} nodes", node.start_mark
+            )
+        sizes[id(node)] = total
+        return total
+
+    size(root)
 
 
 def is_template(document: Any) -> bool:
@@ -108,11 +166,30 @@ def is_template(document: Any) -> bool:
 
 def json_key_line(text: str, logical_id: str) -> int | None:
     """The line of ``"logical_id":`` inside the top-level ``Resources`` section of a JSON template."""
+    return json_key_lines(text).get(logical_id)
+
+
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
+
+
+def json_key_lines(text: str) -> dict[str, int]:
+    """The line of the first ``"key":`` of each key after ``"Resources":``, in one pass over the text.
+
+    One pass, not one search per resource: a 20 MB template with thousands of resources stays linear.
+    """
     section = re.search(r'"Resources"\s*:', text)
-    start = section.end() if section else 0
-    quoted = json.dumps(logical_id)
-    match = re.compile(re.escape(quoted) + r"\s*:").search(text, start)
-    return text.count("\n", 0, match.start()) + 1 if match else None
+    position = section.end() if section else 0
+    line = text.count("\n", 0, position) + 1
+    lines: dict[str, int] = {}
+    for match in _JSON_KEY.finditer(text, position):
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        try:
+            key = json.loads(f'"{match.group(1)}"')
+        except ValueError:
+            continue
+        lines.setdefault(key, line)
+    return lines
 
 
 def extract(document: Mapping[str, Any], text: str, file: str) -> list[Candidate]:
@@ -122,15 +199,14 @@ def extract(document: Mapping[str, Any], text: str, file: str) -> list[Candidate
     for logical_id, resource in template.resources.items():
         if not isinstance(resource, Mapping) or resource.get("Type") != GROUP_TYPE:
             continue
-        lines = getattr(template.resources, "lines", None)
-        line = lines.get(logical_id) if lines is not None else json_key_line(text, str(logical_id))
+        line = template.line_of(str(logical_id))
         candidates.append(
             Candidate(
                 resource_id=str(logical_id),
                 resource_type=GROUP_TYPE,
                 iac_format=CLOUDFORMATION,
                 location=Location(file=file, line=line, address=str(logical_id)),
-                variants=template.variants(str(logical_id), resource),
+                variants=template.variants(str(logical_id), resource, where=f"{file}:{line or 1}"),
             )
         )
     return candidates
@@ -151,11 +227,13 @@ class _Template:
 
     def __init__(self, document: Mapping[str, Any], text: str = "") -> None:
         self.text = text
+        self._json_lines: dict[str, int] | None = None  # computed once, on the first JSON line asked for
         self.resources: Mapping[str, Any] = _mapping(document.get("Resources"))
         self.parameters: Mapping[str, Any] = _mapping(document.get("Parameters"))
         self.mappings: Mapping[str, Any] = _mapping(document.get("Mappings"))
 
-    def variants(self, logical_id: str, resource: Mapping[str, Any]) -> tuple[GroupDecl, ...]:
+    def variants(self, logical_id: str, resource: Mapping[str, Any], where: str = "") -> tuple[GroupDecl, ...]:
+        """Every deployment the group's intrinsics allow; more than :data:`limits.MAX_VARIANTS` is refused, not cut."""
         props = _mapping(resource.get("Properties"))
         at_rest = [
             (_setting(value), branch) for value, branch in self.alternatives(props.get("AtRestEncryptionEnabled"))
@@ -167,9 +245,10 @@ class _Template:
         tags = _tags(props.get("Tags"))
         durability = declared_durability(value for value, _ in self.alternatives(props.get("Durability")))
         variants = []
-        for (setting, b1), ((engine, known), b2), (key, b3) in itertools.islice(
-            itertools.product(at_rest, engines, keys), MAX_VARIANTS
-        ):
+        if len(at_rest) * len(engines) * len(keys) > MAX_VARIANTS:
+            what = f"{logical_id} has too many possible deployments (Fn::If and parameters with AllowedValues)"
+            raise limits.refuse(where or logical_id, what, MAX_VARIANTS, "variants per group")
+        for (setting, b1), ((engine, known), b2), (key, b3) in itertools.product(at_rest, engines, keys):
             branch = "; ".join(b for b in (b1, b2, b3) if b) or None
             variants.append(
                 GroupDecl(
@@ -334,7 +413,11 @@ class _Template:
         if lines is not None:
             line = lines.get(logical_id)
             return line if isinstance(line, int) else None
-        return json_key_line(self.text, logical_id) if self.text else None
+        if not self.text:
+            return None
+        if self._json_lines is None:
+            self._json_lines = json_key_lines(self.text)
+        return self._json_lines.get(logical_id)
 
     def _rendered_key(self, function: str, argument: Any, depth: int) -> KeyRef:
         """``Fn::Sub``/``Fn::Join``: a key resource inside wins; else judge the text with placeholders."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from cmk_rule_cli.iac import changeset, cloudformation, hcl, terraform, terraform_hcl
+from cmk_rule_cli.iac import changeset, cloudformation, hcl, limits, terraform, terraform_hcl
 from cmk_rule_cli.iac.model import CHANGE_SET, CLOUDFORMATION, TERRAFORM, TERRAFORM_HCL, Skipped
 
 SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tf", ".tfvars")
@@ -68,15 +68,22 @@ def discover(arguments: Sequence[str]) -> tuple[list[Source], list[str]]:
 def discover_all(arguments: Sequence[str]) -> Inputs:
     """Parse every input: sources, skipped files with reasons, and errors."""
     found = _Discovery()
+    found.modules.roots = tuple(Path(a).resolve() for a in arguments if Path(a).is_dir())
     for argument in arguments:
         path = Path(argument)
-        if path.is_dir():
-            found.directory(argument, path)
-        elif path.is_file():
-            found.named_file(path)
-        else:
-            found.errors.append(f"{argument}: no such file or directory")
-    found.terraform_roots()
+        try:
+            if path.is_dir():
+                found.directory(argument, path)
+            elif path.exists():
+                found.named_file(path)
+            else:
+                found.errors.append(f"{argument}: no such file or directory")
+        except limits.LimitExceeded as error:
+            found.errors.append(str(error))
+    try:
+        found.terraform_roots()
+    except limits.LimitExceeded as error:
+        found.errors.append(str(error))
     return Inputs(found.sources, found.skipped, found.errors, found.modules)
 
 
@@ -104,7 +111,15 @@ class _Discovery:
         except OSError as error:
             self.errors.append(f"{argument}: cannot be searched ({error.__class__.__name__}: {error})")
             return
+        root = path.resolve()
+        not_read: list[str] = []  # files that are not regular files or leave the directory: named if nothing is found
         for file in files:
+            try:
+                limits.regular_file(file, (root,))
+            except limits.NotReadable as reason:
+                self.skipped.append(Skipped(str(file), str(reason)))
+                not_read.append(f"{file} ({reason})")
+                continue
             if file.resolve() in self.seen:
                 continue
             if file.suffix.lower() == ".tf":
@@ -116,9 +131,17 @@ class _Discovery:
             else:
                 found += self._read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES) or _looks_like_iac(file))
         if found == 0 and len(self.errors) == failed:
-            self.errors.append(f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory")
+            also = f"; not read: {', '.join(not_read[:3])}" if not_read else ""
+            self.errors.append(
+                f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory{also}"
+            )
 
     def named_file(self, path: Path) -> None:
+        try:
+            limits.regular_file(path)
+        except limits.NotReadable as reason:
+            self.errors.append(f"{path}: {reason}")
+            return
         if path.resolve() in self.seen:
             return
         if path.suffix.lower() == ".tf":
@@ -132,12 +155,12 @@ class _Discovery:
     def _read(self, file: Path, *, strict: bool) -> int:
         """Read one file; 1 when it is a source, 0 when it is skipped (listed) or an error (reported)."""
         try:
-            source = read(file, strict=strict)
+            source = read(file, strict=strict, budget=self.modules.budget)
         except InputError as error:
             self.errors.append(str(error))
             return 0
-        if source is None:
-            self.skipped.append(Skipped(str(file), _skip_reason(file)))
+        if isinstance(source, str):
+            self.skipped.append(Skipped(str(file), source))
             return 0
         self.seen.add(file.resolve())
         self.sources.append(source)
@@ -148,6 +171,8 @@ class _Discovery:
         for directory, display in self.tf_directories.items():
             self.modules.load_tree(directory, display)
         self.errors.extend(self.modules.errors)
+        listed = {item.file for item in self.skipped}
+        self.skipped.extend(item for item in self.modules.skipped if item.file not in listed)
         called = {d for module in self.modules.loaded() for d in module.local_sources() if d != module.directory}
         roots = [d for d in self.tf_directories if d not in called]
         assigned: dict[Path, list[Path]] = {d: [] for d in roots}
@@ -174,31 +199,36 @@ class _Discovery:
             self.sources.append(Source(directory, display, TERRAFORM_HCL, root, ""))
 
 
+_HEAD_BYTES = 65536
+
+
 def _looks_like_iac(path: Path) -> bool:
     """A file that names CloudFormation or Terraform plan markers: if it does not parse, that is an error."""
     try:
-        head = path.read_text(encoding="utf-8-sig", errors="replace")[:65536]
-    except OSError:
+        limits.regular_file(path)
+        with path.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES).decode("utf-8", errors="replace")
+    except (OSError, limits.NotReadable):
         return False
     return "AWSTemplateFormatVersion" in head or '"resource_changes"' in head or '"ChangeSetId"' in head
 
 
-def _skip_reason(path: Path) -> str:
-    if path.name.lower().endswith(".tf.json"):
-        return "Terraform JSON configuration (.tf.json) is not read: check a plan (terraform show -json) to cover it"
-    try:
-        document = parse(path.read_text(encoding="utf-8-sig"), path.suffix.lower())
-    except (ValueError, OSError, UnicodeDecodeError) as error:
-        return str(error)
-    del document
-    return "not a CloudFormation template, Terraform plan or change set"
+_NEITHER = "not a CloudFormation template, Terraform plan or change set"
+_TF_JSON = "Terraform JSON configuration (.tf.json) is not read: check a plan (terraform show -json) to cover it"
 
 
-def read(path: Path, *, strict: bool) -> Source | None:
-    """Parse and classify one file; ``None`` when it is neither format and ``strict`` is off."""
+def read(path: Path, *, strict: bool, budget: limits.Budget | None = None) -> Source | str:
+    """Parse and classify one file; when it is neither format and ``strict`` is off, the reason it is skipped.
+
+    Raises :class:`InputError` (named file, or a file that looks like IaC) and :class:`limits.LimitExceeded`.
+    """
     display = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = limits.read_text(path, display, budget or limits.Budget())
+    except limits.NotReadable as reason:
+        if strict:
+            raise InputError(f"{display}: {reason}") from None
+        return str(reason)
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{display}: cannot be read ({error.__class__.__name__}: {error})") from None
     try:
@@ -206,7 +236,7 @@ def read(path: Path, *, strict: bool) -> Source | None:
     except ValueError as error:
         if strict:
             raise InputError(f"{display}: {error}") from None
-        return None
+        return _TF_JSON if path.name.lower().endswith(".tf.json") else str(error)
     if terraform.is_plan(document):
         return Source(path, display, TERRAFORM, document, text)
     if changeset.is_change_set(document):
@@ -219,16 +249,25 @@ def read(path: Path, *, strict: bool) -> Source | None:
             "(terraform show -json: format_version with planned_values/resource_changes), a CloudFormation change "
             "set (describe-change-set: Changes) or Terraform configuration (.tf)"
         )
-    return None
+    return _TF_JSON if path.name.lower().endswith(".tf.json") else _NEITHER
 
 
 def parse(text: str, suffix: str) -> Any:
-    """JSON for ``.json`` (and first for unknown suffixes), YAML with CloudFormation tags otherwise."""
+    """JSON for ``.json`` (and first for unknown suffixes), YAML with CloudFormation tags otherwise.
+
+    Every failure is a ``ValueError`` worded "not valid JSON/YAML (why)", including nesting deeper than
+    :data:`limits.MAX_NESTING` (Python's parsers recurse: 100,000 ``[`` would raise ``RecursionError``).
+    """
     if suffix == ".json" or (suffix not in (".yaml", ".yml") and text.lstrip().startswith(("{", "["))):
         try:
-            return json.loads(text)
+            document = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})") from None
+        except RecursionError:
+            raise ValueError(f"not valid JSON (nested deeper than {limits.MAX_NESTING} levels)") from None
+        if limits.nesting_depth(document) > limits.MAX_NESTING:
+            raise ValueError(f"not valid JSON (nested deeper than {limits.MAX_NESTING} levels)")
+        return document
     try:
         return cloudformation.parse_yaml(text)
     except yaml.YAMLError as error:
@@ -236,12 +275,15 @@ def parse(text: str, suffix: str) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         problem = getattr(error, "problem", None) or error.__class__.__name__
         raise ValueError(f"not valid YAML ({where}{problem})") from None
+    except RecursionError:  # pragma: no cover - compose_node refuses depth first; kept as the last guard
+        raise ValueError(f"not valid YAML (nested deeper than {limits.MAX_NESTING} levels)") from None
 
 
 def _walk(directory: Path) -> Iterator[Path]:
     """Candidate files under ``directory`` in a stable order, skipping VCS, dependency and cache directories.
 
-    Symlinked directories are not followed (a link back up the tree would never end).
+    Symlinked directories are not followed (a link back up the tree would never end). Files are yielded whatever
+    they are (a FIFO, a symlink): the caller checks each and lists those it does not read.
     """
     for entry in sorted(directory.iterdir()):
         if entry.is_dir():

@@ -22,6 +22,8 @@ import hcl2
 from lark import Token, Tree
 from lark.exceptions import LarkError, UnexpectedInput
 
+from cmk_rule_cli.iac import limits
+
 _MAX_DEPTH = 32
 
 
@@ -57,14 +59,16 @@ def parse(text: str, file: str) -> Block:
     """The file's top-level body as a :class:`Block` of type ``""`` (raises :class:`HclError`)."""
     try:
         tree = hcl2.parses_to_tree(text if text.endswith("\n") else text + "\n")
+        body = _child(tree, "body")
+        root = Block(type="", labels=(), line=1)
+        if body is not None:
+            _fill(root, body)
     except UnexpectedInput as error:
         raise HclError(f"not valid HCL (line {error.line}, column {error.column}: {_first_line(error)})") from None
     except LarkError as error:  # pragma: no cover - other Lark failures carry no position
         raise HclError(f"not valid HCL ({error.__class__.__name__})") from None
-    body = _child(tree, "body")
-    root = Block(type="", labels=(), line=1)
-    if body is not None:
-        _fill(root, body)
+    except RecursionError:  # blocks nested thousands deep (python-hcl2 and _fill recurse)
+        raise HclError("not valid HCL (nested too deeply to read)") from None
     return root
 
 
@@ -133,6 +137,16 @@ class Choice:
     condition: str
     when_true: Any
     when_false: Any
+    # the condition's own (unknown) value: a branch taken means it is true or false in the other arguments too
+    value: Any = field(default=None, compare=False)
+
+
+def _same(left: Any, right: Any) -> bool:
+    """Two evaluated values that are certainly equal (plain data; markers only when they are equal markers)."""
+    try:
+        return type(left) is type(right) and bool(left == right)
+    except (TypeError, ValueError):  # pragma: no cover - plain data compares
+        return False
 
 
 def is_known(value: Any) -> bool:
@@ -189,12 +203,17 @@ class _Step:
 class Evaluator:
     """Evaluates expression trees against a resolver for root names (``var``, ``local``, resource types ...)."""
 
-    def __init__(self, resolve: Resolver, locals_: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, resolve: Resolver, locals_: Mapping[str, Any] | None = None, *, budget: limits.Budget | None = None
+    ) -> None:
         self.resolve = resolve
         self.locals = dict(locals_ or {})  # for-expression variables
+        self.budget = budget  # counts every node evaluated (references re-evaluate: see limits.MAX_EVALUATIONS)
 
     def evaluate(self, node: Any, depth: int = 0) -> Any:
         """The value of an expression tree (see the module docstring for what stays unknown)."""
+        if self.budget is not None:
+            self.budget.charge_evaluation()
         if depth > _MAX_DEPTH:
             return Unknown("an expression nested too deeply")
         if isinstance(node, Token):
@@ -289,7 +308,10 @@ class Evaluator:
         value = self.evaluate(condition, depth)
         if isinstance(value, bool):
             return self.evaluate(when_true if value else when_false, depth)
-        return Choice(source(condition), self.evaluate(when_true, depth), self.evaluate(when_false, depth))
+        when_true_value, when_false_value = self.evaluate(when_true, depth), self.evaluate(when_false, depth)
+        if _same(when_true_value, when_false_value):
+            return when_true_value  # both branches give one value: the condition does not matter
+        return Choice(source(condition), when_true_value, when_false_value, value)
 
     def _unary_op(self, node: Tree[Any], depth: int) -> Any:
         operator = str(node.children[0])
@@ -353,6 +375,58 @@ class Evaluator:
 
     _index_expr_term = _get_attr_expr_term
 
+    def _full_splat_expr_term(self, node: Tree[Any], depth: int) -> Any:
+        """``x[*].a`` (and the legacy ``x.*.a``): a list with ``.a`` of each element, as Terraform evaluates it.
+
+        Over a resource with ``count``/``for_each`` the resolver gives one element per instance, so a known ``count``
+        of 0 is the empty list (and ``join("", aws_kms_key.k[*].arn)`` is ``""``), never a guess.
+        """
+        base, splat = node.children[0], node.children[1]
+        after: list[_Step] = []
+        for step in splat.children[1:]:
+            if not isinstance(step, Tree):
+                continue
+            if step.data == "get_attr":
+                after.append(_Step(attribute=_name(step.children[1])))
+            else:
+                expr = next(c for c in step.children if isinstance(c, Tree) and c.data != "new_line_or_comment")
+                after.append(_Step(index=self.evaluate(expr, depth)))
+        current = base.children[0] if isinstance(base, Tree) and base.data == "expr_term" else base
+        steps = [*self._steps_of(current, depth), SPLAT, *steps_to_keys(after)]
+        root = current
+        while isinstance(root, Tree) and root.data in ("get_attr_expr_term", "index_expr_term"):
+            root = root.children[0]
+            if isinstance(root, Tree) and root.data == "expr_term" and len(root.children) == 1:
+                root = root.children[0]
+        text = source(node)
+        if isinstance(root, Tree) and root.data == "identifier":
+            name = _name(root)
+            if name in self.locals:
+                return traverse(self.locals[name], steps, text)
+            return self.resolve(name, steps, text)
+        return traverse(self.evaluate(root, depth), steps, text)
+
+    _attr_splat_expr_term = _full_splat_expr_term
+
+    def _steps_of(self, node: Any, depth: int) -> list[Any]:
+        """The traversal steps of ``a.b[0].c`` (after its root), as :func:`steps_to_keys` gives them."""
+        steps: list[_Step] = []
+        current = node
+        while isinstance(current, Tree) and current.data in ("get_attr_expr_term", "index_expr_term"):
+            step = current.children[1]
+            if current.data == "get_attr_expr_term":
+                steps.append(_Step(attribute=_name(step.children[1])))
+            elif step.data == "short_index":
+                steps.append(_Step(index=int(str(step.children[1]))))
+            else:
+                expr = next(c for c in step.children if isinstance(c, Tree) and c.data != "new_line_or_comment")
+                steps.append(_Step(index=self.evaluate(expr, depth)))
+            current = current.children[0]
+            if isinstance(current, Tree) and current.data == "expr_term" and len(current.children) == 1:
+                current = current.children[0]
+        steps.reverse()
+        return steps_to_keys(steps)
+
     def _traversal(self, node: Tree[Any], depth: int) -> Any:
         steps: list[_Step] = []
         current: Any = node
@@ -408,7 +482,7 @@ class Evaluator:
                 bound[names[0]], bound[names[1]] = key, value
             elif names:
                 bound[names[0]] = value
-            inner = Evaluator(self.resolve, bound)
+            inner = Evaluator(self.resolve, bound, budget=self.budget)
             if condition is not None:
                 keep = inner.evaluate(condition.children[-1], depth)
                 if not isinstance(keep, bool):
@@ -437,6 +511,21 @@ class _Index:
     value: Any
 
 
+class _Splat:
+    """The ``[*]`` step of a splat expression: the steps after it apply to each element."""
+
+    def __repr__(self) -> str:
+        return "[*]"
+
+
+SPLAT: Any = _Splat()
+
+
+def is_splat(step: Any) -> bool:
+    """True for the ``[*]`` step of a splat expression."""
+    return step is SPLAT
+
+
 def is_index(step: Any) -> bool:
     """True for an index step produced by :func:`steps_to_keys`."""
     return isinstance(step, _Index)
@@ -448,8 +537,17 @@ def index_value(step: Any) -> Any:
 
 
 def traverse(value: Any, steps: Sequence[Any], text: str) -> Any:
-    """Follow attribute and index steps into a known value; unknown as soon as a step cannot be followed."""
-    for step in steps:
+    """Follow attribute and index steps into a known value; unknown as soon as a step cannot be followed.
+
+    A splat step maps the remaining steps over a list (``null`` splats to ``[]``, any other value to a one-element
+    list, as in Terraform).
+    """
+    for position, step in enumerate(steps):
+        if is_splat(step):
+            if isinstance(value, Unknown | Attr | Choice):
+                return Unknown(text)
+            items = value if isinstance(value, list) else [] if value is None else [value]
+            return [traverse(item, steps[position + 1 :], text) for item in items]
         key = index_value(step)
         if isinstance(value, Unknown | Attr | Choice):
             return Unknown(text)
@@ -538,6 +636,37 @@ def _coalesce(values: list[Any], text: str) -> Any:
     return Unknown(text)
 
 
+def _join(values: list[Any], text: str) -> Any:
+    """``join(sep, list)``: known when every element is; ``""`` for an empty list; one element is itself."""
+    if len(values) != 2 or not isinstance(values[0], str) or not isinstance(values[1], list):
+        return Unknown(text)
+    items = values[1]
+    if len(items) == 1 and not is_known(items[0]):
+        return items[0]  # join of one element is that element: a key's .arn stays that key's
+    return _known_or(values, text, lambda: values[0].join(_to_string(x) for x in items))
+
+
+def _contains(values: list[Any], text: str) -> Any:
+    """``contains(list, value)``: known when both are."""
+    if len(values) != 2 or not isinstance(values[0], list):
+        return Unknown(text)
+    return _known_or(values, text, lambda: values[1] in values[0])
+
+
+def _length(values: list[Any], text: str) -> Any:
+    """``length``: a list's length is known even when its elements are not (as in Terraform)."""
+    if len(values) == 1 and isinstance(values[0], list | dict | str):
+        return len(values[0])
+    return Unknown(text)
+
+
+def _one(values: list[Any], text: str) -> Any:
+    """``one(list)``: ``null`` for an empty list, the element of a one-element list (known or not)."""
+    if len(values) == 1 and isinstance(values[0], list) and len(values[0]) <= 1:
+        return values[0][0] if values[0] else None
+    return Unknown(text)  # Terraform fails on more elements: only the runtime can say
+
+
 def _lookup(values: list[Any], text: str) -> Any:
     if len(values) >= 2 and isinstance(values[0], Mapping) and is_known(values[1]):
         if values[1] in values[0]:
@@ -558,8 +687,9 @@ FUNCTIONS: dict[str, Callable[[list[Any], str], Any]] = {
     "lookup": _lookup,
     "merge": lambda v, t: _known_or(v, t, lambda: {k: x for m in v for k, x in m.items()}),
     "concat": lambda v, t: _known_or(v, t, lambda: [x for item in v for x in item]),
-    "length": lambda v, t: _known_or(v, t, lambda: len(v[0])),
-    "join": lambda v, t: _known_or(v, t, lambda: v[0].join(_to_string(x) for x in v[1])),
+    "length": _length,
+    "join": _join,
+    "contains": _contains,
     "format": lambda v, t: _known_or(v, t, lambda: v[0].replace("%%", "\0") % tuple(v[1:])),
     "element": lambda v, t: _known_or(v, t, lambda: v[0][v[1] % len(v[0])]),
     "tolist": lambda v, t: _known_or(v, t, lambda: list(v[0])),
@@ -569,7 +699,7 @@ FUNCTIONS: dict[str, Callable[[list[Any], str], Any]] = {
         v, t, lambda: v[0] if isinstance(v[0], bool) else {"true": True, "false": False}[v[0]]
     ),
     "tonumber": lambda v, t: _known_or(v, t, lambda: v[0] if isinstance(v[0], int | float) else float(v[0])),
-    "one": lambda v, t: _known_or(v, t, lambda: (v[0][0] if v[0] else None) if len(v[0]) <= 1 else v[0][2]),
+    "one": _one,
 }
 
 

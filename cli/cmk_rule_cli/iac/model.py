@@ -153,11 +153,26 @@ class GroupDecl:
 
 @dataclass(frozen=True)
 class Location:
-    """Where a resource is declared: the file, the 1-based line when the format has lines, and its address."""
+    """Where a result points: the file, the 1-based line when the format has lines, and the resource's address.
+
+    For a resource inside a Terraform module this is the root module's ``module`` block, where the user sets the
+    inputs that decide it; ``related`` then names the inner module calls and the resource's own declaration
+    (SARIF ``relatedLocations``).
+    """
 
     file: str
     line: int | None = None
     address: str | None = None
+    related: tuple[RelatedLocation, ...] = ()
+
+
+@dataclass(frozen=True)
+class RelatedLocation:
+    """A place that explains a result: a module call on the way, or the resource declared inside a module."""
+
+    file: str
+    line: int
+    what: str  # e.g. "module.cache (called here)" or "aws_elasticache_replication_group.this (declared here)"
 
 
 @dataclass(frozen=True)

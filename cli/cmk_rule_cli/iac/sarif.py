@@ -168,9 +168,8 @@ def result(finding: Finding, index: dict[str, int], base: Path) -> dict[str, Any
     """One SARIF result: rule, level, message, physical location (line when known) and the logical resource."""
     text = finding.message + "".join(f" Note: {note}" for note in finding.notes)
     artifact = artifact_location(finding.location.file, base)
-    physical: dict[str, Any] = {"artifactLocation": artifact}
-    if finding.location.line is not None:
-        physical["region"] = {"startLine": finding.location.line}
+    # GitHub code scanning places an alert only with a line: a format without lines points at the file's first
+    physical: dict[str, Any] = {"artifactLocation": artifact, "region": {"startLine": finding.location.line or 1}}
     identifier = finding_rule_id(finding)
     entry: dict[str, Any] = {
         "ruleId": identifier,
@@ -197,6 +196,19 @@ def result(finding: Finding, index: dict[str, int], base: Path) -> dict[str, Any
             "format": finding.iac_format,
         },
     }
+    if finding.location.related:
+        # SARIF §3.27.22: the module calls on the way and the resource inside the module, each with its line
+        entry["relatedLocations"] = [
+            {
+                "id": number,
+                "physicalLocation": {
+                    "artifactLocation": artifact_location(related.file, base),
+                    "region": {"startLine": related.line},
+                },
+                "message": {"text": related.what},
+            }
+            for number, related in enumerate(finding.location.related, start=1)
+        ]
     if finding.status in KINDS:
         entry["kind"] = KINDS[finding.status]
     return entry

@@ -11,6 +11,7 @@ key created in another module still resolves to its ``aws_kms_key`` and is judge
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ KEY_TYPES: dict[str, tuple[str, str | None]] = {
     "aws_kms_replica_key": ("enabled", None),
 }
 ALIAS_TYPE = "aws_kms_alias"
+# Resources whose name, ARN or id is never a KMS key (the control: such a value cannot name a key); the ARN of any
+# resource outside KMS is not a key ARN either (see _not_a_key).
+NOT_KEY_TYPES = ("aws_ssm_parameter", "aws_secretsmanager_secret", "aws_secretsmanager_secret_version")
 DATA_KEY_TYPES = ("aws_kms_key", "aws_kms_alias")
 SKIPPED_ACTIONS = (["delete"], ["forget"])
 _MAX_DEPTH = 16
@@ -92,7 +96,16 @@ def strip_index(local: str) -> str:
     return _TRAILING_INDEX.sub("", local)
 
 
-def extract(document: Mapping[str, Any], file: str) -> list[Candidate]:
+def address_line(text: str, address: str) -> int:
+    """The line of ``"address": "<address>"`` in the plan's text, in ``resource_changes`` first (GitHub code scanning
+    needs a line to place an alert); 1 when the text does not hold it (``terraform show -json`` writes one line)."""
+    pattern = re.compile(r'"address"\s*:\s*' + re.escape(json.dumps(address)))
+    changes = text.find('"resource_changes"')  # the change the plan makes, before planned_values' copy
+    match = (pattern.search(text, changes) if changes >= 0 else None) or pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else 1
+
+
+def extract(document: Mapping[str, Any], file: str, text: str = "") -> list[Candidate]:
     """Every ``aws_elasticache_replication_group`` instance the plan will leave in place or create."""
     plan = _Plan(document)
     candidates = []
@@ -104,7 +117,7 @@ def extract(document: Mapping[str, Any], file: str) -> list[Candidate]:
                 resource_id=instance.address,
                 resource_type=GROUP_TYPE,
                 iac_format=TERRAFORM,
-                location=Location(file=file, line=None, address=instance.address),
+                location=Location(file=file, line=address_line(text, instance.address), address=instance.address),
                 variants=(plan.group(instance),),
             )
         )
@@ -316,7 +329,31 @@ class _Plan:
             alias_name = _str(alias[0].after.get("name")) if alias else None
             shown = f"{alias_name} ({reference})" if alias_name else reference
             return _Resolved(known=False, key=KeyRef(KeyRefKind.ALIAS, shown, fix=fix))
+        not_a_key = self._not_a_key(parts, names, prefix)
+        if not_a_key is not None:
+            return _Resolved(known=False, key=not_a_key)
         return _Resolved(known=False, description=reference)
+
+    def _not_a_key(self, parts: Sequence[str], names: tuple[str, ...], prefix: str) -> KeyRef | None:
+        """A declared resource that can never name a key: a secret or parameter, or the ARN of a non-KMS resource.
+
+        Its value is unknown at plan time, but not what it is: a secret's ARN (arn:aws:secretsmanager:...) is never a
+        key ARN, so the group would fail at apply or use a value that names no key.
+        """
+        if len(parts) < 3 or parts[0] in ("var", "local", "module", "data", "each", "count", "path", "terraform"):
+            return None
+        kind, attribute = parts[0], parts[2]
+        if not (kind in NOT_KEY_TYPES and attribute in ("arn", "id", "name")) and not (
+            attribute == "arn" and not kind.startswith("aws_kms_")
+        ):
+            return None
+        declared = self._instances(kind, strip_index(parts[1]), names, prefix) or self._config_resource(
+            names, f"{kind}.{strip_index(parts[1])}"
+        )
+        if not declared:
+            return None
+        reference = ".".join(parts[:3])
+        return KeyRef(KeyRefKind.NOT_A_KEY, f"{reference} (the {attribute} of an {kind}, not a key)")
 
     def _variable(self, name: str, path: Sequence[str], names: tuple[str, ...], prefix: str, depth: int) -> _Resolved:
         if not names:
@@ -585,7 +622,7 @@ def replacements(document: Mapping[str, Any], text: str, file: str) -> list[Find
                 resource_id=address,
                 resource_type=GROUP_TYPE,
                 iac_format=TERRAFORM,
-                location=Location(file=file, line=None, address=address),
+                location=Location(file=file, line=address_line(text, address), address=address),
                 status=Status.WARNING,
                 row=None,
                 message=(

@@ -11,13 +11,14 @@ all. The registry module ``terraform-aws-modules/elasticache/aws`` is judged fro
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cmk_rule_cli.iac import hcl, registry_modules
+from cmk_rule_cli.iac import hcl, limits, registry_modules
 from cmk_rule_cli.iac.hcl import Attr, Block, Choice, Evaluator, Unknown
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
@@ -29,19 +30,17 @@ from cmk_rule_cli.iac.model import (
     KeyRef,
     KeyRefKind,
     Location,
+    RelatedLocation,
     Setting,
     Skipped,
 )
 from cmk_rule_cli.iac.static_rules import declared_durability, is_alias_reference, is_aws_managed_reference, key_id_of
 
 # The provider's resource types and attribute names: one definition, shared with the plan reader.
-from cmk_rule_cli.iac.terraform import ALIAS_TYPE, GROUP_TYPE, KEY_TYPES
+from cmk_rule_cli.iac.terraform import ALIAS_TYPE, GROUP_TYPE, KEY_TYPES, NOT_KEY_TYPES
 
-# Resources whose name, ARN or id is never a KMS key (the control: such a value cannot name a key).
-NOT_KEY_TYPES = ("aws_ssm_parameter", "aws_secretsmanager_secret", "aws_secretsmanager_secret_version")
 META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
 _MAX_DEPTH = 24
-_MAX_INSTANCES = 64
 _MAX_EVALUATION_DEPTH = 48
 
 
@@ -66,27 +65,44 @@ class Module:
     data: dict[tuple[str, str], tuple[Block, HclFile]] = field(default_factory=dict)
     calls: dict[str, tuple[Block, HclFile]] = field(default_factory=dict)
     outputs: dict[str, tuple[Block, HclFile]] = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)  # one error per declaration Terraform would refuse
 
     @classmethod
     def of(cls, directory: Path, files: Sequence[HclFile]) -> Module:
+        """The module's declarations; a second declaration of one address is an error naming both places.
+
+        Terraform refuses a duplicate resource, data source, module call, variable, output or local value in one
+        module ("Duplicate resource ... configuration"): keeping either one silently would drop the other's result.
+        """
         module = cls(directory, list(files))
         for file in files:
             for block in file.body.blocks:
                 labels = block.labels
                 if block.type == "variable" and labels:
-                    module.variables[labels[0]] = (block, file)
+                    module._declare(module.variables, labels[0], (block, file), f"variable {labels[0]}")
                 elif block.type == "locals":
                     for name, attribute in block.attributes.items():
-                        module.locals[name] = (attribute, file)
+                        module._declare(module.locals, name, (attribute, file), f"local value {name}")
                 elif block.type == "resource" and len(labels) == 2:
-                    module.resources[(labels[0], labels[1])] = (block, file)
+                    module._declare(module.resources, (labels[0], labels[1]), (block, file), ".".join(labels))
                 elif block.type == "data" and len(labels) == 2:
-                    module.data[(labels[0], labels[1])] = (block, file)
+                    module._declare(module.data, (labels[0], labels[1]), (block, file), "data." + ".".join(labels))
                 elif block.type == "module" and labels:
-                    module.calls[labels[0]] = (block, file)
+                    module._declare(module.calls, labels[0], (block, file), f"module.{labels[0]}")
                 elif block.type == "output" and labels:
-                    module.outputs[labels[0]] = (block, file)
+                    module._declare(module.outputs, labels[0], (block, file), f"output {labels[0]}")
         return module
+
+    def _declare(self, table: dict[Any, Any], key: Any, entry: tuple[Any, HclFile], what: str) -> None:
+        if key in table:
+            first, first_file = table[key]
+            second, second_file = entry
+            self.duplicates.append(
+                f"{second_file.display}:{second.line}: {what} is declared twice in one module (first at "
+                f"{first_file.display}:{first.line}); Terraform refuses duplicate declarations"
+            )
+            return
+        table[key] = entry
 
     def local_sources(self) -> Iterator[Path]:
         """Directories of the local modules this module calls."""
@@ -150,7 +166,7 @@ class Instance:
         return f"{self.scope.prefix}{head}{self.type}.{self.name}{self.binding.suffix()}"
 
     def evaluator(self) -> Evaluator:
-        return Evaluator(self.scope.resolver(self.binding))
+        return Evaluator(self.scope.resolver(self.binding), budget=self.scope.loader.budget)
 
     def value(self, attribute: str) -> Any:
         """An argument's value in this instance's scope; ``None`` when the argument is not set."""
@@ -187,6 +203,7 @@ class ModuleInstance:
         self._locals: dict[str, Any] = {}
         self._evaluating: set[str] = set()
         self._children: dict[str, list[ModuleInstance]] = {}
+        self._instances: dict[tuple[str, str, str], list[Instance]] = {}
 
     # variables, locals, outputs
     def variable(self, name: str) -> Any:
@@ -226,7 +243,7 @@ class ModuleInstance:
             return Unknown("a chain of references too deep to follow (a cycle?)")
         self.loader.depth += 1
         try:
-            return Evaluator(self.resolver(binding)).evaluate(expression)
+            return Evaluator(self.resolver(binding), budget=self.loader.budget).evaluate(expression)
         finally:
             self.loader.depth -= 1
 
@@ -242,8 +259,14 @@ class ModuleInstance:
         found = table.get((kind, name))
         if found is None:
             return []
+        cached = self._instances.get((mode, kind, name))
+        if cached is not None:  # every reference to aws_kms_key.k[count.index] would expand the block again
+            return cached
         block, file = found
-        return [Instance(self, mode, kind, name, block, file, binding) for binding in self.loader.expand(self, block)]
+        bindings = self.loader.expand(self, block, file)
+        expanded = [Instance(self, mode, kind, name, block, file, binding) for binding in bindings]
+        self._instances[(mode, kind, name)] = expanded
+        return expanded
 
     def children(self, name: str) -> list[ModuleInstance]:
         if name not in self._children:
@@ -295,6 +318,12 @@ class ModuleInstance:
 
     def _attr(self, mode: str, kind: str, name: str, steps: list[Any], text: str) -> Any:
         instances = self.instances(mode, kind, name)
+        if steps and hcl.is_splat(steps[0]):
+            # x[*].arn: one element per instance; a known count of 0 is [] (Terraform's value, not a guess)
+            table = self.module.resources if mode == "managed" else self.module.data
+            if (kind, name) not in table or any(not i.binding.known for i in instances):
+                return Unknown(text)
+            return [self._instance_attr(i, steps[1:], text) for i in instances]
         if not instances:
             return Unknown(text)
         if steps and hcl.is_index(steps[0]):
@@ -304,8 +333,14 @@ class ModuleInstance:
             steps = steps[1:]
         if not instances or not steps or hcl.is_index(steps[0]):
             return Unknown(text)
+        return self._instance_attr(instances[0], steps, text)
+
+    @staticmethod
+    def _instance_attr(instance: Instance, steps: list[Any], text: str) -> Any:
+        """``.attribute`` (and what follows) of one instance: an :class:`Attr` for the attribute itself."""
+        if not steps or hcl.is_index(steps[0]) or hcl.is_splat(steps[0]):
+            return Unknown(text)
         attribute = str(hcl.index_value(steps[0]))
-        instance = instances[0]
         if len(steps) == 1:
             return Attr(instance, attribute, text)
         return hcl.traverse(instance.value(attribute), steps[1:], text)
@@ -321,34 +356,55 @@ def _binding_matches(binding: Binding, key: Any) -> bool:
 class Loader:
     """Reads module directories once, expands instances, and turns replication groups into candidates."""
 
-    def __init__(self, read: Any) -> None:
+    def __init__(self, read: Any, where: str = "") -> None:
         self._read = read  # directory -> Module | None (parse errors are reported by discovery)
         self.skipped: list[Skipped] = []
         self._depth = 0
         self.depth = 0  # nested expression evaluations (see ModuleInstance.evaluate)
+        # module instances and evaluated expression nodes of this configuration (bytes are the run's, in discovery)
+        self.budget = limits.Budget(where=where)
 
-    def expand(self, scope: ModuleInstance, block: Block) -> list[Binding]:
-        """The instances a ``count``/``for_each`` block creates (one unexpanded instance when unknown)."""
+    def expand(self, scope: ModuleInstance, block: Block, file: HclFile) -> list[Binding]:
+        """The instances a ``count``/``for_each`` block creates (one unexpanded instance when unknown).
+
+        More than :data:`limits.MAX_RESOURCE_INSTANCES` is refused rather than cut: every instance is judged.
+        """
+        bindings: list[Binding]
         if "count" in block.attributes:
             count = scope.evaluate(block.attributes["count"].expression, NO_BINDING)
             if isinstance(count, bool) or not isinstance(count, int):
                 return [Binding(kind="count", known=False)]
-            return [Binding(key=i, value=i, kind="count") for i in range(min(max(count, 0), _MAX_INSTANCES))]
-        if "for_each" in block.attributes:
+            self._check_instances(count, block, file)
+            bindings = [Binding(key=i, value=i, kind="count") for i in range(max(count, 0))]
+        elif "for_each" in block.attributes:
             each = scope.evaluate(block.attributes["for_each"].expression, NO_BINDING)
             if isinstance(each, Mapping) and all(isinstance(k, str) for k in each):
-                return [Binding(key=k, value=v, kind="for_each") for k, v in list(each.items())[:_MAX_INSTANCES]]
-            if isinstance(each, list) and all(isinstance(v, str) for v in each):
-                return [Binding(key=v, value=v, kind="for_each") for v in list(dict.fromkeys(each))[:_MAX_INSTANCES]]
-            return [Binding(kind="for_each", known=False)]
-        return [NO_BINDING]
+                self._check_instances(len(each), block, file)
+                bindings = [Binding(key=k, value=v, kind="for_each") for k, v in each.items()]
+            elif isinstance(each, list) and all(isinstance(v, str) for v in each):
+                keys = list(dict.fromkeys(each))
+                self._check_instances(len(keys), block, file)
+                bindings = [Binding(key=v, value=v, kind="for_each") for v in keys]
+            else:
+                return [Binding(kind="for_each", known=False)]
+        else:
+            bindings = [NO_BINDING]
+        return bindings
+
+    @staticmethod
+    def _check_instances(count: int, block: Block, file: HclFile) -> None:
+        if count > limits.MAX_RESOURCE_INSTANCES:
+            what = f"{block.type} {'.'.join(block.labels)} has {count:,} instances"
+            raise limits.refuse(
+                f"{file.display}:{block.line}", what, limits.MAX_RESOURCE_INSTANCES, "instances per block"
+            )
 
     def call(self, scope: ModuleInstance, name: str) -> list[ModuleInstance]:
         """The instances of a local module call (empty for other sources)."""
         found = scope.module.calls.get(name)
         if found is None:
             return []
-        block, _file = found
+        block, file = found
         source = _literal_string(block, "source")
         if not source or not is_local_source(source) or self._depth > _MAX_DEPTH:
             return []
@@ -357,7 +413,8 @@ class Loader:
             return []
         inputs = {k: v for k, v in block.attributes.items() if k not in META_ARGUMENTS}
         instances = []
-        for binding in self.expand(scope, block):
+        for binding in self.expand(scope, block, file):
+            self.budget.charge_module_instance(f"{file.display}:{block.line}")
             prefix = f"{scope.prefix}module.{name}{binding.suffix()}."
             instances.append(ModuleInstance(self, module, prefix, inputs, caller=(scope, block, binding)))
         return instances
@@ -378,7 +435,7 @@ class Loader:
                     for child in root.children(name):
                         found.extend(self.candidates(child))
                 elif registry_modules.is_elasticache_module(source):
-                    for binding in self.expand(root, block):
+                    for binding in self.expand(root, block, file):
                         candidate = self._registry_candidate(root, name, block, file, binding)
                         if candidate is not None:
                             found.append(candidate)
@@ -398,11 +455,12 @@ class Loader:
 
     def _candidate(self, instance: Instance, block: Block, file: HclFile) -> Candidate:
         variants = tuple(_group_variants(instance))
+        declared = RelatedLocation(file.display, block.line, f"{instance.type}.{instance.name} (declared here)")
         return Candidate(
             resource_id=instance.address,
             resource_type=GROUP_TYPE,
             iac_format=TERRAFORM_HCL,
-            location=Location(file=file.display, line=block.line, address=instance.address),
+            location=call_site(instance.scope, declared, instance.address),
             variants=variants,
         )
 
@@ -421,29 +479,81 @@ class Loader:
         if decl is None:
             return None
         resource_id, variants = decl
+        called = RelatedLocation(file.display, block.line, f"module.{name} (registry module called here)")
         return Candidate(
             resource_id=resource_id,
             resource_type=GROUP_TYPE,
             iac_format=TERRAFORM_HCL,
-            location=Location(file=file.display, line=block.line, address=resource_id),
+            location=call_site(scope, called, resource_id),
             variants=variants,
         )
+
+
+def call_site(scope: ModuleInstance, inner: RelatedLocation, address: str) -> Location:
+    """Where a result from a module points: the root module's ``module`` block (where its inputs are set).
+
+    The module calls on the way and ``inner`` (the declaration inside the module) become related locations, so a
+    result names the line to edit first and the code that explains it after; outside a module, ``inner`` itself.
+    """
+    calls: list[RelatedLocation] = []
+    current = scope
+    while current.caller is not None:
+        parent, block, _binding = current.caller
+        name = block.labels[0] if block.labels else "?"
+        file = parent.module.calls[name][1] if name in parent.module.calls else None
+        calls.append(RelatedLocation(file.display if file else "", block.line, f"module.{name} (called here)"))
+        current = parent
+    if not calls:
+        return Location(file=inner.file, line=inner.line, address=address)
+    outermost = calls[-1]
+    related = (*reversed(calls[:-1]), inner)
+    return Location(file=outermost.file, line=outermost.line, address=address, related=related)
 
 
 # -- a group's declaration --------------------------------------------------------------------------------------
 
 
-def _alternatives(value: Any, branch: str | None = None) -> Iterator[tuple[Any, str | None]]:
-    """A value's possible values: both branches of a conditional whose condition is unknown."""
+Assumption = tuple[Any, bool]  # a conditional's unknown condition value, and the outcome a branch assumes
+
+
+def _alternatives(
+    value: Any, branch: str | None = None, assumed: tuple[Assumption, ...] = ()
+) -> Iterator[tuple[Any, str | None, tuple[Assumption, ...]]]:
+    """A value's possible values: both branches of a conditional whose condition is unknown, with what each assumes."""
     if isinstance(value, Choice):
-        for outcome, inner in (("true", value.when_true), ("false", value.when_false)):
-            here = f"{value.condition} is {outcome}"
-            yield from _alternatives(inner, f"{branch}; {here}" if branch else here)
+        for outcome, inner in ((True, value.when_true), (False, value.when_false)):
+            here = f"{value.condition} is {'true' if outcome else 'false'}"
+            yield from _alternatives(inner, f"{branch}; {here}" if branch else here, (*assumed, (value.value, outcome)))
     else:
-        yield value, branch
+        yield value, branch, assumed
+
+
+def _consistent(assumptions: Sequence[Assumption]) -> dict[Any, bool] | None:
+    """The outcomes a combination of branches assumes, or ``None`` when two branches contradict each other."""
+    outcomes: list[tuple[Any, bool]] = []
+    for condition, outcome in assumptions:
+        if not isinstance(condition, Unknown):
+            continue
+        for known, known_outcome in outcomes:
+            if known == condition and known_outcome != outcome:
+                return None
+        outcomes.append((condition, outcome))
+    return dict(outcomes)
+
+
+def _under(value: Any, outcomes: Mapping[Any, bool]) -> Any:
+    """``value`` within a branch: the branch's condition, when it is the value itself, is known there."""
+    if isinstance(value, Unknown) and value in outcomes:
+        return outcomes[value]
+    return value
 
 
 def _group_variants(instance: Instance) -> Iterator[GroupDecl]:
+    """Every deployment the group's conditionals allow; branches that contradict each other are not combined.
+
+    Within ``kms_key_id = var.enabled ? var.key : null``'s true branch, ``at_rest_encryption_enabled = var.enabled``
+    is true: a message never says at-rest is unknown "when var.enabled is true".
+    """
     at_rest_values = list(_alternatives(instance.value("at_rest_encryption_enabled")))
     engines = list(_alternatives(instance.value("engine")))
     keys = list(_alternatives(instance.value("kms_key_id")))
@@ -451,21 +561,26 @@ def _group_variants(instance: Instance) -> Iterator[GroupDecl]:
     global_id = instance.value("global_replication_group_id")
     durability = declared_durability(value for value, _ in _alternatives(instance.value("durability")))
     count = 0
-    for at_rest, b1 in at_rest_values:
-        for engine, b2 in engines:
-            for key, b3 in keys:
+    for at_rest, b1, a1 in at_rest_values:
+        for engine, b2, a2 in engines:
+            for key, b3, a3 in keys:
+                outcomes = _consistent((*a1, *a2, *a3))
+                if outcomes is None:
+                    continue
                 count += 1
-                if count > _MAX_INSTANCES:
-                    return
-                ref = key_ref_of(key)
+                if count > limits.MAX_VARIANTS:
+                    where = f"{instance.file.display}:{instance.block.line}"
+                    what = f"{instance.address} has too many possible deployments (conditionals on unknown values)"
+                    raise limits.refuse(where, what, limits.MAX_VARIANTS, "variants per group")
+                at_rest_here, engine_here = _under(at_rest, outcomes), _under(engine, outcomes)
                 yield GroupDecl(
                     resource_id=instance.address,
                     resource_type=GROUP_TYPE,
                     iac_format=TERRAFORM_HCL,
-                    at_rest=setting_of(at_rest),
-                    engine=engine.lower() if isinstance(engine, str) else None,
-                    engine_known=engine is None or isinstance(engine, str),
-                    key=ref,
+                    at_rest=setting_of(at_rest_here),
+                    engine=engine_here.lower() if isinstance(engine_here, str) else None,
+                    engine_known=engine_here is None or isinstance(engine_here, str),
+                    key=key_ref_of(key),
                     tags={str(k): hcl.describe(v) if not isinstance(v, str) else v for k, v in tags.items()}
                     if isinstance(tags, Mapping)
                     else None,
@@ -538,7 +653,10 @@ def _attr_key(value: Attr, depth: int) -> KeyRef:
             address=instance.address, alias_name=selector if isinstance(selector, str) else None, read=False
         )
         return KeyRef(KeyRefKind.DATA_SOURCE, value.text, data=facts)
-    if kind in NOT_KEY_TYPES and attribute in ("arn", "id", "name"):
+    if instance.mode == "managed" and (
+        (kind in NOT_KEY_TYPES and attribute in ("arn", "id", "name"))
+        or (attribute == "arn" and not kind.startswith("aws_kms_"))
+    ):
         return KeyRef(KeyRefKind.NOT_A_KEY, f"{value.text} (the {attribute} of an {kind}, not a key)")
     return KeyRef(KeyRefKind.UNRESOLVED, f"{value.text} (known after apply)")
 
@@ -665,6 +783,9 @@ class ModuleCache:
     def __init__(self) -> None:
         self._modules: dict[Path, Module | None] = {}
         self.errors: list[str] = []
+        self.skipped: list[Skipped] = []  # .tf files not read (a FIFO, a symlink leaving the scanned directories)
+        self.roots: tuple[Path, ...] = ()  # the scanned directories (symlinked files must stay inside them)
+        self.budget = limits.Budget()  # bytes read by the whole run
 
     def get(self, directory: Path) -> Module | None:
         directory = directory.resolve()
@@ -673,7 +794,12 @@ class ModuleCache:
         return self._modules[directory]
 
     def load_tree(self, directory: Path, display: str) -> None:
-        """Parse a module and, recursively, the local modules it calls (so their errors surface before judging)."""
+        """Parse a module and, recursively, the local modules it calls (so their errors surface before judging).
+
+        A module that calls itself, directly or through other modules, is refused: Terraform cannot install it
+        either (``terraform init`` recurses until a path is too long: hashicorp/terraform#31557, #22648), and
+        following it would expand without end.
+        """
         pending = [(directory.resolve(), display)]
         while pending:
             current, shown = pending.pop()
@@ -684,6 +810,38 @@ class ModuleCache:
             if module is not None:
                 for child in module.local_sources():
                     pending.append((child, _display_path(child, current, shown)))
+        self._refuse_cycles(directory.resolve())
+
+    def _refuse_cycles(self, start: Path) -> None:
+        """One error per module call that closes a cycle, naming the ``module`` block (depth-first, no recursion)."""
+        on_path: list[Path] = []
+        done: set[Path] = set()
+        stack: list[tuple[Path, Iterator[tuple[str, Block, HclFile, Path]]]] = []
+
+        def enter(directory: Path) -> None:
+            module = self._modules.get(directory)
+            on_path.append(directory)
+            stack.append((directory, iter(_local_calls(module) if module is not None else [])))
+
+        enter(start)
+        while stack:
+            directory, calls = stack[-1]
+            step = next(calls, None)
+            if step is None:
+                stack.pop()
+                on_path.pop()
+                done.add(directory)
+                continue
+            name, block, file, child = step
+            if child in on_path:
+                message = (
+                    f"{file.display}:{block.line}: module.{name} calls a module that is already calling it (a module "
+                    "cycle); Terraform refuses it"
+                )
+                if message not in self.errors:
+                    self.errors.append(message)
+            elif child not in done and child in self._modules:
+                enter(child)
 
     def loaded(self) -> list[Module]:
         return [m for m in self._modules.values() if m is not None]
@@ -697,7 +855,10 @@ class ModuleCache:
         for path in sorted(directory.glob("*.tf")):
             file_display = str(Path(shown) / path.name) if shown not in ("", ".") else path.name
             try:
-                text = path.read_text(encoding="utf-8-sig")
+                text = limits.read_text(path, file_display, self.budget, (*self.roots, directory))
+            except limits.NotReadable as reason:
+                self.skipped.append(Skipped(file_display, str(reason)))
+                continue
             except (OSError, UnicodeDecodeError) as error:
                 self.errors.append(f"{file_display}: cannot be read ({error.__class__.__name__}: {error})")
                 continue
@@ -705,7 +866,17 @@ class ModuleCache:
                 files.append(HclFile(path, file_display, hcl.parse(text, file_display)))
             except hcl.HclError as error:
                 self.errors.append(f"{file_display}: {error}")
-        return Module.of(directory, files)
+        module = Module.of(directory, files)
+        self.errors.extend(module.duplicates)
+        return module
+
+
+def _local_calls(module: Module) -> Iterator[tuple[str, Block, HclFile, Path]]:
+    """``(name, block, file, directory)`` of each local module call."""
+    for name, (block, file) in module.calls.items():
+        source = _literal_string(block, "source")
+        if source and is_local_source(source):
+            yield name, block, file, (module.directory / source).resolve()
 
 
 def _relative(directory: Path) -> str:
@@ -716,10 +887,8 @@ def _relative(directory: Path) -> str:
 
 
 def _display_path(child: Path, parent: Path, parent_display: str) -> str:
-    try:
-        return str(Path(parent_display) / child.relative_to(parent))
-    except ValueError:
-        return _relative(child)
+    """The called module's directory as the user would write it from the caller's (``../..`` folded)."""
+    return os.path.normpath(Path(parent_display) / os.path.relpath(child, parent))
 
 
 @dataclass
@@ -757,6 +926,6 @@ class RootModule:
 
 def extract(root: RootModule, modules: ModuleCache) -> tuple[list[Candidate], list[Skipped]]:
     """Every replication group of a root module and the modules it calls, and the module calls not followed."""
-    loader = Loader(modules.get)
+    loader = Loader(modules.get, root.display)
     instance = ModuleInstance(loader, root.module, "", root.values)
     return loader.candidates(instance), loader.skipped

@@ -132,7 +132,7 @@ def test_json_document(check: Callable[..., Run]) -> None:
     }  # fmt: skip
     assert (result["format"], result["line"], result["resource_type"]) == (
         "terraform",
-        None,
+        1,  # the plan's line holding the address (terraform show -json writes one line)
         "aws_elasticache_replication_group",
     )
     assert document["summary"]["replication_groups"] == len(document["results"])
@@ -172,11 +172,11 @@ def validate_sarif(log: dict[str, Any]) -> list[dict[str, Any]]:
         artifact = location["physicalLocation"]["artifactLocation"]
         uri = artifact["uri"]
         assert not uri.startswith("/") and (REPO / unquote(uri)).is_file() and artifact["uriBaseId"] == "SRCROOT"
-        region = location["physicalLocation"].get("region")
-        if region is not None:
-            assert isinstance(region["startLine"], int) and region["startLine"] >= 1
-        elif not uri.endswith(".json") or "changeset" in uri:  # only plan JSON has no lines
-            raise AssertionError(f"{uri}: a result without startLine")
+        # every result has a line, plans included: GitHub code scanning places no alert without one
+        region = location["physicalLocation"]["region"]
+        assert isinstance(region["startLine"], int) and region["startLine"] >= 1, uri
+        for related in result.get("relatedLocations", []):
+            assert related["physicalLocation"]["region"]["startLine"] >= 1 and related["message"]["text"]
         assert result["partialFingerprints"]["cmkRuleResource/v1"]
         (logical,) = location["logicalLocations"]
         assert logical["fullyQualifiedName"] and logical["kind"] == "resource"
@@ -205,7 +205,7 @@ def test_sarif_output(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
     assert (passed["ruleId"], passed["level"], passed["kind"]) == (sarif.rule_id(Row.COMPLIANT), "none", "pass")
     plan_result = by_name["module.regional.module.replica.aws_elasticache_replication_group.this"]
     assert plan_result["ruleId"] == "CMK-ROW-08"
-    assert "region" not in plan_result["locations"][0]["physicalLocation"]
+    assert plan_result["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}  # one-line plan JSON
     exempt = validate_sarif(
         json.loads(check(CFN_YAML, "--format", "sarif", "--exemption-tag-key", "cmk-exempt", "--include-passed").out)
     )

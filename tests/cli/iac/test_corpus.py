@@ -49,32 +49,32 @@ CDK_DEFAULT: Expected = {
 
 RG = "aws_elasticache_replication_group"
 TF_ROOT_DEFAULT: Expected = {
-    f"{RG}.main": ("pass", 11, None),
-    f"{RG}.via_alias": ("fail", None, None),  # aws_kms_alias.cache.arn: an alias ARN, the bare-alias pitfall
-    f"{RG}.plain_redis": ("fail", 2, None),
-    f"{RG}.valkey_default": ("fail", 3, None),
-    f"{RG}.valkey_cmk": ("pass", 11, None),
-    f"{RG}.aws_managed": ("fail", 4, None),
-    f"{RG}.disabled_key": ("fail", 8, None),
-    f"{RG}.literal": ("pass-with-note", 11, None),
-    f"{RG}.existing_key": ("pass", 11, None),
-    f"{RG}.exempt": ("fail", 2, None),
-    f"{RG}.secondary": ("pass", 11, None),
-    f"{RG}.shard[0]": ("pass", 11, None),
-    f"{RG}.shard[1]": ("pass", 11, None),
+    f"{RG}.main": ("pass", 11, 1),
+    f"{RG}.via_alias": ("fail", None, 1),  # aws_kms_alias.cache.arn: an alias ARN, the bare-alias pitfall
+    f"{RG}.plain_redis": ("fail", 2, 1),
+    f"{RG}.valkey_default": ("fail", 3, 1),
+    f"{RG}.valkey_cmk": ("pass", 11, 1),
+    f"{RG}.aws_managed": ("fail", 4, 1),
+    f"{RG}.disabled_key": ("fail", 8, 1),
+    f"{RG}.literal": ("pass-with-note", 11, 1),
+    f"{RG}.existing_key": ("pass", 11, 1),
+    f"{RG}.exempt": ("fail", 2, 1),
+    f"{RG}.secondary": ("pass", 11, 1),
+    f"{RG}.shard[0]": ("pass", 11, 1),
+    f"{RG}.shard[1]": ("pass", 11, 1),
 }
 
 TF_DATA_DEFAULT: Expected = {
-    f"{RG}.managed_by_data": ("fail", 7, None),
-    f"{RG}.alias_data": ("fail", 4, None),
+    f"{RG}.managed_by_data": ("fail", 7, 1),
+    f"{RG}.alias_data": ("fail", 4, 1),
 }
 
 TF_MODULES_DEFAULT: Expected = {
-    f"module.cache.{RG}.this": ("pass", 11, None),
-    f"{RG}.edge": ("pass", 11, None),
-    f"module.regional.module.replica.{RG}.this": ("fail", 8, None),
-    f'module.tenant["blue"].{RG}.this': ("fail", 2, None),
-    f'module.tenant["green"].{RG}.this': ("pass-with-note", 11, None),
+    f"module.cache.{RG}.this": ("pass", 11, 1),
+    f"{RG}.edge": ("pass", 11, 1),
+    f"module.regional.module.replica.{RG}.this": ("fail", 8, 1),
+    f'module.tenant["blue"].{RG}.this': ("fail", 2, 1),
+    f'module.tenant["green"].{RG}.this': ("pass-with-note", 11, 1),
 }
 
 LITERAL_KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -215,6 +215,7 @@ def test_cdk_out_directory_reads_only_the_template(check: Callable[..., Run]) ->
 def test_whole_corpus_directory(check: Callable[..., Run]) -> None:
     from .test_pitfalls_corpus import (
         CFN_PITFALLS,
+        COMMUNITY,
         CONTROL_EXAMPLES,
         CONTROL_FIXED,
         LOCAL_MODULES,
@@ -229,7 +230,8 @@ def test_whole_corpus_directory(check: Callable[..., Run]) -> None:
     expected = {**CFN_YAML_DEFAULT, **CFN_JSON_DEFAULT, **CDK_DEFAULT}
     expected |= {**TF_ROOT_DEFAULT, **TF_MODULES_DEFAULT, **TF_DATA_DEFAULT}
     groups = [v for v in expected.values()]
-    for table in (CFN_PITFALLS, CONTROL_EXAMPLES, CONTROL_FIXED, LOCAL_MODULES, PITFALLS, PLAN_REPLACEMENT, VARIABLES):
+    tables = (CFN_PITFALLS, COMMUNITY, CONTROL_EXAMPLES, CONTROL_FIXED, LOCAL_MODULES, PITFALLS, PLAN_REPLACEMENT)
+    for table in (*tables, VARIABLES):
         groups += [v for (_file, resource), v in table.items() if "_elasticache_" in resource or "Group" in resource]
     groups = [g for g in groups if g[0] not in ("warning", "note")]
     # the .tf configurations beside the plans: the plans' verdicts (see test_pitfalls_corpus), the data source aside
@@ -244,6 +246,7 @@ def test_whole_corpus_directory(check: Callable[..., Run]) -> None:
         str(corpus / "cdk" / "cloud-assembly" / "manifest.json"),
         str(corpus / "cdk" / "cloud-assembly" / "tree.json"),
         str(corpus / "terraform-hcl" / "variables" / "staging.tfvars"),
+        str(corpus / "terraform-hcl" / "community" / "cloudposse" / "main.tf"),
         str(corpus / "terraform-hcl" / "local-modules" / "main.tf"),
     ]
 

@@ -185,7 +185,7 @@ def test_discovery_errors_name_the_file(tmp_path: Path) -> None:
             read(path, strict=True)
         message = str(caught.value)
         assert message.startswith(f"{path}: ") and fragment in message and "\n" not in message
-    assert read(neither, strict=False) is None
+    assert read(neither, strict=False) == "not a CloudFormation template, Terraform plan or change set"
     sources, errors = discover([str(tmp_path / "missing.yaml")])
     assert sources == [] and errors == [f"{tmp_path / 'missing.yaml'}: no such file or directory"]
 

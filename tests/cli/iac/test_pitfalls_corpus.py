@@ -63,10 +63,11 @@ VARIABLES: Expected = {
     ("terraform-hcl/variables/main.tf", f"{RG}.conditional"): ("fail", 3, 39, None),
 }
 LOCAL_MODULES: Expected = {
-    ("terraform-hcl/local-modules/modules/cache/main.tf", f'module.cache["orders"].{RG}.this'): ("pass", 11, 19, None),
-    ("terraform-hcl/local-modules/modules/cache/main.tf", f'module.cache["sessions"].{RG}.this'): ("fail", 3, 19, None),
-    ("terraform-hcl/local-modules/modules/cache/main.tf", f"module.legacy.{RG}.this"): ("fail", 2, 19, None),
-    ("terraform-hcl/local-modules/modules/cache/main.tf", f"module.replicated[0].{RG}.this"): ("fail", None, 19, ALIAS),
+    # a result from a module is placed on the module call the user edits (the resource is a related location)
+    ("terraform-hcl/local-modules/main.tf", f'module.cache["orders"].{RG}.this'): ("pass", 11, 7, None),
+    ("terraform-hcl/local-modules/main.tf", f'module.cache["sessions"].{RG}.this'): ("fail", 3, 7, None),
+    ("terraform-hcl/local-modules/main.tf", f"module.legacy.{RG}.this"): ("fail", 2, 16, None),
+    ("terraform-hcl/local-modules/main.tf", f"module.replicated[0].{RG}.this"): ("fail", None, 23, ALIAS),
     ("terraform-hcl/local-modules/main.tf", f"module.registry.{RG}.this[0]"): ("pass", 11, 31, None),
 }
 CFN_PITFALLS: Expected = {
@@ -86,8 +87,16 @@ CHANGE_SET: Expected = {
     ("cloudformation/changeset-replace.json", "CartsCache (replacement)"): ("warning", None, 64, REPLACEMENT),
 }
 PLAN_REPLACEMENT: Expected = {
-    ("terraform/replace.plan.json", f"{RG}.sessions"): ("pass-with-note", 11, None, None),
-    ("terraform/replace.plan.json", f"{RG}.sessions (replacement)"): ("warning", None, None, REPLACEMENT),
+    ("terraform/replace.plan.json", f"{RG}.sessions"): ("pass-with-note", 11, 29, None),
+    ("terraform/replace.plan.json", f"{RG}.sessions (replacement)"): ("warning", None, 29, REPLACEMENT),
+}
+
+# Excerpts of two community modules, each called from its own example (terraform-hcl/community/README.md):
+# the result sits on the example's module block, the resource inside the module is its related location.
+CP, TAM = "terraform-hcl/community/cloudposse", "terraform-hcl/community/terraform-aws-modules"
+COMMUNITY: Expected = {
+    (f"{CP}/examples/complete/main.tf", f"module.redis.{RG}.default[*]"): ("fail", 2, 7, None),
+    (f"{TAM}/examples/redis-replication-group/main.tf", f"module.elasticache.{RG}.this[0]"): ("fail", 3, 6, None),
 }
 
 
@@ -117,10 +126,11 @@ def assert_exactly(run: Run, expected: Expected) -> None:
         ([CFN / "pitfalls.yaml"], CFN_PITFALLS, 1),
         ([CFN / "changeset-replace.json"], CHANGE_SET, 0),
         ([TF / "replace.plan.json"], PLAN_REPLACEMENT, 0),
+        ([HCL / "community"], COMMUNITY, 1),
     ],
     ids=[
         "control-examples", "control-examples-file", "control-fixed", "hcl-pitfalls", "variables", "local-modules",
-        "cfn-pitfalls", "change-set", "plan-replacement",
+        "cfn-pitfalls", "change-set", "plan-replacement", "community",
     ],
 )  # fmt: skip
 def test_every_result(check: Callable[..., Run], paths: list[Any], expected: Expected, code: int) -> None:
@@ -212,3 +222,14 @@ def test_hcl_agrees_with_the_plans_of_the_same_configuration(check: Callable[...
             assert from_hcl.pop(address) == ("pass-with-note", 11)
         assert from_hcl == from_plan
         assert all(r["line"] for r in check(TF / folder).json()["results"])  # every HCL result has its line
+
+
+def test_community_messages_do_not_contradict_themselves(check: Callable[..., Run]) -> None:
+    """cloudposse said at-rest was "not known … treated as disabled (when var.at_rest_encryption_enabled is true)".
+
+    Its key is ``var.at_rest_encryption_enabled ? var.kms_key_id : null`` with ``kms_key_id`` unset: both branches
+    are null, so the condition decides nothing and the message names no branch.
+    """
+    results = check(HCL / "community").by_resource()
+    message = results[f"module.redis.{RG}.default[*]"]["message"]
+    assert "(when" not in message and "treated as disabled" in message, message

@@ -559,7 +559,7 @@ def _group_variants(instance: Instance) -> Iterator[GroupDecl]:
     keys = list(_alternatives(instance.value("kms_key_id")))
     tags = instance.value("tags")
     global_id = instance.value("global_replication_group_id")
-    durability = declared_durability(value for value, _ in _alternatives(instance.value("durability")))
+    durability = declared_durability(value for value, _, _ in _alternatives(instance.value("durability")))
     count = 0
     for at_rest, b1, a1 in at_rest_values:
         for engine, b2, a2 in engines:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -108,13 +109,19 @@ def test_every_format_reads_back_to_the_json_rows(
     scan_json: tuple[int, dict[str, Any], str],
     fleets: dict[str, fleet.SeededFleet],
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
     fmt: str,
     parse: Any,
 ) -> None:
     _, document, _ = scan_json
-    code, out, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", fmt])
-    assert code == scan_report.EXIT_NON_COMPLIANT
-    rows = parse(out)
+    # A file gets every column (stdout's table has the terminal's few); both list failures first, as JSON does.
+    target = tmp_path / "scan.txt"
+    code, out, err = run_cli(
+        capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", fmt, "-o", str(target)]
+    )
+    assert code == scan_report.EXIT_NON_COMPLIANT and out == ""
+    assert f"cmk-rule scan: wrote {len(document['results'])} result(s) as {fmt} to {target}" in err
+    rows = parse(target.read_text(encoding="utf-8"))
     # The text formats say a skipped group's compliance as SKIPPED; JSON says null with "skipped": true.
     as_columns = [
         {c: (r["compliance"] or "SKIPPED") if c == "compliance" else r[c] for c in scan.SCAN_COLUMNS}
@@ -333,12 +340,16 @@ def test_output_file_takes_its_format_from_the_suffix(
     }
 
 
-def test_piped_output_defaults_to_json_and_has_no_progress_line(
+def test_piped_output_is_the_same_table_uncoloured_and_has_no_progress_line(
     aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets)])
-    assert json.loads(out)["command"] == "scan"
+    lines = out.splitlines()
+    assert lines[0].split() == [c.upper() for c in scan.TERMINAL_COLUMNS] and "\033[" not in out
+    verdicts = [line.split()[5] for line in lines[1:]]
+    assert verdicts == sorted(verdicts, key=lambda v: v != "NON_COMPLIANT") and verdicts[0] == "NON_COMPLIANT"
     assert "\r" not in err and code == scan_report.EXIT_NON_COMPLIANT
+    assert re.search(r"^cmk-rule scan: FAIL: 2 of 3 groups NON_COMPLIANT in 1 Region\(s\) of account \d{12}; ", err, re.M)
 
 
 @pytest.mark.parametrize("command", ["scan", "evidence"])

@@ -80,6 +80,9 @@ def discover_all(arguments: Sequence[str]) -> Inputs:
     return Inputs(found.sources, found.skipped, found.errors, found.modules)
 
 
+NOTHING_TO_CHECK = (
+    "nothing to check: no Terraform (.tf), CloudFormation template, Terraform plan or change set JSON in this directory"
+)
 _NOT_AUTO_TFVARS = (
     "a .tfvars file Terraform does not load by itself: name it on the command line to use it as -var-file"
 )
@@ -116,7 +119,9 @@ class _Discovery:
             else:
                 found += self._read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES) or _looks_like_iac(file))
         if found == 0 and len(self.errors) == failed:
-            self.errors.append(f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory")
+            # Nothing to check is not an error (exit 0, as for Terraform without ElastiCache, and as Checkov and
+            # Trivy do): a pre-commit hook fires on any JSON or YAML change. The table and JSON list it as skipped.
+            self.skipped.append(Skipped(argument, NOTHING_TO_CHECK))
 
     def named_file(self, path: Path) -> None:
         if path.resolve() in self.seen:

@@ -102,20 +102,20 @@ def test_usage_errors_are_exit_2(check: Callable[..., Run], argv: list[str]) -> 
     assert "usage: cmk-rule check" in run.err
 
 
-def test_default_format_is_json_in_a_pipe_and_table_on_a_terminal(
-    check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    document = check(CFN_JSON).json()
+def test_default_format_is_a_table_in_a_pipe_too_and_json_is_asked_for(check: Callable[..., Run]) -> None:
+    document = check(CFN_JSON, "--format", "json").json()
     assert (document["tool"], document["command"]) == ("cmk-rule", "check")
     formats = check_module.FORMATS
-    assert output.choose_format(None, None, True, formats) == "table"
-    assert output.choose_format(None, "out.sarif", True, formats) == "sarif"
-    assert output.choose_format("json", "out.sarif", True, formats) == "json"
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    table = check(CFN_JSON).out
+    assert output.choose_format(None, None, formats) == "table"
+    assert output.choose_format(None, "out.sarif", formats) == "sarif"
+    assert output.choose_format("json", "out.sarif", formats) == "json"
+    table = check(CFN_JSON, "--format", "table").out  # what a pipe gets by default (captured stdout is one)
     assert table.splitlines()[0].split() == ["LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE"]
     assert f"{CFN_JSON}:63" in table and "StringFlagCache" in table
-    assert "Totals: PASS 1, FAIL 4, NOTE 1 (5 groups in 1 file)" in table  # the note: a key without Retain
+    # failures first, in the rows and in the totals (the note: a key without Retain)
+    assert "Totals: FAIL: 4 of 6 results; NOTE 1, PASS 1 (5 groups in 1 file)" in table
+    verdicts = [line.split()[3] for line in table.splitlines()[1:7] if len(line.split()) > 3]
+    assert verdicts[:4] == ["FAIL"] * 4 and "PASS" not in verdicts[:4]
 
 
 def test_json_document(check: Callable[..., Run]) -> None:
@@ -246,5 +246,4 @@ def test_no_replication_groups_passes(
     path.write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n")
     run = check(path)
     assert run.code == 0 and run.json()["results"] == []
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert "Totals: no replication groups found (0 groups in 1 file)" in check(path).out
+    assert "Totals: no replication groups found (0 groups in 1 file)" in check(path, "--format", "table").out

@@ -42,7 +42,7 @@ from cmk_rule_cli.scan_report import RegionScan, ScanReport
 
 MAX_PARALLEL_REGIONS = 4
 
-# Every AWS operation the scan and evidence commands may make. Anything else is refused before it is sent.
+# Every AWS operation the scan, evidence and preflight commands may make. Anything else is refused before it is sent.
 READ_ONLY_OPERATIONS = frozenset(
     {
         ("sts", "GetCallerIdentity"),
@@ -61,6 +61,22 @@ READ_ONLY_OPERATIONS = frozenset(
         ("config", "GetAggregateComplianceDetailsByConfigRule"),
         ("organizations", "ListAccounts"),
         ("sts", "AssumeRole"),
+        # preflight: the deployment's prerequisites (cmk_rule_cli.prerequisites)
+        ("config", "DescribeConfigurationRecorders"),
+        ("config", "DescribeConfigurationRecorderStatus"),
+        ("config", "DescribeDeliveryChannels"),
+        ("securityhub", "DescribeHub"),
+        ("cloudtrail", "DescribeTrails"),
+        ("cloudtrail", "GetTrailStatus"),
+        ("cloudtrail", "GetEventSelectors"),
+        ("organizations", "DescribeOrganization"),
+        ("organizations", "ListAWSServiceAccessForOrganization"),
+        ("organizations", "ListDelegatedAdministrators"),
+        ("ssm", "GetParameter"),
+        ("cloudformation", "DescribeStacks"),
+        ("lambda", "GetAccountSettings"),
+        ("service-quotas", "GetServiceQuota"),
+        ("service-quotas", "GetAWSDefaultServiceQuota"),
     }
 )
 
@@ -125,7 +141,9 @@ def open_session(profile: str | None) -> ReadOnlySession:
 def _refuse_writes(model: Any, **_: Any) -> None:
     operation = (model.service_model.service_name, model.name)
     if operation not in READ_ONLY_OPERATIONS:
-        raise ReadOnlyViolationError(f"refusing {operation[0]}:{operation[1]}: cmk-rule scan/evidence are read-only")
+        raise ReadOnlyViolationError(
+            f"refusing {operation[0]}:{operation[1]}: cmk-rule scan/evidence/preflight are read-only"
+        )
 
 
 class ClientMaker:

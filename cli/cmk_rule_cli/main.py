@@ -21,7 +21,7 @@ from types import ModuleType
 from cmk_rule_cli import __version__
 
 # Subcommand modules, in the order --help lists them.
-COMMAND_MODULES = ("demo", "scan", "evidence", "check")
+COMMAND_MODULES = ("demo", "scan", "evidence", "check", "preflight")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a process stopped by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 

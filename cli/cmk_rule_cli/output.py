@@ -61,6 +61,9 @@ VERDICT_STYLES = {
     "NOT_APPLICABLE": _DIM,
     "N/A": _DIM,
     "NOT_AVAILABLE": _DIM,
+    "ok": _GREEN,  # preflight's answers
+    "missing": _RED,
+    "cannot tell": _YELLOW,
 }
 
 
@@ -188,15 +191,17 @@ _FAILURE_RANK = {
     "NON_COMPLIANT": 0,
     "FAIL": 0,
     "FAILED": 0,
+    "missing": 0,
     "SKIPPED": 1,
     "WARNING": 1,
+    "cannot tell": 1,
     "NOTE": 2,
     "PASS (note)": 2,
     "NOT_APPLICABLE": 3,
     "N/A": 3,
     "NOT_AVAILABLE": 3,
 }
-FAILING = frozenset(word for word, rank in _FAILURE_RANK.items() if rank == 0) | {"SKIPPED"}
+FAILING = frozenset(word for word, rank in _FAILURE_RANK.items() if rank == 0) | {"SKIPPED", "cannot tell"}
 
 
 def failure_rank(verdict: Value) -> int:

@@ -243,12 +243,14 @@ def render_table(
     style = style or TableStyle()
     headers = [(style.headers or {}).get(column, column.upper()) for column in columns]
     cells = [[text(row.get(column)) or TABLE_EMPTY for column in columns] for row in rows]
-    row_notes = [[f"note: {note}" for note in ((notes[index] if notes and index < len(notes) else ()) or ())]
-                 for index in range(len(rows))]
+    row_notes = [
+        [f"note: {note}" for note in ((notes[index] if notes and index < len(notes) else ()) or ())]
+        for index in range(len(rows))
+    ]
     widths = [max([len(header)] + [len(line[index]) for line in cells]) for index, header in enumerate(headers)]
     if style.width is not None and columns and not _table_fits(widths, style.width):
         return _render_blocks(cells, row_notes, columns, headers, style)
-    return _render_rich_table(cells, row_notes, columns, headers, widths, style)
+    return _render_rich_table(cells, row_notes=row_notes, columns=columns, headers=headers, widths=widths, style=style)
 
 
 def _table_fits(widths: Sequence[int], width: int) -> bool:
@@ -290,6 +292,7 @@ def _printed(console: Any) -> str:
 
 def _render_rich_table(
     cells: Sequence[Sequence[str]],
+    *,
     row_notes: Sequence[Sequence[str]],
     columns: Sequence[str],
     headers: Sequence[str],
@@ -313,7 +316,7 @@ def _render_rich_table(
         message = "\n".join([values[-1], *notes])
         table.add_row(*[_verdict_text(v, c, style) for v, c in zip(values[:-1], columns, strict=False)], message)
     natural = sum(widths) + _GAP * (len(widths) - 1) + max((len(n) for ns in row_notes for n in ns), default=0)
-    console = _console(style.width if fitted else natural + 1, style.color)
+    console = _console(style.width if style.width is not None else natural + 1, style.color)
     console.print(table)
     return _printed(console)
 
@@ -334,9 +337,11 @@ def _render_blocks(
     console = _console(width, style.color)
     verdict = columns.index(style.verdict) if style.verdict in columns else None
     message = len(columns) - 1
-    title = [columns.index(c) for c in style.title if c in columns] or [
-        i for i, c in enumerate(columns) if c in style.keep
-    ] or [next(i for i in range(len(columns)) if i not in (verdict, message))]
+    title = (
+        [columns.index(c) for c in style.title if c in columns]
+        or [i for i, c in enumerate(columns) if c in style.keep]
+        or [next(i for i in range(len(columns)) if i not in (verdict, message))]
+    )
     details = [i for i in range(len(columns)) if i not in (verdict, message, *title)]
     for number, (values, notes) in enumerate(zip(cells, row_notes, strict=True)):
         if number:

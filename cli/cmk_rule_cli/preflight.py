@@ -76,9 +76,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="the app's cdk.json whose context is read first (default: cdk.json in the current directory, if any)",
     )
     where.add_argument("--profile", help="AWS profile to use (default: the standard credential chain)")
-    arguments.add_output_arguments(
-        parser, FORMATS, format_help="table (default, on a terminal and in a pipe) or json"
-    )
+    arguments.add_output_arguments(parser, FORMATS, format_help="table (default, on a terminal and in a pipe) or json")
 
 
 def exit_code(checks: list[Check]) -> int:

@@ -5,12 +5,12 @@ or console step that fixes it. Every read goes through the CLI's read-only sessi
 whose allowlist names each operation used here). An AWS error never stops the other checks: it makes its own check
 ``cannot tell``, naming the operation and the error code.
 
-Which checks a deployment needs follows the app (``infra/factory.py``): see :func:`plan`.
+Which checks a deployment needs follows the app (``infra/factory.py``): see :func:`run_checks`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -18,7 +18,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import error_code
-from cmk_rule_cli.deploy_context import FUNCTION_MODES, MEMBER_MODES, ORGANIZATION_MODES, DeployContext, trust_policy_chars
+from cmk_rule_cli.deploy_context import (
+    FUNCTION_MODES,
+    MEMBER_MODES,
+    ORGANIZATION_MODES,
+    DeployContext,
+    trust_policy_chars,
+)
 
 MakeClient = Callable[[str, str], Any]
 
@@ -98,7 +104,8 @@ def config_recorder(clients: MakeClient, region: str) -> Check:
             region,
             Status.MISSING,
             f"recorder {recorder} is not recording",
-            f"aws configservice start-configuration-recorder --configuration-recorder-name {recorder} --region {region}",
+            f"aws configservice start-configuration-recorder --configuration-recorder-name {recorder} "
+            f"--region {region}",
         )
     return Check(name, region, Status.OK, f"recorder {recording[0]} recording, channel {channels[0]['name']}")
 
@@ -221,7 +228,9 @@ def lambda_headroom(clients: MakeClient, region: str, reserved: int | None) -> C
             "request a higher Lambda concurrent executions quota (Service Quotas > AWS Lambda > Concurrent "
             "executions), or deploy without -c reservedConcurrency",
         )
-    return Check(name, region, Status.OK, f"{unreserved:,} unreserved; reserving {reserved:,} leaves {unreserved - reserved:,}")
+    return Check(
+        name, region, Status.OK, f"{unreserved:,} unreserved; reserving {reserved:,} leaves {unreserved - reserved:,}"
+    )
 
 
 def trust_policy_quota(clients: MakeClient, context: DeployContext) -> Check:
@@ -265,8 +274,15 @@ def organization_checks(clients: MakeClient, context: DeployContext, account_id:
         organization = org.describe_organization()["Organization"]
     except (ClientError, BotoCoreError) as error:
         if isinstance(error, ClientError) and error_code(error) == "AWSOrganizationsNotInUseException":
-            return [Check(name, ORGANIZATION, Status.MISSING, "this account is in no organization", "deploy from the "
-                          "management account or a delegated administrator of the organization")]
+            return [
+                Check(
+                    name,
+                    ORGANIZATION,
+                    Status.MISSING,
+                    "this account is in no organization",
+                    "deploy from the management account or a delegated administrator of the organization",
+                )
+            ]
         return [_unknown(name, ORGANIZATION, "organizations:DescribeOrganization", error)]
     management = organization.get("MasterAccountId") == account_id
     role = "management account" if management else "member account"
@@ -278,7 +294,8 @@ def organization_checks(clients: MakeClient, context: DeployContext, account_id:
                 ORGANIZATION,
                 Status.MISSING,
                 f"this {role} is in {organization.get('Id')}, not organizationId {context.organization_id}",
-                f"deploy with -c organizationId={organization.get('Id')}, or use credentials of the intended organization",
+                f"deploy with -c organizationId={organization.get('Id')}, or with credentials of the intended "
+                "organization",
             )
         )
     else:
@@ -294,7 +311,12 @@ def _trusted_access(org: Any) -> list[Check]:
         enabled = {p["ServicePrincipal"] for page in pages for p in page.get("EnabledServicePrincipals", [])}
     except (ClientError, BotoCoreError) as error:
         return [
-            _unknown(f"trusted access for {principal}", ORGANIZATION, "organizations:ListAWSServiceAccessForOrganization", error)
+            _unknown(
+                f"trusted access for {principal}",
+                ORGANIZATION,
+                "organizations:ListAWSServiceAccessForOrganization",
+                error,
+            )
             for principal in (CONFIG_PRINCIPAL, STACKSETS_PRINCIPAL)
         ]
     fixes = {
@@ -348,35 +370,36 @@ def _delegated_admins(org: Any, context: DeployContext, account_id: str, managem
             )
         elif principal == STACKSETS_PRINCIPAL and context.stack_set_call_as != "DELEGATED_ADMIN":
             checks.append(
-                Check(label, ORGANIZATION, Status.MISSING, "registered, but stackSetCallAs=SELF",
-                      "deploy with -c stackSetCallAs=DELEGATED_ADMIN")
+                Check(
+                    label,
+                    ORGANIZATION,
+                    Status.MISSING,
+                    "registered, but stackSetCallAs=SELF",
+                    "deploy with -c stackSetCallAs=DELEGATED_ADMIN",
+                )
             )
         else:
             checks.append(Check(label, ORGANIZATION, Status.OK, f"account {account_id} is registered"))
     return checks
 
 
-def plan(context: DeployContext) -> Iterator[tuple[str, Callable[[MakeClient, str], list[Check]]]]:
-    """The checks this deployment needs, in the order they print: (name, run(clients, account_id))."""
-    if context.mode in ORGANIZATION_MODES:
-        yield "organization", lambda clients, account: organization_checks(clients, context, account)
-    for region in context.regions:
-        yield f"config {region}", lambda clients, _a, r=region: [config_recorder(clients, r)]
-        if context.mode in FUNCTION_MODES and context.security_hub:
-            yield f"securityhub {region}", lambda clients, _a, r=region: [security_hub(clients, r)]
-        if context.reevaluation:
-            yield f"cloudtrail {region}", lambda clients, _a, r=region: [cloudtrail(clients, r)]
-        if context.mode in FUNCTION_MODES:
-            yield (
-                f"lambda {region}",
-                lambda clients, _a, r=region: [lambda_headroom(clients, r, context.reserved_concurrency)],
-            )
-    for region in context.bootstrap_regions:
-        yield f"bootstrap {region}", lambda clients, _a, r=region: [cdk_bootstrap(clients, r)]
-    if context.mode in MEMBER_MODES:
-        yield "trust policy", lambda clients, _a: [trust_policy_quota(clients, context)]
-
-
 def run_checks(context: DeployContext, clients: MakeClient, account_id: str) -> list[Check]:
-    """Every check of :func:`plan`, in order (each reads little: a few calls per Region)."""
-    return [check for _, run in plan(context) for check in run(clients, account_id)]
+    """The checks this deployment needs, in the order they print, as the app deploys (``infra/factory.py``): the
+    organization first (organization modes); per Region Config, Security Hub (direct mode), CloudTrail
+    (re-evaluation) and Lambda headroom (modes with the function); the CDK bootstrap where stacks go; the member role's
+    trust policy quota (modes with a member role). A few calls per Region."""
+    checks: list[Check] = []
+    if context.mode in ORGANIZATION_MODES:
+        checks.extend(organization_checks(clients, context, account_id))
+    for region in context.regions:
+        checks.append(config_recorder(clients, region))
+        if context.mode in FUNCTION_MODES and context.security_hub:
+            checks.append(security_hub(clients, region))
+        if context.reevaluation:
+            checks.append(cloudtrail(clients, region))
+        if context.mode in FUNCTION_MODES:
+            checks.append(lambda_headroom(clients, region, context.reserved_concurrency))
+    checks.extend(cdk_bootstrap(clients, region) for region in context.bootstrap_regions)
+    if context.mode in MEMBER_MODES:
+        checks.append(trust_policy_quota(clients, context))
+    return checks

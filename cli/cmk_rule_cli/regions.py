@@ -9,7 +9,6 @@ never works in two.
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -95,7 +94,9 @@ def did_you_mean(region: str) -> str:
         return ""
 
     def closeness(name: str) -> tuple[float, int]:
-        shared = len(os.path.commonprefix([typed, name]))
+        shared = next(
+            (i for i, (a, b) in enumerate(zip(typed, name, strict=False)) if a != b), min(len(typed), len(name))
+        )
         return (round(difflib.SequenceMatcher(None, typed, name).ratio(), 6), shared)
 
     return f"; did you mean '{max(close, key=closeness)}'?"

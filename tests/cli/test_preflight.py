@@ -88,7 +88,9 @@ def account(aws_env: str) -> Iterator[MakeClient]:
     yield fresh_account(aws_env)
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str, clients: Callable[..., Any] | None = None) -> tuple[int, str, str]:
+def run(
+    capsys: pytest.CaptureFixture[str], *argv: str, clients: Callable[..., Any] | None = None
+) -> tuple[int, str, str]:
     args = main.build_parser(["preflight", *argv]).parse_args(["preflight", *argv])
     code = preflight.execute(args, clients=clients or stubbed())
     captured = capsys.readouterr()
@@ -147,7 +149,9 @@ def test_an_empty_account_names_each_missing_prerequisite_with_its_fix(
     by_name = {check["check"]: check for check in document["checks"]}
     assert by_name["AWS Config recorder and delivery channel"]["status"] == "missing"
     assert "put-configuration-recorder" in by_name["AWS Config recorder and delivery channel"]["fix"]
-    assert by_name["Security Hub (CSPM) enabled"]["fix"].startswith("aws securityhub enable-security-hub --region us-east-1")
+    assert by_name["Security Hub (CSPM) enabled"]["fix"].startswith(
+        "aws securityhub enable-security-hub --region us-east-1"
+    )
     assert by_name["CloudTrail trail (near-real-time re-evaluation)"]["detail"] == "no trail"
     assert by_name["CDK bootstrap (version 6+)"]["fix"] == "npx cdk bootstrap aws://ACCOUNT/us-east-1"
     assert by_name["Lambda concurrency headroom"]["status"] == "ok"
@@ -189,7 +193,14 @@ def test_organization_mode_reads_trusted_access_and_the_trust_policy_quota(
     organizations = account("organizations", "us-east-1")
     organization_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
     organizations.enable_aws_service_access(ServicePrincipal=prerequisites.CONFIG_PRINCIPAL)
-    context = ["-c", "deploymentMode=organization", "-c", f"organizationId={organization_id}", "-c", "regions=us-east-1"]
+    context = [
+        "-c",
+        "deploymentMode=organization",
+        "-c",
+        f"organizationId={organization_id}",
+        "-c",
+        "regions=us-east-1",
+    ]
     code, out, _ = run(capsys, *context, "--format", "json")
     by_name = {check["check"]: check for check in json.loads(out)["checks"]}
     assert by_name["Organizations membership"]["status"] == "ok"
@@ -273,7 +284,12 @@ def test_every_operation_preflight_makes_is_on_the_read_only_list(
         return client
 
     context = deploy_context.parse_context(
-        {"deploymentMode": "organization", "organizationId": "o-aaaaaaaaaa", "regions": "us-east-1", "reservedConcurrency": "5"},
+        {
+            "deploymentMode": "organization",
+            "organizationId": "o-aaaaaaaaaa",
+            "regions": "us-east-1",
+            "reservedConcurrency": "5",
+        },
         None,
     )
     prerequisites.run_checks(context, recording, ACCOUNT)

@@ -349,7 +349,9 @@ def test_piped_output_is_the_same_table_uncoloured_and_has_no_progress_line(
     verdicts = [line.split()[5] for line in lines[1:]]
     assert verdicts == sorted(verdicts, key=lambda v: v != "NON_COMPLIANT") and verdicts[0] == "NON_COMPLIANT"
     assert "\r" not in err and code == scan_report.EXIT_NON_COMPLIANT
-    assert re.search(r"^cmk-rule scan: FAIL: 2 of 3 groups NON_COMPLIANT in 1 Region\(s\) of account \d{12}; ", err, re.M)
+    assert re.search(
+        r"^cmk-rule scan: FAIL: 2 of 3 groups NON_COMPLIANT in 1 Region\(s\) of account \d{12}; ", err, re.M
+    )
 
 
 @pytest.mark.parametrize("command", ["scan", "evidence"])

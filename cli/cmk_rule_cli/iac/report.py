@@ -122,7 +122,9 @@ def render_table(
     """The shared table (:func:`cmk_rule_cli.output.render_table`), failures first, each result's notes under it,
     then what was skipped, then the totals (failures first). ``listed``: the results to show (``--failed-only``);
     the totals always count every one of ``findings``."""
-    shown = sorted(listed if listed is not None else findings, key=lambda f: output.failure_rank(VERDICT_LABELS[f.status]))
+    shown = sorted(
+        listed if listed is not None else findings, key=lambda f: output.failure_rank(VERDICT_LABELS[f.status])
+    )
     rows = [
         {
             "location": location_text(f),
@@ -158,7 +160,9 @@ def totals_line(findings: Sequence[Finding], files: int) -> str:
     """``Totals: FAIL: 4 of 6 results; PASS 1, NOTE 1 (5 groups in 1 file)``: the failures first, as in scan."""
     counts = summary(findings, files)
     order = sorted(Status, key=lambda s: output.failure_rank(VERDICT_LABELS[s]))
-    rest = ", ".join(f"{VERDICT_LABELS[s]} {counts[s.value]}" for s in order if counts[s.value] and s is not Status.FAIL)
+    rest = ", ".join(
+        f"{VERDICT_LABELS[s]} {counts[s.value]}" for s in order if counts[s.value] and s is not Status.FAIL
+    )
     group_count = counts["replication_groups"]
     groups = f"{group_count} group{'' if group_count == 1 else 's'}"
     where = f"({groups} in {files} file{'' if files == 1 else 's'})"

@@ -380,13 +380,13 @@ def build_files(
         if isinstance(report, accounts.MultiAccountReport)
         else report.account_id
     )
-    html_context = [
+    html_context: list[tuple[str, html_report.ContextValue]] = [
         ("Account(s)", accounts_text),
         ("Scanning principal", report.principal_arn),
         ("Period", f"{period.start.isoformat()} to {period.end.isoformat()}"),
         ("Read at", str(context["generated_at"])),
         ("Regions", ", ".join(report.regions)),
-        ("Rule parameters", ", ".join(f"{k}={v}" for k, v in sorted(report.parameters.items())) or "(none)"),
+        ("Rule parameters", vocabulary.typed_parameters(report.parameters)),  # a table: every parameter, typed
         ("Config rule", report.rule_name or "(not read)"),
         ("Config aggregator", aggregate.aggregator if aggregate else "(not read)"),
         ("Key-use proof", _proof_context(proof)),

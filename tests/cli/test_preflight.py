@@ -295,3 +295,12 @@ def test_every_operation_preflight_makes_is_on_the_read_only_list(
     prerequisites.run_checks(context, recording, ACCOUNT)
     assert made and made <= collect.READ_ONLY_OPERATIONS, made - collect.READ_ONLY_OPERATIONS
     assert ("lambda", "GetAccountSettings") in made and ("organizations", "ListAWSServiceAccessForOrganization") in made
+
+
+def test_a_trail_that_is_not_logging_does_not_count(account: MakeClient, capsys: pytest.CaptureFixture[str]) -> None:
+    seed_ready(account, ("us-east-1",))
+    account("cloudtrail", "us-east-1").stop_logging(Name="management-events")
+    code, out, _ = run(capsys, "-c", "regions=us-east-1", "--format", "json")
+    trail = next(c for c in json.loads(out)["checks"] if c["check"].startswith("CloudTrail"))
+    assert trail["status"] == "missing" and trail["detail"] == "1 trail(s) cover us-east-1, none logging management events"
+    assert code == preflight.EXIT_MISSING

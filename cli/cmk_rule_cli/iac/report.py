@@ -6,6 +6,7 @@ The JSON document is the machine contract (stable keys, sorted results); the tab
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -153,6 +154,8 @@ def render_table(
         )
     lines.append("")
     lines.append(totals_line(findings, files))
+    if base.width:  # on a terminal, the lines under the table fit it too (wrapped at spaces)
+        lines = [part for line in lines for part in (textwrap.wrap(line, base.width, subsequent_indent="  ") or [""])]
     return "\n".join(lines) + "\n"
 
 

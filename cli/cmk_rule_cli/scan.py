@@ -154,13 +154,17 @@ def _render(report: Report, rows: Sequence[output.Row], fmt: str, args: argparse
         return output.render_json(asff.findings(report))
     if fmt == "json":
         return output.render_json(scan_document(report, rows))
-    shown = [vocabulary.text_row(row, SCAN_COLUMNS) for row in rows]
     if fmt == "table" and not args.output:
-        # stdout, a terminal or a pipe: the same columns; fitted to the width and coloured on a terminal only
-        style = output.terminal_style(
-            sys.stdout, no_color=args.no_color, verdict="compliance", right=frozenset({"row"})
-        )
-        style = dataclasses.replace(style, title=("group_id", "region"))
-        compact = [{**row, "key": output.short_reference(str(row["key_arn"] or ""))} for row in shown]
-        return output.render_table(compact, TERMINAL_COLUMNS, style=style)
-    return output.render(shown, SCAN_COLUMNS, fmt, {})
+        return results_table(rows, no_color=args.no_color)
+    return output.render([vocabulary.text_row(row, SCAN_COLUMNS) for row in rows], SCAN_COLUMNS, fmt, {})
+
+
+def results_table(rows: Sequence[output.Row], *, no_color: bool) -> str:
+    """The table a person reads on stdout (``scan``, and ``evidence``'s printed results), a terminal or a pipe: the
+    same columns, key ARNs as ``key/<id>``; fitted to the width (or one block per group) and coloured on a terminal
+    only."""
+    style = output.terminal_style(sys.stdout, no_color=no_color, verdict="compliance", right=frozenset({"row"}))
+    style = dataclasses.replace(style, title=("group_id", "region"))
+    shown = [vocabulary.text_row(row, SCAN_COLUMNS) for row in rows]
+    compact = [{**row, "key": output.short_reference(str(row["key_arn"] or ""))} for row in shown]
+    return output.render_table(compact, TERMINAL_COLUMNS, style=style)

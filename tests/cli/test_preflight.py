@@ -302,5 +302,7 @@ def test_a_trail_that_is_not_logging_does_not_count(account: MakeClient, capsys:
     account("cloudtrail", "us-east-1").stop_logging(Name="management-events")
     code, out, _ = run(capsys, "-c", "regions=us-east-1", "--format", "json")
     trail = next(c for c in json.loads(out)["checks"] if c["check"].startswith("CloudTrail"))
-    assert trail["status"] == "missing" and trail["detail"] == "1 trail(s) cover us-east-1, none logging management events"
+    assert (
+        trail["status"] == "missing" and trail["detail"] == "1 trail(s) cover us-east-1, none logging management events"
+    )
     assert code == preflight.EXIT_MISSING

@@ -160,7 +160,8 @@ def render_table(
 
 
 def totals_line(findings: Sequence[Finding], files: int) -> str:
-    """``Totals: FAIL: 4 of 6 results; PASS 1, NOTE 1 (5 groups in 1 file)``: the failures first, as in scan."""
+    """``Totals: FAIL: 4 of 6 results fail; PASS 1, NOTE 1 (5 groups in 1 file)``: the failures first, as in
+    scan."""
     counts = summary(findings, files)
     order = sorted(Status, key=lambda s: output.failure_rank(VERDICT_LABELS[s]))
     rest = ", ".join(
@@ -171,7 +172,7 @@ def totals_line(findings: Sequence[Finding], files: int) -> str:
     where = f"({groups} in {files} file{'' if files == 1 else 's'})"
     if not findings:
         return f"Totals: no replication groups found {where}"
-    first = output.headline(counts[Status.FAIL.value], len(findings), "results")
+    first = output.headline(counts[Status.FAIL.value], len(findings), "results fail")
     return f"Totals: {first}{'; ' + rest if rest else ''} {where}"
 
 

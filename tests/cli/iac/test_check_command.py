@@ -113,7 +113,7 @@ def test_default_format_is_a_table_in_a_pipe_too_and_json_is_asked_for(check: Ca
     assert table.splitlines()[0].split() == ["LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE"]
     assert f"{CFN_JSON}:63" in table and "StringFlagCache" in table
     # failures first, in the rows and in the totals (the note: a key without Retain)
-    assert "Totals: FAIL: 4 of 6 results; NOTE 1, PASS 1 (5 groups in 1 file)" in table
+    assert "Totals: FAIL: 4 of 6 results fail; NOTE 1, PASS 1 (5 groups in 1 file)" in table
     verdicts = [line.split()[3] for line in table.splitlines()[1:7] if len(line.split()) > 3]
     assert verdicts[:4] == ["FAIL"] * 4 and "PASS" not in verdicts[:4]
 

@@ -196,7 +196,7 @@ def test_discovery_in_directories(tmp_path: Path) -> None:
     (tmp_path / "node_modules" / "t.template.json").write_text("{")  # never visited
     nothing = discover_all([str(tmp_path)])  # nothing to check: skipped (exit 0), naming .tf, not an error
     assert nothing.sources == [] and nothing.errors == []
-    assert [(item.file, item.reason) for item in nothing.skipped] == [(str(tmp_path), NOTHING_TO_CHECK)]
+    assert (str(tmp_path), NOTHING_TO_CHECK) in [(item.file, item.reason) for item in nothing.skipped]
     assert "(.tf)" in NOTHING_TO_CHECK
     (tmp_path / "app.template.yaml").write_text("Resources: [")
     sources, errors = discover([str(tmp_path)])

@@ -106,8 +106,11 @@ def failed_rows(rows: Sequence[output.Row]) -> list[output.Row]:
     return [row for row in rows if row["verdict"] in output.FAILING]
 
 
-def scan_document(report: Report, rows: Sequence[output.Row]) -> dict[str, Any]:
-    """The JSON report, in the vocabulary shared with ``check`` and ``evidence`` (:mod:`cmk_rule_cli.vocabulary`)."""
+def scan_document(
+    report: Report, rows: Sequence[output.Row], listed: Sequence[output.Row] | None = None
+) -> dict[str, Any]:
+    """The JSON report, in the vocabulary shared with ``check`` and ``evidence`` (:mod:`cmk_rule_cli.vocabulary`).
+    ``listed``: the results to list (``--failed-only``); the summary and totals always count every row."""
     from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
 
     results = [vocabulary.result(row, SCAN_COLUMNS) for row in rows]
@@ -117,7 +120,7 @@ def scan_document(report: Report, rows: Sequence[output.Row]) -> dict[str, Any]:
         "totals": vocabulary.totals(results),
         "complete": report.exit_code(rows) != EXIT_ERROR,
         "problems": report.problems(),
-        "results": results,
+        "results": results if listed is None else [vocabulary.result(row, SCAN_COLUMNS) for row in listed],
     }
 
 
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     rows = output.failures_first(report.rows(), "verdict")  # every format: failures first
     listed = failed_rows(rows) if args.failed_only and fmt != "asff" else rows
     try:
-        output.write_text(_render(report, listed, fmt, args), args.output, sys.stdout)
+        output.write_text(_render(report, rows, listed, fmt, args), args.output, sys.stdout)
     except OSError as error:
         sys.stderr.write(f"cmk-rule scan: error: cannot write {args.output}: {error.strerror}\n")
         return EXIT_ERROR
@@ -147,16 +150,18 @@ def run(args: argparse.Namespace) -> int:
     return soft_fail(report.exit_code(rows), args)
 
 
-def _render(report: Report, rows: Sequence[output.Row], fmt: str, args: argparse.Namespace) -> str:
+def _render(
+    report: Report, rows: Sequence[output.Row], listed: Sequence[output.Row], fmt: str, args: argparse.Namespace
+) -> str:
     if fmt == "asff":
         from cmk_rule_cli import asff  # noqa: PLC0415
 
         return output.render_json(asff.findings(report))
     if fmt == "json":
-        return output.render_json(scan_document(report, rows))
+        return output.render_json(scan_document(report, rows, listed))
     if fmt == "table" and not args.output:
-        return results_table(rows, no_color=args.no_color)
-    return output.render([vocabulary.text_row(row, SCAN_COLUMNS) for row in rows], SCAN_COLUMNS, fmt, {})
+        return results_table(listed, no_color=args.no_color)
+    return output.render([vocabulary.text_row(row, SCAN_COLUMNS) for row in listed], SCAN_COLUMNS, fmt, {})
 
 
 def results_table(rows: Sequence[output.Row], *, no_color: bool) -> str:

@@ -210,3 +210,57 @@ def test_notes_under_a_first_column_wider_than_the_terminal_still_wrap() -> None
     assert location in "".join(lines[: next(i for i, line in enumerate(lines) if line.startswith("Encrypted"))])
     start = next(i for i, line in enumerate(lines) if line.startswith("note: "))
     assert " ".join(lines[start:]) == f"note: {note}" and len(lines) - start > 1  # all of it, wrapped
+
+
+def test_a_closed_bar_is_never_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # After Ctrl-C, worker threads still in flight keep reporting: a closed display must stay closed.
+    monkeypatch.setattr(progress.time, "monotonic", lambda: 10.0)
+    terminal = _Terminal()
+    bar = progress.ScanProgress(["us-east-1"], label="scan:", stream=terminal)
+    bar.close()
+    bar.page("us-east-1", 100)
+    bar.judged("us-east-1")
+    counted = progress.Counted(3, "evidence: key use", stream=terminal)
+    counted.close()
+    counted.advance("key/1")
+    assert terminal.getvalue() == "" and set() == progress._DRAWN
+
+
+def test_evidence_counts_with_a_rich_bar_like_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 0.5, 5.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 5.0))
+    monkeypatch.setenv("COLUMNS", "120")
+    terminal = _Terminal()
+    counted = progress.Counted(2, "evidence: key use", stream=terminal)
+    counted.advance("key/1")  # 0.5 s: hidden
+    counted.advance("key/2")  # 5 s: drawn
+    counted.close()
+    shown = terminal.getvalue()
+    assert "evidence: key use" in shown and "2/2" in shown and "(key/2)" in shown
+    assert "\r\x1b[K" not in shown  # not the old hand-drawn line
+
+
+def test_ctrl_c_stops_the_bar_restores_the_cursor_and_says_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cmk_rule_cli import main as cli_main
+    from cmk_rule_cli import scan
+
+    clock = iter([0.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 10.0))
+    monkeypatch.setenv("COLUMNS", "120")
+    terminal = _Terminal()
+
+    def interrupted(args: argparse.Namespace) -> int:
+        bar = progress.ScanProgress(["us-east-1"], label="scan:", stream=terminal)
+        bar.page("us-east-1", 100)  # drawn (10 s in)
+        raise KeyboardInterrupt  # as if Ctrl-C came before the collection's own `finally` closed it
+
+    monkeypatch.setattr(scan, "run", interrupted)
+    assert cli_main.main(["scan", "--region", "us-east-1"]) == cli_main.EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["cmk-rule scan: interrupted; nothing more was written."]
+    assert set() == progress._DRAWN  # stopped
+    shown = terminal.getvalue()
+    assert shown.rindex("\x1b[?25h") > shown.rindex("\x1b[?25l")  # the cursor hidden while drawing is shown again
+    assert shown.endswith("\x1b[2K")  # and the bar erased (transient)

@@ -6,6 +6,7 @@ Most tests call ``main(argv)`` in-process (the CLI still reaches the server over
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -570,3 +571,51 @@ def test_a_region_without_groups_never_builds_a_kms_client(
     assert code == scan_report.EXIT_NON_COMPLIANT  # eu-west-1's fleet was judged
     assert ("kms", "eu-west-1") in built and ("elasticache", "eu-north-1") in built
     assert ("kms", "eu-north-1") not in built
+
+
+class _Terminal(io.StringIO):
+    """stdout as a terminal: the table is fitted to COLUMNS and coloured."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_the_table_fits_any_terminal_width_and_never_cuts_an_id(
+    aws_env: str,
+    fleets: dict[str, fleet.SeededFleet],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    width: int,
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stdout", terminal)
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    code = main(["scan", *region_flags(*REGIONS), *rule_flags(fleets)])
+    capsys.readouterr()
+    shown = terminal.getvalue()
+    plain = _ANSI.sub("", shown)
+    assert code == scan_report.EXIT_NON_COMPLIANT and "\x1b[31mNON_COMPLIANT" in shown  # coloured on a terminal
+    assert all(len(line) <= width for line in plain.splitlines()), max(plain.splitlines(), key=len)
+    for group in expected(fleets):  # every group id whole
+        assert re.search(rf"(^|\s){re.escape(group[1])}(\s|$)", plain, flags=re.M), group
+    blocks = plain.startswith("NON_COMPLIANT")  # narrow: one block per group, failures first
+    assert blocks == (width < 140), plain[:200]
+
+
+def test_failed_only_lists_the_failures_and_counts_everything(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(
+        capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--failed-only", "--format", "json"]
+    )
+    document = json.loads(out)
+    failing = {(r, g) for (r, g), (compliance, _) in expected(fleets).items() if compliance == "NON_COMPLIANT"}
+    assert {(r["region"], r["group_id"]) for r in document["results"]} == failing
+    assert document["totals"]["COMPLIANT"] > 0  # the counts still cover every group
+    assert code == scan_report.EXIT_NON_COMPLIANT and f"FAIL: {len(failing)} of {len(expected(fleets))} groups" in err

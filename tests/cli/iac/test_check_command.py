@@ -247,3 +247,49 @@ def test_no_replication_groups_passes(
     run = check(path)
     assert run.code == 0 and run.json()["results"] == []
     assert "Totals: no replication groups found (0 groups in 1 file)" in check(path, "--format", "table").out
+
+
+class _Terminal:
+    """stdout as a terminal (a StringIO that says it is one)."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.buffer = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_the_table_fits_any_terminal_width(
+    check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("NO_COLOR", "1")
+    run = check(CFN_YAML, CORPUS / "terraform-hcl" / "control-examples", "--format", "table")
+    shown = terminal.buffer.getvalue()
+    assert run.code == 1 and shown
+    assert all(len(line) <= width for line in shown.splitlines()), max(shown.splitlines(), key=len)
+    locations = {f"{CFN_YAML}:71", f"{CORPUS / 'terraform-hcl' / 'control-examples' / 'main.tf'}:1"}
+    assert all(location in shown for location in locations)  # file:line whole, as an editor takes it
+    first = shown.splitlines()[0]
+    assert first.startswith("FAIL") if width < 150 else first.split()[0] == "LOCATION"
+
+
+def test_failed_only_lists_failures_and_the_totals_count_all(check: Callable[..., Run]) -> None:
+    every = check(CFN_YAML).json()
+    failing = check(CFN_YAML, "--failed-only").json()
+    assert {r["verdict"] for r in failing["results"]} == {"fail"}
+    assert len(failing["results"]) == sum(r["verdict"] == "fail" for r in every["results"]) > 0
+    assert failing["summary"] == every["summary"] and failing["totals"] == every["totals"]
+    table = check(CFN_YAML, "--failed-only", "--format", "table").out
+    assert "PASS" not in table.split("Totals:")[0] and "Totals: FAIL: " in table

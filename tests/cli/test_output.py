@@ -214,7 +214,8 @@ def test_notes_under_a_first_column_wider_than_the_terminal_still_wrap() -> None
 
 def test_a_closed_bar_is_never_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
     # After Ctrl-C, worker threads still in flight keep reporting: a closed display must stay closed.
-    monkeypatch.setattr(progress.time, "monotonic", lambda: 10.0)
+    clock = iter([0.0, 0.0])  # both displays are made at 0 s; everything after happens at 10 s, when a bar shows
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 10.0))
     terminal = _Terminal()
     bar = progress.ScanProgress(["us-east-1"], label="scan:", stream=terminal)
     bar.close()

@@ -221,6 +221,7 @@ def headline(failed: int, total: int, noun: str) -> str:
 
 # Below this many characters left for the message, a table row would wrap into an unreadable column: blocks instead.
 MIN_MESSAGE_WIDTH = 30
+MAX_WORD = 80  # a longer word (a templated ARN) is folded in any layout
 _GAP = 2
 
 
@@ -248,14 +249,18 @@ def render_table(
         for index in range(len(rows))
     ]
     widths = [max([len(header)] + [len(line[index]) for line in cells]) for index, header in enumerate(headers)]
-    if style.width is not None and columns and not _table_fits(widths, style.width):
+    longest_word = max((len(word) for line in cells for word in line[-1].split()), default=0)
+    if style.width is not None and columns and not _table_fits(widths, style.width, longest_word):
         return _render_blocks(cells, row_notes, columns, headers, style)
     return _render_rich_table(cells, row_notes=row_notes, columns=columns, headers=headers, widths=widths, style=style)
 
 
-def _table_fits(widths: Sequence[int], width: int) -> bool:
+def _table_fits(widths: Sequence[int], width: int, longest_word: int) -> bool:
+    """Every other column whole, next to a message column wide enough for :data:`MIN_MESSAGE_WIDTH` and for its
+    longest word (an ARN in an annotation; up to :data:`MAX_WORD`), so nothing in the table is folded."""
     fixed = sum(widths[:-1]) + _GAP * (len(widths) - 1)
-    return fixed + min(widths[-1], MIN_MESSAGE_WIDTH) <= width
+    message = min(widths[-1], max(MIN_MESSAGE_WIDTH, min(longest_word, MAX_WORD)))
+    return fixed + message <= width
 
 
 def _console(width: int, color: bool) -> Any:

@@ -155,7 +155,9 @@ def render_table(
     lines.append("")
     lines.append(totals_line(findings, files))
     if base.width:  # on a terminal, the lines under the table fit it too (wrapped at spaces)
-        lines = [part for line in lines for part in (textwrap.wrap(line, base.width, subsequent_indent="  ") or [""])]
+        lines[1:] = [
+            part for line in lines[1:] for part in (textwrap.wrap(line, base.width, subsequent_indent="  ") or [""])
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -267,10 +268,11 @@ class _Terminal:
         return True
 
 
-@pytest.mark.parametrize("width", [80, 100, 200])
+@pytest.mark.parametrize("width", [80, 100, 200, 400])
 def test_the_table_fits_any_terminal_width(
     check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, width: int
 ) -> None:
+    results = len(check(CFN_YAML, CORPUS / "terraform-hcl" / "control-examples").json()["results"])
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
     monkeypatch.setenv("COLUMNS", str(width))
@@ -281,8 +283,15 @@ def test_the_table_fits_any_terminal_width(
     assert all(len(line) <= width for line in shown.splitlines()), max(shown.splitlines(), key=len)
     locations = {f"{CFN_YAML}:71", f"{CORPUS / 'terraform-hcl' / 'control-examples' / 'main.tf'}:1"}
     assert all(location in shown for location in locations)  # file:line whole, as an editor takes it
-    first = shown.splitlines()[0]
-    assert first.startswith("FAIL") if width < 150 else first.split()[0] == "LOCATION"
+    lines = shown.splitlines()
+    # blocks until the columns fit whole next to the message's longest word (an 80-character templated ARN here)
+    assert (lines[0].split()[0] == "LOCATION") == (width == 400)
+    if width < 400:  # one block per result, each starting with its verdict, failures first
+        starts = [line for line in lines if re.match(r"(FAIL|PASS|PASS \(note\)|NOTE|WARNING|N/A)  \S", line)]
+        assert len(starts) == results and starts[0].startswith("FAIL")
+    else:  # one table: the header, then a line per result starting with its location
+        assert lines[0].split()[0] == "LOCATION"
+        assert sum(line.startswith(str(CORPUS)) for line in lines) == results
 
 
 def test_failed_only_lists_failures_and_the_totals_count_all(check: Callable[..., Run]) -> None:

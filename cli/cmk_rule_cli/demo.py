@@ -284,7 +284,7 @@ def print_demo(
         )
     say(line + "\n")
     say("Security Hub findings sent (BatchImportFindings), one per judged group:")
-    findings = [
+    findings: list[output.Row] = [
         {
             "region": finding.get("Region", ""),
             "group": finding.get("ProductFields", {}).get("elasticache-cmk-rule/ReplicationGroupId", ""),

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import error_code
+from cmk_rule_cli.access import kind_of_code
 from cmk_rule_cli.deploy_context import (
     FUNCTION_MODES,
     MEMBER_MODES,
@@ -68,14 +69,13 @@ class Check:
 
 
 def _unknown(name: str, where: str, operation: str, error: Exception) -> Check:
+    """A read that failed: denied (name the permission to grant) or anything else (say so, and to run again)."""
     code = error_code(error) if isinstance(error, ClientError) else error.__class__.__name__
-    return Check(
-        name,
-        where,
-        Status.UNKNOWN,
-        f"{operation} failed ({code}), so this cannot be told",
-        f"grant {operation} to this principal (see 'cmk-rule preflight' under Permissions in the README) and run again",
-    )
+    if kind_of_code(code) == "denied":
+        fix = f"grant {operation} to this principal (see 'cmk-rule preflight' under Permissions in the README)"
+    else:
+        fix = "run again; if it persists, check that the service answers in this Region and account"
+    return Check(name, where, Status.UNKNOWN, f"{operation} failed ({code}), so this cannot be told", fix)
 
 
 def config_recorder(clients: MakeClient, region: str) -> Check:
@@ -177,11 +177,11 @@ def _logs_management_events(selectors: dict[str, Any]) -> bool:
     )
 
 
-def cdk_bootstrap(clients: MakeClient, region: str) -> Check:
+def cdk_bootstrap(clients: MakeClient, region: str, account_id: str) -> Check:
     """The CDK bootstrap (version 6 or later) in this account and Region, from its SSM parameter (the stack's
     ``BootstrapVersion`` output when the parameter cannot be read)."""
     name = "CDK bootstrap (version 6+)"
-    fix = f"npx cdk bootstrap aws://ACCOUNT/{region}"
+    fix = f"npx cdk bootstrap aws://{account_id}/{region}"
     try:
         value = clients("ssm", region).get_parameter(Name=BOOTSTRAP_VERSION_PARAMETER)["Parameter"]["Value"]
     except ClientError as error:
@@ -399,7 +399,7 @@ def run_checks(context: DeployContext, clients: MakeClient, account_id: str) -> 
             checks.append(cloudtrail(clients, region))
         if context.mode in FUNCTION_MODES:
             checks.append(lambda_headroom(clients, region, context.reserved_concurrency))
-    checks.extend(cdk_bootstrap(clients, region) for region in context.bootstrap_regions)
+    checks.extend(cdk_bootstrap(clients, region, account_id) for region in context.bootstrap_regions)
     if context.mode in MEMBER_MODES:
         checks.append(trust_policy_quota(clients, context))
     return checks

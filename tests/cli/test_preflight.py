@@ -153,7 +153,7 @@ def test_an_empty_account_names_each_missing_prerequisite_with_its_fix(
         "aws securityhub enable-security-hub --region us-east-1"
     )
     assert by_name["CloudTrail trail (near-real-time re-evaluation)"]["detail"] == "no trail"
-    assert by_name["CDK bootstrap (version 6+)"]["fix"] == "npx cdk bootstrap aws://ACCOUNT/us-east-1"
+    assert by_name["CDK bootstrap (version 6+)"]["fix"] == f"npx cdk bootstrap aws://{ACCOUNT}/us-east-1"
     assert by_name["Lambda concurrency headroom"]["status"] == "ok"
     # failures first
     statuses = [check["status"] for check in document["checks"]]
@@ -227,6 +227,7 @@ def test_a_denied_read_is_cannot_tell_and_exits_2(account: MakeClient, capsys: p
     statuses = lines_by_check(out)
     assert statuses[("IAM role trust policy length quota", "account")] == "cannot tell"
     assert "servicequotas:GetServiceQuota failed (AccessDeniedException)" in out
+    assert "Fix: grant servicequotas:GetServiceQuota to this principal" in out
     assert code == preflight.EXIT_INCOMPLETE and "1 cannot tell" in err
     assert out.splitlines()[2].startswith("cannot tell")  # under the heading and the header: failures first
 

@@ -37,6 +37,7 @@ from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC
 from cmk_rule_cli.accounts import MultiAccountReport
 from cmk_rule_cli.arguments import parse_parameters, rule_parameters
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.prerequisites import OPERATIONS as PREFLIGHT_OPERATIONS
 from cmk_rule_cli.progress import ScanProgress
 from cmk_rule_cli.scan_report import RegionScan, ScanReport
 
@@ -61,23 +62,8 @@ READ_ONLY_OPERATIONS = frozenset(
         ("config", "GetAggregateComplianceDetailsByConfigRule"),
         ("organizations", "ListAccounts"),
         ("sts", "AssumeRole"),
-        # preflight: the deployment's prerequisites (cmk_rule_cli.prerequisites)
-        ("config", "DescribeConfigurationRecorders"),
-        ("config", "DescribeConfigurationRecorderStatus"),
-        ("config", "DescribeDeliveryChannels"),
-        ("securityhub", "DescribeHub"),
-        ("cloudtrail", "DescribeTrails"),
-        ("cloudtrail", "GetTrailStatus"),
-        ("cloudtrail", "GetEventSelectors"),
-        ("organizations", "DescribeOrganization"),
-        ("organizations", "ListAWSServiceAccessForOrganization"),
-        ("organizations", "ListDelegatedAdministrators"),
-        ("ssm", "GetParameter"),
-        ("cloudformation", "DescribeStacks"),
-        ("lambda", "GetAccountSettings"),
-        ("service-quotas", "GetServiceQuota"),
-        ("service-quotas", "GetAWSDefaultServiceQuota"),
     }
+    | PREFLIGHT_OPERATIONS  # preflight: the deployment's prerequisites
 )
 
 

@@ -29,6 +29,28 @@ from cmk_rule_cli.deploy_context import (
 
 MakeClient = Callable[[str, str], Any]
 
+# Every AWS operation the checks make (botocore service name, operation): the read-only session's allowlist includes
+# them (collect.READ_ONLY_OPERATIONS), and the README's preflight policy lists them (a test compares both).
+OPERATIONS = frozenset(
+    {
+        ("config", "DescribeConfigurationRecorders"),
+        ("config", "DescribeConfigurationRecorderStatus"),
+        ("config", "DescribeDeliveryChannels"),
+        ("securityhub", "DescribeHub"),
+        ("cloudtrail", "DescribeTrails"),
+        ("cloudtrail", "GetTrailStatus"),
+        ("cloudtrail", "GetEventSelectors"),
+        ("organizations", "DescribeOrganization"),
+        ("organizations", "ListAWSServiceAccessForOrganization"),
+        ("organizations", "ListDelegatedAdministrators"),
+        ("ssm", "GetParameter"),
+        ("cloudformation", "DescribeStacks"),
+        ("lambda", "GetAccountSettings"),
+        ("service-quotas", "GetServiceQuota"),
+        ("service-quotas", "GetAWSDefaultServiceQuota"),
+    }
+)
+
 # The CDK's modern bootstrap (the "hnb659fds" qualifier) records its version here; the app's templates require 6+
 # (their CheckBootstrapVersion rule refuses 1-5).
 BOOTSTRAP_VERSION_PARAMETER = "/cdk-bootstrap/hnb659fds/version"

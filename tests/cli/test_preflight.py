@@ -13,6 +13,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -307,3 +308,22 @@ def test_a_trail_that_is_not_logging_does_not_count(account: MakeClient, capsys:
         trail["status"] == "missing" and trail["detail"] == "1 trail(s) cover us-east-1, none logging management events"
     )
     assert code == preflight.EXIT_MISSING
+
+
+def test_the_readme_lists_exactly_the_iam_actions_preflight_calls() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Before `cdk deploy`: `cmk-rule preflight`") : readme.index("### Context keys")]
+    policy = json.loads(re.search(r"```json\n(.*?)```", section, flags=re.S).group(1))  # type: ignore[union-attr]
+    listed = set(policy["Statement"][0]["Action"])
+    # IAM's prefix for Service Quotas is servicequotas (botocore's service name is service-quotas)
+    prefixes = {"service-quotas": "servicequotas"}
+    assert listed == {f"{prefixes.get(service, service)}:{name}" for service, name in prerequisites.OPERATIONS}
+    assert prerequisites.OPERATIONS <= collect.READ_ONLY_OPERATIONS
+
+
+def test_every_preflight_operation_exists_in_botocores_models() -> None:
+    import botocore.session
+
+    session = botocore.session.get_session()
+    for service, name in prerequisites.OPERATIONS:
+        assert name in session.get_service_model(service).operation_names, (service, name)

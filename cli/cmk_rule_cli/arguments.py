@@ -129,8 +129,8 @@ def add_output_arguments(
 def add_behaviour_arguments(
     group: argparse._ArgumentGroup | argparse.ArgumentParser, *, gate: bool = True, color: bool = True
 ) -> None:
-    """``--quiet``, ``--soft-fail`` (commands that gate a pipeline) and ``--no-color`` (commands that print a
-    table): the same on every command."""
+    """``--quiet``, ``--soft-fail`` and ``--failed-only`` (commands that gate a pipeline) and ``--no-color``
+    (commands that print a table): the same on every command."""
     group.add_argument(
         "-q", "--quiet", action="store_true", help="no progress, notes or summary on stderr (errors only)"
     )
@@ -139,6 +139,12 @@ def add_behaviour_arguments(
             "--soft-fail",
             action="store_true",
             help="exit 0 even when something is non-compliant (errors and incomplete runs still exit 2)",
+        )
+        group.add_argument(
+            "--failed-only",
+            action="store_true",
+            help="list only the results that fail (and those not judged); the counts still cover everything "
+            "(as Prowler's --status FAIL and Checkov's --quiet)",
         )
     if color:
         group.add_argument("--no-color", action="store_true", help="no colour, even on a terminal (as NO_COLOR)")

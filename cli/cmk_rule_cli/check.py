@@ -52,8 +52,14 @@ policy that leaves ElastiCache out, a replacement that evicts the cache, a key w
 results of their own. A literal key ARN passes with a note: only the runtime rule can ask KMS whether it is
 customer-managed and enabled. Every report lists what it skipped and why.
 
-Formats are detected from the content; directories are searched recursively. Exit code: 0 nothing fails,
-1 at least one result fails, 2 bad arguments or an input that cannot be parsed.
+Formats are detected from the content; directories are searched recursively. Output: a table, failures first, on
+a terminal and in a pipe alike (JSON and SARIF are asked for with --format or the -o file's suffix);
+--failed-only lists only failing results (the totals still count all).
+
+exit codes:
+  0  nothing fails (including: Terraform or templates without any ElastiCache replication group)
+  1  at least one result fails (0 with --soft-fail)
+  2  bad arguments, an input that cannot be parsed, or a path with no .tf, template, plan or change set at all
 
 examples:
   cmk-rule check .
@@ -301,7 +307,7 @@ def run(args: argparse.Namespace) -> int:
     from cmk_rule_cli.iac import report, sarif  # noqa: PLC0415 - parsers load only when checking
 
     try:
-        fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
+        fmt = output.choose_format(args.format, args.output, FORMATS)
     except CliError as error:
         print(f"cmk-rule check: error: {visible(str(error))}", file=sys.stderr)
         return 2
@@ -319,6 +325,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"cmk-rule check: error: {error}", file=sys.stderr)
         return 2
     skipped = [*inputs.skipped, *not_read]
+    # --failed-only: the results listed (table, JSON); the totals count every result, SARIF lists failures anyway
+    listed = [f for f in findings if f.status is Status.FAIL] if args.failed_only else None
     if fmt == "sarif":
         text = sarif.render(
             findings,
@@ -329,10 +337,10 @@ def run(args: argparse.Namespace) -> int:
             automation_id=args.automation_id,
         )
     elif fmt == "json":
-        text = report.render_json(findings, inputs.files, policy, __version__, skipped=skipped)
+        text = report.render_json(findings, inputs.files, policy, __version__, skipped=skipped, listed=listed)
     else:
         style = None if args.output else output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")
-        text = report.render_table(findings, inputs.files, skipped=skipped, style=style)
+        text = report.render_table(findings, inputs.files, skipped=skipped, style=style, listed=listed)
     try:
         output.write_text(text, args.output, sys.stdout)
     except OSError as error:
@@ -341,4 +349,6 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if args.output and not args.quiet:
+        sys.stderr.write(output.wrote_note(NAME, args.output, f"{len(listed or findings):,} result(s) as {fmt}"))
     return arguments.soft_fail(1 if any(f.status is Status.FAIL for f in findings) else 0, args)

@@ -45,12 +45,13 @@ from cmk_rule_cli.access import DENIED_CODES, PERMISSIONS_DOC
 from cmk_rule_cli.accounts import MultiAccountReport
 from cmk_rule_cli.arguments import parse_parameters, rule_parameters
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.prerequisites import OPERATIONS as PREFLIGHT_OPERATIONS
 from cmk_rule_cli.progress import ScanProgress
 from cmk_rule_cli.scan_report import RegionScan, ScanReport
 
 MAX_PARALLEL_REGIONS = 4
 
-# Every AWS operation the scan and evidence commands may make. Anything else is refused before it is sent.
+# Every AWS operation the scan, evidence and preflight commands may make. Anything else is refused before it is sent.
 READ_ONLY_OPERATIONS = frozenset(
     {
         ("sts", "GetCallerIdentity"),
@@ -70,6 +71,7 @@ READ_ONLY_OPERATIONS = frozenset(
         ("organizations", "ListAccounts"),
         ("sts", "AssumeRole"),
     }
+    | PREFLIGHT_OPERATIONS  # preflight: the deployment's prerequisites
 )
 
 
@@ -134,7 +136,9 @@ def open_session(profile: str | None) -> ReadOnlySession:
 def _refuse_writes(model: Any, **_: Any) -> None:
     operation = (model.service_model.service_name, model.name)
     if operation not in READ_ONLY_OPERATIONS:
-        raise ReadOnlyViolationError(f"refusing {operation[0]}:{operation[1]}: cmk-rule scan/evidence are read-only")
+        raise ReadOnlyViolationError(
+            f"refusing {operation[0]}:{operation[1]}: cmk-rule scan/evidence/preflight are read-only"
+        )
 
 
 class ClientMaker:

@@ -19,6 +19,7 @@ import shutil
 import signal
 import socket
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -257,29 +258,35 @@ def describe_parameters(run: DemoRun) -> list[str]:
 def print_demo(
     run: DemoRun, out: TextIO | None = None, *, style: output.TableStyle | None = None, stopped: bool = True
 ) -> None:
-    """The parameters, the verdict table with what ROW means, the totals (retired groups apart), and the findings."""
+    """The parameters, the verdict table (failures first) with what ROW means, the totals (failures first, retired
+    groups apart), and the findings. On a terminal (``style.width``) the prose wraps to its width too."""
     out = out or sys.stdout
-    out.write("elasticache-cmk-rule demo: the real Lambda handler against a local mock AWS account (moto)\n\n")
-    out.write("Rule parameters (the Config rule's InputParameters):\n" + "\n".join(describe_parameters(run)) + "\n\n")
-    rows = [{**row, "key": short_key(row["key"])} for row in run.rows]
     table_style = style or output.TableStyle(verdict="verdict")
+
+    def say(text: str) -> None:
+        lines = text.split("\n")
+        if table_style.width:
+            lines = [part for line in lines for part in (textwrap.wrap(line, table_style.width) or [""])]
+        out.write("\n".join(lines) + "\n")
+
+    say("elasticache-cmk-rule demo: the real Lambda handler against a local mock AWS account (moto)\n")
+    say("Rule parameters (the Config rule's InputParameters):\n" + "\n".join(describe_parameters(run)) + "\n")
+    rows = output.failures_first([{**row, "key": short_key(row["key"])} for row in run.rows], "verdict")
     out.write(output.render_table(rows, DEMO_COLUMNS, style=_with_headers(table_style, {"group": "REPLICATION GROUP"})))
-    out.write(f"\n{ROW_MEANING}\n")
+    say(f"\n{ROW_MEANING}\n")
     current = [row for row in run.rows if row["group"] not in run.retired]
     totals = Counter(row["verdict"] for row in current)
-    out.write(
-        "\nTotals: "
-        + ", ".join(f"{verdict} {count}" for verdict, count in sorted(totals.items()))
-        + f" ({len(current)} groups)"
-    )
+    rest = ", ".join(f"{verdict} {count}" for verdict, count in sorted(totals.items()) if verdict != "NON_COMPLIANT")
+    line = f"Totals: {output.headline(totals['NON_COMPLIANT'], len(current), 'groups NON_COMPLIANT')}; {rest}"
     if run.retired:
-        out.write(
+        line += (
             f"; retired apart: {len(run.retired)} deleted group(s) ({visible(', '.join(sorted(run.retired)))}) "
             "whose earlier "
             "result Config still held, now NOT_APPLICABLE"
         )
-    out.write("\n\nSecurity Hub findings sent (BatchImportFindings), one per judged group:\n")
-    findings = [
+    say(line + "\n")
+    say("Security Hub findings sent (BatchImportFindings), one per judged group:")
+    findings: list[output.Row] = [
         {
             "region": finding.get("Region", ""),
             "group": finding.get("ProductFields", {}).get("elasticache-cmk-rule/ReplicationGroupId", ""),
@@ -289,18 +296,24 @@ def print_demo(
         }
         for finding in run.findings
     ]
+    findings = output.failures_first(findings, "status")
     out.write(output.render_table(findings, FINDING_COLUMNS, style=_with_headers(table_style, {}, verdict="status")))
     if run.findings:
         first = run.findings[0]
         prefix = first["Id"].rsplit("/", 1)[0].replace(f"/{first['Region']}/", "/<Region>/")
-        out.write(f"Finding ids: {prefix}/<group>.\n")
+        say(f"Finding ids: {prefix}/<group>.")
     if stopped:
-        out.write("\nThe mock server is stopped; nothing was left behind.\n")
+        say("\nThe mock server is stopped; nothing was left behind.")
 
 
 def _with_headers(style: output.TableStyle, headers: dict[str, str], verdict: str = "verdict") -> output.TableStyle:
     return output.TableStyle(
-        width=style.width, color=style.color, verdict=verdict, right=frozenset({"row"}), headers=headers
+        width=style.width,
+        color=style.color,
+        verdict=verdict,
+        right=frozenset({"row"}),
+        headers=headers,
+        title=("group", "region"),
     )
 
 

@@ -48,6 +48,8 @@ files written:
                          written last: a folder without it is not complete (a failed write leaves nothing)
 
 The directory must be empty or new (--force writes into a non-empty one, replacing files of the same names).
+It prints the groups as scan does (a table, failures first; --failed-only: the NON_COMPLIANT and SKIPPED ones
+alone; -q: nothing), while the files always keep every group. The CSV columns are scan's (compliance, not verdict).
 Exit codes are scan's: 0 all compliant, 1 any NON_COMPLIANT, 2 usage/access error or anything skipped or not read
 (a throttled LookupEvents, an account not assumed); the folder is still written, listing what was not read.
 
@@ -78,7 +80,7 @@ EVIDENCE_COLUMNS = (
     "key_read_at",
     "row",
     "row_id",
-    "verdict",
+    "compliance",
     "annotation",
 )
 CONFIG_COLUMNS = ("config_compliance", "config_annotation", "config_recorded_at")
@@ -134,9 +136,10 @@ def _date(value: str) -> date:
 def register(parser: argparse.ArgumentParser) -> None:
     """Flags of ``cmk-rule evidence``: scan's account, Region and parameter flags, plus the folder and period."""
     folder = parser.add_argument_group("evidence")
-    folder.add_argument(
-        "-o", "--output-dir", required=True, metavar="DIR", help="folder to write (must be empty or new)"
-    )
+    folder.add_argument("--output-dir", metavar="DIR", help="folder to write (must be empty or new); required")
+    # -o/--output names a FILE in scan, check and preflight; here it once named the folder. Kept, deprecated: it
+    # works, with a note saying to use --output-dir (hidden from --help so new scripts do not learn it).
+    folder.add_argument("-o", dest="output_dir_deprecated", metavar="DIR", help=argparse.SUPPRESS)
     folder.add_argument("--force", action="store_true", help="write into a non-empty folder, replacing our files")
     folder.add_argument("--period-start", type=_date, metavar="YYYY-MM-DD", help="audit period start (default: end)")
     folder.add_argument("--period-end", type=_date, metavar="YYYY-MM-DD", help="audit period end (default: today, UTC)")
@@ -165,7 +168,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         "matches) to include for every account and Region (read in the first --region)",
     )
     arguments.add_account_arguments(parser)
-    arguments.add_behaviour_arguments(parser.add_argument_group("output"), color=False)  # same as every command
+    arguments.add_behaviour_arguments(parser.add_argument_group("output"))  # same as every command
 
 
 @dataclass(frozen=True)
@@ -386,13 +389,13 @@ def build_files(
         if isinstance(report, accounts.MultiAccountReport)
         else report.account_id
     )
-    html_context = [
+    html_context: list[tuple[str, html_report.ContextValue]] = [
         ("Account(s)", accounts_text),
         ("Scanning principal", report.principal_arn),
         ("Period", f"{period.start.isoformat()} to {period.end.isoformat()}"),
         ("Read at", str(context["generated_at"])),
         ("Regions", ", ".join(report.regions)),
-        ("Rule parameters", ", ".join(f"{k}={v}" for k, v in sorted(report.parameters.items())) or "(none)"),
+        ("Rule parameters", vocabulary.typed_parameters(report.parameters)),  # a table: every parameter, typed
         ("Config rule", report.rule_name or "(not read)"),
         ("Config aggregator", aggregate.aggregator if aggregate else "(not read)"),
         ("Key-use proof", _proof_context(proof)),
@@ -401,7 +404,8 @@ def build_files(
     ]
     files = {
         EVIDENCE_JSON: output.render_json(document),
-        GROUPS_CSV: output.render_csv(rows, columns),
+        # scan's columns and words: compliance holds the verdict, SKIPPED included (vocabulary.text_row)
+        GROUPS_CSV: output.render_csv([vocabulary.text_row(row, columns) for row in rows], columns),
     }
     if proof is not None:
         files[KEY_USE_CSV] = output.render_csv(proof.rows(), KEY_USE_COLUMNS)
@@ -473,12 +477,29 @@ def read_aggregator(args: argparse.Namespace, wanted: str) -> aggregator.Aggrega
     return aggregator.read(home_client(args, "config"), args.aggregator, wanted)
 
 
+def output_dir(args: argparse.Namespace) -> str:
+    """``--output-dir``, or the deprecated ``-o`` (with a note): one of them, once."""
+    deprecated = getattr(args, "output_dir_deprecated", None)
+    if deprecated is not None and args.output_dir is not None:
+        raise errors.CliError("give the folder once, with --output-dir (-o is its deprecated spelling)")
+    if deprecated is not None:
+        if not args.quiet:
+            sys.stderr.write(
+                f"cmk-rule {NAME}: note: -o for the folder is deprecated, use --output-dir (-o/--output names a file "
+                "in scan, check and preflight)\n"
+            )
+        return str(deprecated)
+    if args.output_dir is None:
+        raise errors.CliError("--output-dir DIR is required (the folder to write)")
+    return str(args.output_dir)
+
+
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule evidence``."""
     from cmk_rule_cli import collect, keyuse, scan, scan_report  # noqa: PLC0415 - only when it runs (fast --help)
 
-    directory = Path(args.output_dir)
     try:
+        directory = Path(output_dir(args))
         period = period_from(args, datetime.now(UTC).date())
         if args.rule_name is not None and not args.rule_name.strip():
             raise errors.CliError("--rule-name is empty")
@@ -508,6 +529,11 @@ def run(args: argparse.Namespace) -> int:
             "nothing of this run was left in it\n"
         )
         return scan_report.EXIT_ERROR
+    if not args.quiet:  # what the folder holds, failures first, as scan prints it (--failed-only: failures alone)
+        ordered = output.failures_first(rows, "verdict")
+        sys.stdout.write(
+            scan.results_table(scan.failed_rows(ordered) if args.failed_only else ordered, no_color=args.no_color)
+        )
     scan.report_problems(report, rows, sys.stderr, quiet=args.quiet)
     for sentence in [*proof.problems(), *(aggregate.problems if aggregate else [])]:
         sys.stderr.write(f"cmk-rule evidence: error: {visible(sentence)}\n")

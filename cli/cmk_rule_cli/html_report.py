@@ -5,10 +5,15 @@ attachment or an air-gapped archive years later. Every value that came from AWS 
 :func:`cmk_rule_cli.text_safety.html` (control and bidi characters shown escaped, then :func:`html.escape`): group
 ids, tag values in annotations and error messages are data, never markup.
 
-Layout decisions: per account (a collapsed ``<details>`` each, accounts with failures first) and per Region, failures
-first; the verdict and its reason are the first two columns; key ARNs are shortened to the key id's start with the
-full ARN in the ``title`` (hover) and in the CSV; a fixed table layout with wrapping cells keeps the page within 1,400
-px without horizontal scrolling; thousands of groups stay usable because every account is collapsed until opened.
+Layout decisions, for an auditor reading 1,000 groups: a headline verdict with the counts comes first; the failing
+groups (``NON_COMPLIANT``, ``SKIPPED``) are always expanded, per account and Region, before anything that passes;
+the passing groups are collapsed, one ``<details>`` per account. The verdict and its reason are the first two
+columns; key ARNs are shortened to the key id's start with the full ARN in the ``title`` (hover) and in the CSV.
+Identifiers, states and timestamps never wrap inside a word (``white-space: nowrap``; a timestamp shows its date over
+its time, the exact value on hover); only the reason wraps, at spaces. Each place's bar is its own 100% (every
+verdict present keeps a minimum width, so 3 groups next to 1,015 stay visible), with its total and failures
+written next to it. The key-use table gives each key's group count, the names behind a disclosure. The rule
+parameters are a table.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from cmk_rule_cli.aggregator import COLUMNS, COMPLIANCE_TYPES, AggregateResults
 from cmk_rule_cli.output import Row, Value, text
 from cmk_rule_cli.text_safety import html as escape  # html.escape after control and bidi characters are shown
 
+# A context line's value: text, or name -> value shown as a small table (the rule parameters).
+ContextValue = str | Mapping[str, Value | Sequence[str]]
+
 VERDICTS = ("NON_COMPLIANT", "SKIPPED", "NOT_APPLICABLE", "COMPLIANT")  # display order: failures first
 VERDICT_COLOURS = {
     "COMPLIANT": "#1a7f37",
@@ -29,36 +37,46 @@ VERDICT_COLOURS = {
     "SKIPPED": "#9a6700",
 }
 USE_COLOURS = {"USED": "#1a7f37", "NOT_READ": "#9a6700"}
-OPEN_BELOW_ROWS = 300  # a small pack opens every account; a large one keeps them collapsed
-_LABEL_WIDTH, _BAR_WIDTH, _ROW_HEIGHT, _TOTAL_WIDTH = 230, 560, 30, 60
+_LABEL_WIDTH, _BAR_WIDTH, _ROW_HEIGHT, _TOTAL_WIDTH = 230, 520, 30, 300
 _SPARK_WIDTH, _SPARK_HEIGHT = 180, 28
 
 _CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem;color:#1f2328;max-width:1360px}
 h1{font-size:1.45rem;margin:0 0 .25rem}h2{font-size:1.15rem;margin:1.8rem 0 .5rem}h3{font-size:1rem;margin:1rem 0 .3rem}
 table{border-collapse:collapse;margin:.4rem 0}th,td{border:1px solid #d0d7de;padding:.25rem .45rem;text-align:left;
-vertical-align:top;overflow-wrap:anywhere}th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
-table.wide{width:100%;table-layout:fixed}table.wide td,table.auto td{font-size:12px}table.auto{width:100%}
-table.auto td,table.auto th{overflow-wrap:break-word}
-.v{font-weight:600}td.v,td[class^="u-"]{overflow-wrap:normal}.v-COMPLIANT,.u-USED{color:#1a7f37}.v-NON_COMPLIANT,.u-NO_USE_IN_PERIOD{color:#cf222e}
+vertical-align:top}th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}
+table.wide{width:100%}table.wide td,table.auto td{font-size:12px}table.auto{width:100%}
+td.reason{overflow-wrap:break-word;min-width:16rem}.nw,.ts,.v,td[class^="u-"]{white-space:nowrap}
+.v{font-weight:600}.v-COMPLIANT,.u-USED{color:#1a7f37}.v-NON_COMPLIANT,.u-NO_USE_IN_PERIOD{color:#cf222e}
 .v-NOT_APPLICABLE{color:#57606a}.v-SKIPPED,.u-NOT_READ,.u-NO_USE_IN_KEPT_HISTORY{color:#9a6700}
-.problems li{color:#cf222e}.flags li{color:#9a6700}.meta th{width:11rem}.muted{color:#57606a}
+.problems li{color:#cf222e}.flags li{color:#9a6700}.meta th{width:11rem;vertical-align:top}.muted{color:#57606a}
+table.params{margin:0}table.params th{width:auto;background:none;font-weight:600}table.params td,table.params th{
+border:0;padding:0 .8rem .1rem 0}
 svg text{font:13px system-ui,sans-serif}details{margin:.4rem 0;border:1px solid #d0d7de;border-radius:6px;
 padding:.3rem .6rem}summary{cursor:pointer;font-weight:600}abbr{text-decoration:none;border-bottom:1px dotted #57606a}
+details.names{border:0;padding:0;margin:0}details.names summary{font-weight:400}details.names div{max-width:34rem}
+.headline{border:2px solid #d0d7de;border-radius:8px;padding:.6rem 1rem;margin:1rem 0}
+.headline p{margin:.1rem 0}.headline .big{font-size:1.3rem;font-weight:700}
+.headline.FAIL{border-color:#cf222e}.headline.FAIL .big{color:#cf222e}.headline.PASS{border-color:#1a7f37}
+.headline.PASS .big{color:#1a7f37}.headline.INCOMPLETE{border-color:#9a6700}.headline.INCOMPLETE .big{color:#9a6700}
+.chips span{display:inline-block;margin-right:1.2rem;white-space:nowrap}
 """
 
-# Group table: (column, header, width). Verdict and reason first; widths add up to 100%.
+# Group table: (column, header). Verdict and reason first; the table lays itself out (the reason takes what is left).
 GROUP_COLUMNS = (
-    ("verdict", "Verdict", "10%"),
-    ("annotation", "Reason", "30%"),
-    ("group_id", "Group", "13%"),
-    ("engine", "Engine / status", "8%"),
-    ("key_arn", "Key", "9%"),
-    ("key_state", "Key state", "7%"),
-    ("key_rotation", "Rotates", "6%"),
-    ("key_use", "Key use in period", "9%"),
-    ("listed_at", "Listed at", "8%"),
+    ("verdict", "Verdict"),
+    ("annotation", "Reason"),
+    ("group_id", "Group"),
+    ("engine", "Engine / status"),
+    ("key_arn", "Key"),
+    ("key_state", "Key state"),
+    ("key_rotation", "Rotates"),
+    ("key_use", "Key use in period"),
+    ("listed_at", "Listed at"),
 )
+FAILING = ("NON_COMPLIANT", "SKIPPED")  # always expanded, first
+MIN_SEGMENT = 6  # px: a verdict present in a place is never thinner than this, whatever the ratio
+TIMESTAMP_COLUMNS = frozenset({"listed_at", "recorded_at", "key_read_at", "config_recorded_at", "key_last_used"})
 _RANK = {verdict: index for index, verdict in enumerate(VERDICTS)}
 
 
@@ -96,19 +114,40 @@ def rank(row: Row) -> tuple[int, str, str]:
     return (_RANK.get(str(row.get("verdict")), len(_RANK)), str(row.get("group_id") or ""), str(row.get("key_arn")))
 
 
-def bar_chart(counts: Mapping[str, Mapping[str, int]], verdicts: Sequence[str] = VERDICTS) -> str:
-    """A stacked horizontal bar per place (Region, or account/Region), one colour per verdict, counts on the bars.
+def segment_widths(counts: Sequence[int], width: float = _BAR_WIDTH, minimum: float = MIN_SEGMENT) -> list[float]:
+    """Widths of a 100% stacked bar: proportional, except that a non-zero count never gets less than ``minimum``
+    (taken from the wider segments, in proportion to what they have above it). Zero stays zero."""
+    total = sum(counts)
+    if not total:
+        return [0.0 for _ in counts]
+    widths = [count / total * width for count in counts]
+    small = [i for i, (count, w) in enumerate(zip(counts, widths, strict=True)) if count and w < minimum]
+    if not small:
+        return widths
+    needed = sum(minimum - widths[i] for i in small)
+    spare = [i for i in range(len(widths)) if i not in small and widths[i] > minimum]
+    room = sum(widths[i] - minimum for i in spare)
+    for i in small:
+        widths[i] = minimum
+    for i in spare:
+        widths[i] -= needed * (widths[i] - minimum) / room if room else 0
+    return widths
 
-    Bars share one scale (the largest place fills the width); every segment carries a ``<title>`` tooltip, and the
-    legend repeats the colours with names for readers who cannot tell them apart.
+
+def bar_chart(counts: Mapping[str, Mapping[str, int]], verdicts: Sequence[str] = VERDICTS) -> str:
+    """A 100% stacked horizontal bar per place (Region, or account/Region), one colour per verdict.
+
+    Every place's bar is its own 100%, so a Region of 3 groups is as legible as one of 1,015 (the total and the
+    failures are written next to the bar, so sizes are still compared by number, not by length); a verdict present
+    keeps at least :data:`MIN_SEGMENT` px. Each segment has a ``<title>`` tooltip with its count; counts are written
+    on segments wide enough, and the legend repeats the colours with names for readers who cannot tell them apart.
     """
-    largest = max([sum(by_verdict.values()) for by_verdict in counts.values()] + [1])
     height = _ROW_HEIGHT * len(counts) + 40
     width = _LABEL_WIDTH + _BAR_WIDTH + _TOTAL_WIDTH
     parts = [
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         'role="img" aria-labelledby="chart-title">',
-        '<title id="chart-title">Replication groups per place and verdict</title>',
+        '<title id="chart-title">Replication groups per place and verdict (each bar is that place\'s 100%)</title>',
     ]
     for index, (place, by_verdict) in enumerate(counts.items()):
         y = index * _ROW_HEIGHT + 4
@@ -117,22 +156,27 @@ def bar_chart(counts: Mapping[str, Mapping[str, int]], verdicts: Sequence[str] =
             f'<rect x="{_LABEL_WIDTH}" y="{y}" width="{_BAR_WIDTH}" height="{_ROW_HEIGHT - 8}" fill="#f6f8fa"/>'
         )
         x = float(_LABEL_WIDTH)
-        for verdict in verdicts:
-            count = by_verdict.get(verdict, 0)
-            if not count:
-                continue
-            segment = count / largest * _BAR_WIDTH
+        present = [verdict for verdict in verdicts if by_verdict.get(verdict, 0)]
+        for verdict, segment in zip(present, segment_widths([by_verdict[v] for v in present]), strict=True):
+            count = by_verdict[verdict]
             colour = VERDICT_COLOURS.get(verdict, "#8c959f")
             parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{segment:.1f}" height="{_ROW_HEIGHT - 8}" fill="{colour}">'
-                f"<title>{escape(place)}: {count} {escape(verdict)}</title></rect>"
+                f'<rect class="seg" x="{x:.1f}" y="{y}" width="{segment:.1f}" height="{_ROW_HEIGHT - 8}" '
+                f'fill="{colour}"><title>{escape(place)}: {count:,} {escape(verdict)}</title></rect>'
             )
-            if segment >= 22:
+            if segment >= 9 * len(f"{count:,}") + 8:
                 parts.append(
-                    f'<text x="{x + segment / 2:.1f}" y="{y + 16}" text-anchor="middle" fill="#fff">{count}</text>'
+                    f'<text x="{x + segment / 2:.1f}" y="{y + 16}" text-anchor="middle" fill="#fff">{count:,}</text>'
                 )
             x += segment
-        parts.append(f'<text x="{_LABEL_WIDTH + _BAR_WIDTH + 8}" y="{y + 16}">{sum(by_verdict.values())}</text>')
+        total = sum(by_verdict.values())
+        failing = sum(by_verdict.get(v, 0) for v in FAILING)
+        note = f" \u00b7 {failing:,} failing" if failing else ""
+        parts.append(
+            f'<text x="{_LABEL_WIDTH + _BAR_WIDTH + 8}" y="{y + 16}"'
+            f"{' fill=' + chr(34) + VERDICT_COLOURS['NON_COMPLIANT'] + chr(34) if failing else ''}>"
+            f"{total:,} group{'' if total == 1 else 's'}{note}</text>"
+        )
     legend_y = _ROW_HEIGHT * len(counts) + 14
     x = float(_LABEL_WIDTH)
     for verdict in verdicts:
@@ -167,42 +211,47 @@ def spark(daily: Sequence[int], label: str) -> str:
     )
 
 
-def _breakable(value: Value) -> str:
-    """A status word such as NON_COMPLIANT, allowed to wrap only after its underscores."""
-    return _cell(value).replace("_", "_<wbr>")
+def _stamp(value: Value) -> str:
+    """A timestamp as its date over its time to the second (never wrapped inside), the exact value on hover."""
+    full = text(value)
+    if "T" not in full:
+        return f'<td class="ts">{_cell(value)}</td>'
+    day, _, time = full.partition("T")
+    shown = time.split(".")[0].rstrip("Z") + "Z"
+    return f'<td class="ts" title="{escape(full, quote=True)}">{escape(day)}<br>{escape(shown)}</td>'
 
 
 def _verdict_cell(value: Value) -> str:
-    return f'<td class="v v-{_cell(value)}">{_breakable(value)}</td>' if value else "<td></td>"
+    return f'<td class="v v-{_cell(value)}">{_cell(value)}</td>' if value else "<td></td>"
 
 
 def _group_table(rows: Sequence[Row]) -> str:
-    cols = "".join(f'<col style="width:{width}">' for _, _, width in GROUP_COLUMNS)
-    head = "".join(f"<th>{escape(header)}</th>" for _, header, _ in GROUP_COLUMNS)
+    head = "".join(f"<th>{escape(header)}</th>" for _, header in GROUP_COLUMNS)
     body = []
     for row in sorted(rows, key=rank):
         cells = []
-        for column, _, _ in GROUP_COLUMNS:
+        for column, _ in GROUP_COLUMNS:
             value = row.get(column)
             if column == "verdict":
                 cells.append(_verdict_cell(value))
+            elif column == "annotation":
+                cells.append(f'<td class="reason">{_cell(value)}</td>')
             elif column == "key_arn":
-                cells.append(f"<td>{short_arn(value)}</td>")
+                cells.append(f'<td class="nw">{short_arn(value)}</td>')
             elif column == "engine":
-                cells.append(f"<td>{_cell(value)}<br>{_cell(row.get('status'))}</td>")
+                cells.append(f'<td class="nw">{_cell(value)}<br>{_cell(row.get("status"))}</td>')
             elif column == "key_use":
-                cells.append(f'<td class="u-{_cell(value)}">{_breakable(value)}</td>')
+                cells.append(f'<td class="u-{_cell(value)}">{_cell(value)}</td>')
+            elif column in TIMESTAMP_COLUMNS:
+                cells.append(_stamp(value))
             else:
-                cells.append(f"<td>{_cell(value)}</td>")
+                cells.append(f'<td class="nw">{_cell(value)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return _wide_table(cols, head, body)
+    return _wide_table(head, body)
 
 
-def _wide_table(cols: str, head: str, body: Sequence[str]) -> str:
-    return (
-        f'<table class="wide"><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>"
-    )
+def _wide_table(head: str, body: Sequence[str]) -> str:
+    return f'<table class="wide"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
 
 
 def _plain_table(rows: Sequence[Row], columns: Sequence[str]) -> str:
@@ -215,7 +264,13 @@ def _plain_table(rows: Sequence[Row], columns: Sequence[str]) -> str:
             if column in ("verdict", "compliance_type", "live_verdict", "config_compliance"):
                 cells.append(_verdict_cell(value))
             elif column == "key_arn":
-                cells.append(f"<td>{short_arn(value)}</td>")
+                cells.append(f'<td class="nw">{short_arn(value)}</td>')
+            elif column in TIMESTAMP_COLUMNS:
+                cells.append(_stamp(value))
+            elif column == "annotation":
+                cells.append(f'<td class="reason">{_cell(value)}</td>')
+            elif column in ("account", "region", "group_id"):
+                cells.append(f'<td class="nw">{_cell(value)}</td>')
             else:
                 cells.append(f"<td>{_cell(value)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
@@ -226,13 +281,13 @@ def _counts_table(counts: Mapping[str, Mapping[str, int]], verdicts: Sequence[st
     head = f"<th>{escape(first)}</th>" + "".join(f'<th class="v v-{escape(v)}">{escape(v)}</th>' for v in verdicts)
     rows = []
     for place, by_verdict in counts.items():
-        cells = "".join(f'<td class="n">{by_verdict.get(v, 0)}</td>' for v in verdicts)
-        rows.append(f"<tr><th>{escape(place)}</th>{cells}<td class='n'>{sum(by_verdict.values())}</td></tr>")
-    totals = "".join(f'<td class="n">{sum(c.get(v, 0) for c in counts.values())}</td>' for v in verdicts)
+        cells = "".join(f'<td class="n">{by_verdict.get(v, 0):,}</td>' for v in verdicts)
+        rows.append(f"<tr><th>{escape(place)}</th>{cells}<td class='n'>{sum(by_verdict.values()):,}</td></tr>")
+    totals = "".join(f'<td class="n">{sum(c.get(v, 0) for c in counts.values()):,}</td>' for v in verdicts)
     grand = sum(sum(c.values()) for c in counts.values())
     return (
         f"<table><thead><tr>{head}<th>total</th></tr></thead><tbody>{''.join(rows)}"
-        f"<tr><th>all</th>{totals}<td class='n'>{grand}</td></tr></tbody></table>"
+        f"<tr><th>all</th>{totals}<td class='n'>{grand:,}</td></tr></tbody></table>"
     )
 
 
@@ -245,28 +300,99 @@ def place_counts(rows: Sequence[Row]) -> dict[str, dict[str, int]]:
     return {place: {v: c[v] for v in VERDICTS} for place, c in counts.items()}
 
 
-def _accounts_section(rows: Sequence[Row]) -> str:
+def _by_place(rows: Sequence[Row]) -> dict[str, dict[str, list[Row]]]:
+    """account -> Region -> rows; accounts and Regions with failures first, then by name."""
     by_account: dict[str, dict[str, list[Row]]] = {}
     for row in rows:
         by_account.setdefault(text(row.get("account")), {}).setdefault(text(row.get("region")) or "-", []).append(row)
 
-    def account_rank(item: tuple[str, dict[str, list[Row]]]) -> tuple[int, str]:
-        return (min(rank(r)[0] for rs in item[1].values() for r in rs), item[0])
+    def first_rank(region_rows: Sequence[Row]) -> int:
+        return min(rank(r)[0] for r in region_rows)
 
-    opened = " open" if len(rows) <= OPEN_BELOW_ROWS else ""
-    parts = []
-    for account, by_region in sorted(by_account.items(), key=account_rank):
+    return {
+        account: dict(sorted(by_region.items(), key=lambda item: (first_rank(item[1]), item[0])))
+        for account, by_region in sorted(
+            by_account.items(), key=lambda item: (min(first_rank(rs) for rs in item[1].values()), item[0])
+        )
+    }
+
+
+def _failing_section(rows: Sequence[Row]) -> str:
+    """Every NON_COMPLIANT and SKIPPED group, always expanded, per account and Region."""
+    failing = [row for row in rows if str(row.get("verdict")) in FAILING]
+    parts = [f'<h2 id="failing">Failing groups ({len(failing):,}): {" and ".join(FAILING)}</h2>']
+    if not failing:
+        parts.append('<p class="muted">None: every group is COMPLIANT or NOT_APPLICABLE.</p>')
+    for account, by_region in _by_place(failing).items():
+        for region, region_rows in by_region.items():
+            parts.append(f"<h3>{escape(account)} / {escape(region)} ({len(region_rows):,})</h3>")
+            parts.append(_group_table(region_rows))
+    return "".join(parts)
+
+
+def _passing_section(rows: Sequence[Row]) -> str:
+    """The groups that pass (NOT_APPLICABLE first, then COMPLIANT), collapsed: one ``<details>`` per account."""
+    passing = [row for row in rows if str(row.get("verdict")) not in FAILING]
+    parts = [
+        f'<h2 id="passing">Passing groups ({len(passing):,}): NOT_APPLICABLE and COMPLIANT, per account '
+        "(collapsed)</h2>"
+    ]
+    if not passing:
+        parts.append('<p class="muted">None.</p>')
+    for account, by_region in _by_place(passing).items():
         totals = Counter(str(r.get("verdict")) for rs in by_region.values() for r in rs)
-        summary = ", ".join(f"{totals[v]} {v}" for v in VERDICTS if totals[v])
-        parts.append(f"<details{opened}><summary>Account {escape(account)}: {escape(summary)}</summary>")
-        for region, region_rows in sorted(
-            by_region.items(), key=lambda item: (min(rank(r)[0] for r in item[1]), item[0])
-        ):
-            parts.append(
-                f"<h3>{escape(account)} / {escape(region)} ({len(region_rows)})</h3>{_group_table(region_rows)}"
-            )
+        summary = ", ".join(f"{totals[v]:,} {v}" for v in VERDICTS if totals[v])
+        parts.append(f"<details><summary>Account {escape(account)}: {escape(summary)}</summary>")
+        for region, region_rows in by_region.items():
+            parts.append(f"<h3>{escape(account)} / {escape(region)} ({len(region_rows):,})</h3>")
+            parts.append(_group_table(region_rows))
         parts.append("</details>")
     return "".join(parts)
+
+
+def _groups_cell(value: Value) -> str:
+    """A key's groups: the count, the names behind a disclosure (one name is shown as it is)."""
+    names = text(value).split()
+    if len(names) <= 1:
+        return f'<td class="nw">{escape(names[0]) if names else ""}</td>'
+    listed = ", ".join(escape(name) for name in names)
+    return f'<td><details class="names"><summary>{len(names):,} groups</summary><div>{listed}</div></details></td>'
+
+
+def headline(rows: Sequence[Row], problems: Sequence[str]) -> str:
+    """The verdict an auditor reads first: FAIL (any NON_COMPLIANT), INCOMPLETE (nothing failed, but something was
+    skipped or not read) or PASS, with the count of each verdict."""
+    totals = Counter(str(row.get("verdict")) for row in rows)
+    failed = totals["NON_COMPLIANT"]
+    incomplete = bool(totals["SKIPPED"] or problems)
+    word = "FAIL" if failed else ("INCOMPLETE" if incomplete else "PASS")
+    sentence = f"{word}: {failed:,} of {len(rows):,} replication groups are NON_COMPLIANT"
+    chips = "".join(f'<span class="v v-{v}">{totals[v]:,} {v}</span>' for v in VERDICTS)
+    extra = (
+        '<p class="v-SKIPPED">Incomplete: something was not read or not judged (see "Not read" below).</p>'
+        if incomplete
+        else '<p class="muted">Complete: every group was judged and everything asked for was read.</p>'
+    )
+    return (
+        f'<section class="headline {word}" id="headline"><p class="big">{escape(sentence)}</p>'
+        f'<p class="chips">{chips}</p>{extra}</section>'
+    )
+
+
+def _context_value(value: ContextValue) -> str:
+    """A context value: text, or a table of name -> value (the rule parameters; a list is one item per line)."""
+    if isinstance(value, str):
+        return escape(value)
+    rows = []
+    for name, item in value.items():
+        if isinstance(item, (list, tuple)):
+            shown = "<br>".join(escape(str(part)) for part in item) or '<span class="muted">(none)</span>'
+        elif item is None:
+            shown = '<span class="muted">(not set)</span>'
+        else:
+            shown = escape(text(item if isinstance(item, (str, int, bool)) else str(item)))
+        rows.append(f"<tr><th>{escape(name)}</th><td>{shown}</td></tr>")
+    return f'<table class="params">{"".join(rows)}</table>'
 
 
 def _key_use_section(section: KeyUseSection, flags: Sequence[str]) -> str:
@@ -278,7 +404,8 @@ def _key_use_section(section: KeyUseSection, flags: Sequence[str]) -> str:
             "Account / Region",
             "Protects",
             "ElastiCache calls",
-            "First / last seen",
+            "First seen",
+            "Last seen",
             "Example event",
         )
     )
@@ -288,16 +415,18 @@ def _key_use_section(section: KeyUseSection, flags: Sequence[str]) -> str:
     for index in order:
         row = section.rows[index]
         status = _cell(row.get("use_status"))
+        calls = row.get("elasticache_calls")
         body.append(
             "<tr>"
-            f'<td class="v u-{status}">{_breakable(row.get("use_status"))}</td><td>{short_arn(row.get("key_arn"))}</td>'
-            f"<td>{_cell(row.get('account'))}<br>{_cell(row.get('region'))}</td><td>{_cell(row.get('groups'))}</td>"
-            f'<td class="n">{_cell(row.get("elasticache_calls"))}{" +" if row.get("truncated") else ""}</td>'
-            f"<td>{_cell(row.get('first_seen'))}<br>{_cell(row.get('last_seen'))}</td>"
-            f"<td>{_cell(row.get('example_event_id'))}</td>"
+            f'<td class="v u-{status}">{status}</td><td class="nw">{short_arn(row.get("key_arn"))}</td>'
+            f'<td class="nw">{_cell(row.get("account"))}<br>{_cell(row.get("region"))}</td>'
+            f"{_groups_cell(row.get('groups'))}"
+            f'<td class="n">{f"{calls:,}" if isinstance(calls, int) else _cell(calls)}'
+            f"{' +' if row.get('truncated') else ''}</td>"
+            f"{_stamp(row.get('first_seen'))}{_stamp(row.get('last_seen'))}"
+            f"<td>{_cell(row.get('example_event_id'))}</td>"  # a UUID may break at its hyphens
             f"<td>{spark(section.daily[index], text(row.get('key_arn')))}</td></tr>"
         )
-    cols = "".join(f'<col style="width:{w}">' for w in ("11%", "10%", "11%", "14%", "7%", "14%", "16%", "17%"))
     heading = f"Key-use proof: ElastiCache's kms:Decrypt / kms:GenerateDataKey* calls ({len(section.rows)} key(s))"
     parts = [
         f'<h2 id="key-use">{escape(heading)}</h2>',
@@ -308,7 +437,7 @@ def _key_use_section(section: KeyUseSection, flags: Sequence[str]) -> str:
     ]
     if flags:
         parts.append('<ul class="flags">' + "".join(f"<li>{escape(flag)}</li>" for flag in flags) + "</ul>")
-    parts.append(_wide_table(cols, head, body))
+    parts.append(_wide_table(head, body))
     return "".join(parts)
 
 
@@ -332,7 +461,7 @@ def _aggregate_section(aggregate: AggregateResults) -> str:
 def render_summary(
     *,
     title: str,
-    context: Sequence[tuple[str, str]],
+    context: Sequence[tuple[str, ContextValue]],
     rows: Sequence[Row],
     problems: Sequence[str],
     flags: Sequence[str] = (),
@@ -341,10 +470,11 @@ def render_summary(
     recorded_columns: Sequence[str] = (),
     aggregate: AggregateResults | None = None,
 ) -> str:
-    """The whole page: context, what was not read, chart and counts, groups per account and Region (failures first),
-    key-use proof, and Config's recorded results (per account, and organization-wide) if read."""
+    """The whole page: the headline verdict, context, what was not read, chart and counts, the failing groups
+    (expanded), the passing ones (collapsed), key-use proof, and Config's recorded results (per account, and
+    organization-wide) if read."""
     counts = place_counts(rows)
-    meta = "".join(f"<tr><th>{escape(name)}</th><td>{escape(value)}</td></tr>" for name, value in context)
+    meta = "".join(f"<tr><th>{escape(name)}</th><td>{_context_value(value)}</td></tr>" for name, value in context)
     sections = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -353,6 +483,7 @@ def render_summary(
         f"<h1>{escape(title)}</h1>",
         '<p class="muted">ElastiCache replication groups must be encrypted at rest with a usable customer-managed KMS '
         "key. Verdicts come from the rule's own engine, read-only, at the time shown.</p>",
+        headline(rows, problems),
         f'<table class="meta">{meta}</table>',
     ]
     if problems:
@@ -362,8 +493,8 @@ def render_summary(
         "<h2>Verdicts per account and Region</h2>",
         bar_chart(counts),
         _counts_table(counts, VERDICTS, "account/Region"),
-        f'<h2 id="groups">Replication groups ({len(rows)}), failures first</h2>',
-        _accounts_section(rows),
+        _failing_section(rows),
+        _passing_section(rows),
     ]
     if key_use is not None:
         sections.append(_key_use_section(key_use, flags))

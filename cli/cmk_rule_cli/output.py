@@ -3,12 +3,14 @@
 Every format carries every column, so each one can be read back into the same rows (the tests do exactly that).
 Rows are plain mappings of column name to ``str | int | bool | None``; ``None`` means "not known / not read".
 
-The table is the one renderer every command uses (``scan``, ``check``, ``demo``). Written to a file or a pipe it keeps
-every cell whole; on a terminal it fits the terminal's width: the message column wraps under itself, long
-identifiers are shortened in the middle, and the verdict is never cut. Colour (verdicts only) is used on a terminal
-unless ``NO_COLOR`` is set (https://no-color.org) or ``--no-color`` is given.
+The table is the one renderer every command uses (``scan``, ``check``, ``demo``), drawn by ``rich``, failures first.
+Written to a file or a pipe it keeps every cell whole, one row a line; on a terminal it fits the terminal's width:
+the message column wraps under itself while the other columns fit whole, and below that each result becomes a short
+block, so an identifier is never cut. Colour (verdicts only) is used on a terminal unless ``NO_COLOR`` is set
+(https://no-color.org) or ``--no-color`` is given.
 
-Only the standard library is imported here: every command, including ``--help``, loads this module.
+Only the standard library is imported at module level: every command, including ``--help``, loads this module;
+``rich`` is imported when a table is drawn.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import io
 import json
 import os
 import shutil
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,17 +41,13 @@ SUFFIX_FORMATS = {
     ".sarif": "sarif",
 }
 TABLE_EMPTY = "-"
-_GAP = "  "
-_MIN_MESSAGE_WIDTH = 24
-_MIN_SHRUNK_WIDTH = 12
-ELLIPSIS = "\u2026"
 
 Value = str | int | bool | None
 Row = Mapping[str, Value]
 
-# ANSI SGR colours per verdict word (scan's compliance values, check's labels, demo's statuses).
-_GREEN, _RED, _YELLOW, _DIM, _RESET = "\033[32m", "\033[31m", "\033[33m", "\033[2m", "\033[0m"
-VERDICT_COLOURS = {
+# rich styles per verdict word (scan's compliance values, check's labels, demo's statuses).
+_GREEN, _RED, _YELLOW, _DIM = "green", "red", "yellow", "dim"
+VERDICT_STYLES = {
     "COMPLIANT": _GREEN,
     "PASS": _GREEN,
     "PASSED": _GREEN,
@@ -59,9 +56,13 @@ VERDICT_COLOURS = {
     "FAIL": _RED,
     "FAILED": _RED,
     "SKIPPED": _YELLOW,
+    "WARNING": _YELLOW,
     "NOT_APPLICABLE": _DIM,
     "N/A": _DIM,
     "NOT_AVAILABLE": _DIM,
+    "ok": _GREEN,  # preflight's answers
+    "missing": _RED,
+    "cannot tell": _YELLOW,
 }
 
 
@@ -80,11 +81,10 @@ def format_type(formats: Sequence[str]) -> Callable[[str], str]:
     return parse
 
 
-def choose_format(
-    explicit: str | None, output: str | None, stdout_is_tty: bool, formats: Sequence[str] = FORMATS
-) -> str:
-    """The output format: ``--format`` if given; else from ``--output``'s suffix; else a table for a terminal and
-    JSON for a pipe, so that ``cmk-rule scan | jq`` just works.
+def choose_format(explicit: str | None, output: str | None, formats: Sequence[str] = FORMATS) -> str:
+    """The output format: ``--format`` if given; else from ``--output``'s suffix; else a table, whether stdout is a
+    terminal or a pipe (``| less`` and ``| grep`` read what the terminal shows, as with Prowler, Checkov and Trivy;
+    only the colour goes). JSON is asked for with ``--format json`` or a ``.json`` file.
 
     A suffix that is not one of this command's formats is an error (naming the accepted suffixes), never a silent
     JSON file: ``-o report.html`` must not quietly write JSON.
@@ -99,7 +99,7 @@ def choose_format(
             said = f"suffix '{suffix}'" if suffix else "no suffix"
             raise CliError(f"--output {output} has {said}: use one of {accepted}, or say which with --format")
         return chosen
-    return "table" if stdout_is_tty else "json"
+    return "table"
 
 
 def text(value: Value) -> str:
@@ -169,7 +169,8 @@ class TableStyle:
 
     ``verdict`` names the column that is coloured and never shortened; ``keep`` other columns never shortened
     (a file location a user copies); ``right`` the columns aligned right (numbers); ``headers`` overrides the
-    upper-cased column names.
+    upper-cased column names; ``title`` the columns a result's block starts with, after its verdict, when the
+    terminal is too narrow for the columns (default: the ``keep`` columns, else the first column).
     """
 
     width: int | None = None
@@ -178,6 +179,47 @@ class TableStyle:
     right: frozenset[str] = frozenset()
     headers: Mapping[str, str] | None = None
     keep: frozenset[str] = frozenset()
+    title: tuple[str, ...] = ()
+
+
+# Verdict words by how much a reader needs to see them: failures, then incomplete or advisory, then the rest. One
+# order for every command's table (scan's compliance values, check's labels, the demo's statuses).
+_FAILURE_RANK = {
+    "NON_COMPLIANT": 0,
+    "FAIL": 0,
+    "FAILED": 0,
+    "missing": 0,
+    "SKIPPED": 1,
+    "WARNING": 1,
+    "cannot tell": 1,
+    "NOTE": 2,
+    "PASS (note)": 2,
+    "NOT_APPLICABLE": 3,
+    "N/A": 3,
+    "NOT_AVAILABLE": 3,
+}
+FAILING = frozenset(word for word, rank in _FAILURE_RANK.items() if rank == 0) | {"SKIPPED", "cannot tell"}
+
+
+def failure_rank(verdict: Value) -> int:
+    """0 for a failure, 1 incomplete or a warning, 2 a note, 3 not applicable, 4 a pass (or anything else)."""
+    return _FAILURE_RANK.get(text(verdict), 4)
+
+
+def failures_first(rows: Sequence[Row], verdict: str) -> list[Row]:
+    """``rows`` with failures first; a stable sort, so the order within each verdict (Region, group id) is kept."""
+    return sorted(rows, key=lambda row: failure_rank(row.get(verdict)))
+
+
+def headline(failed: int, total: int, noun: str) -> str:
+    """The summary's first words, failures first: ``FAIL: 12 of 1,018 groups`` or ``PASS: 0 of 18 groups``."""
+    return f"{'FAIL' if failed else 'PASS'}: {failed:,} of {total:,} {noun}"
+
+
+# Below this many characters left for the message, a table row would wrap into an unreadable column: blocks instead.
+MIN_MESSAGE_WIDTH = 30
+MAX_WORD = 80  # a longer word (a templated ARN) is folded in any layout
+_GAP = 2
 
 
 def render_table(
@@ -187,87 +229,148 @@ def render_table(
     style: TableStyle | None = None,
     notes: Sequence[Sequence[str]] | None = None,
 ) -> str:
-    """An aligned plain-text table: upper-case headers, two spaces between columns, ``-`` for unknown values.
+    """Rows as a table drawn by ``rich``, or as one short block per row when the terminal is too narrow.
 
-    The last column is the message: never padded, and on a terminal (``style.width``) wrapped under itself. If the
-    other columns alone are too wide, the widest of them are shortened in the middle (``arn:aws:kms:…/1234abcd``);
-    the verdict column never is. ``notes[i]`` are extra lines printed under row ``i``, indented to the second column.
+    Upper-case headers, two spaces between columns, ``-`` for unknown values; the last column is the message.
+    Without a width (a file, a pipe) every cell is whole and each row is one line (``grep`` finds a row). On a
+    terminal (``style.width``) the table is used while every other column fits whole next to a message column of
+    :data:`MIN_MESSAGE_WIDTH` (the message wraps under itself); below that, each row becomes a block (verdict and
+    title on the first line, the other columns on the next, the message wrapped under them), as Checkov's compact
+    output does, so no identifier is ever cut. ``notes[i]`` are extra lines for row ``i``, under its message.
     """
     style = style or TableStyle()
     headers = [(style.headers or {}).get(column, column.upper()) for column in columns]
     cells = [[text(row.get(column)) or TABLE_EMPTY for column in columns] for row in rows]
+    row_notes = [
+        [
+            f"note: {text_safety.one_line(note)}"
+            for note in ((notes[index] if notes and index < len(notes) else ()) or ())
+        ]
+        for index in range(len(rows))
+    ]
     widths = [max([len(header)] + [len(line[index]) for line in cells]) for index, header in enumerate(headers)]
-    message_width: int | None = None
-    if style.width is not None and columns:
-        widths, message_width = _fit(widths, list(columns), headers, style)
-    lines = [_line(headers, widths, columns, style, header=True)]
-    indent = widths[0] + len(_GAP) + 1 if len(widths) > 1 else 0  # under the second column, one in
-    for index, values in enumerate(cells):
-        shortened = [_shorten(value, width) for value, width in zip(values[:-1], widths[:-1], strict=True)]
-        message = values[-1]
-        wrapped = _wrap(message, message_width) if message_width and len(message) > message_width else []
-        lines.append(_line([*shortened, wrapped[0] if wrapped else message], widths, columns, style))
-        start = sum(widths[:-1]) + len(_GAP) * (len(widths) - 1)
-        lines.extend(" " * start + more for more in wrapped[1:])
-        for note in (notes[index] if notes else ()) or ():
-            # A kept first column can be wider than the terminal: the note still gets a readable width.
-            note_width = max(style.width - indent, _MIN_MESSAGE_WIDTH) if style.width else None
-            said = f"note: {text_safety.one_line(note)}"
-            for part in _wrap(said, note_width) if note_width else [said]:
-                lines.append(" " * indent + part)
+    longest_word = max((len(word) for line in cells for word in line[-1].split()), default=0)
+    if style.width is not None and columns and not _table_fits(widths, style.width, longest_word):
+        return _render_blocks(cells, row_notes, columns, headers, style)
+    return _render_rich_table(cells, row_notes=row_notes, columns=columns, headers=headers, widths=widths, style=style)
+
+
+def _table_fits(widths: Sequence[int], width: int, longest_word: int) -> bool:
+    """Every other column whole, next to a message column wide enough for :data:`MIN_MESSAGE_WIDTH` and for its
+    longest word (an ARN in an annotation; up to :data:`MAX_WORD`), so nothing in the table is folded."""
+    fixed = sum(widths[:-1]) + _GAP * (len(widths) - 1)
+    message = min(widths[-1], max(MIN_MESSAGE_WIDTH, min(longest_word, MAX_WORD)))
+    return fixed + message <= width
+
+
+def _console(width: int, color: bool) -> Any:
+    """A ``rich`` console writing to a string: colour only when asked (``rich`` is imported only to draw)."""
+    from rich.console import Console  # noqa: PLC0415 - rich loads only when a table is drawn, not for --help
+
+    return Console(
+        file=io.StringIO(),
+        width=max(width, 1),
+        color_system="standard" if color else None,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        legacy_windows=False,
+        soft_wrap=False,
+    )
+
+
+def _verdict_text(value: str, column: str, style: TableStyle) -> Any:
+    from rich.text import Text  # noqa: PLC0415
+
+    colour = VERDICT_STYLES.get(value) if style.color and column == style.verdict else None
+    return Text(value, style=colour or "")
+
+
+def _printed(console: Any) -> str:
+    lines = [line.rstrip() for line in console.file.getvalue().split("\n")]
+    while lines and not lines[-1]:
+        lines.pop()
     return "\n".join(lines) + "\n"
 
 
-def _fit(widths: list[int], columns: list[str], headers: list[str], style: TableStyle) -> tuple[list[int], int | None]:
-    """Column widths that fit ``style.width``: the message gets what is left (at least a minimum), then the widest
-    other columns give way, down to their header's width (the verdict never)."""
-    fixed = widths[:-1]
-    available = (style.width or 0) - sum(fixed) - len(_GAP) * (len(widths) - 1)
-    while available < _MIN_MESSAGE_WIDTH:
-        shrinkable = [
-            i
-            for i, width in enumerate(fixed)
-            if columns[i] != style.verdict
-            and columns[i] not in style.keep
-            and width > max(len(headers[i]), _MIN_SHRUNK_WIDTH)
-        ]
-        if not shrinkable:
-            break
-        widest = max(shrinkable, key=lambda i: fixed[i])
-        floor = max(len(headers[widest]), _MIN_SHRUNK_WIDTH)
-        step = min(fixed[widest] - floor, _MIN_MESSAGE_WIDTH - available)
-        fixed[widest] -= step
-        available += step
-    message = max(available, _MIN_MESSAGE_WIDTH)
-    return [*fixed, min(widths[-1], message)], message
-
-
-def _wrap(message: str, width: int) -> list[str]:
-    """Lines of at most ``width``, broken at spaces only (an ARN's hyphens are not break points)."""
-    return textwrap.wrap(message, max(width, 1), break_on_hyphens=False) or [""]
-
-
-def _shorten(value: str, width: int) -> str:
-    """``value`` in at most ``width`` characters, cut in the middle (both ends of an ARN or id stay readable)."""
-    if len(value) <= width:
-        return value
-    head = (width - 1) // 2
-    tail = width - 1 - head
-    return value[:head] + ELLIPSIS + (value[-tail:] if tail else "")
-
-
-def _line(
-    values: Sequence[str], widths: Sequence[int], columns: Sequence[str], style: TableStyle, *, header: bool = False
+def _render_rich_table(
+    cells: Sequence[Sequence[str]],
+    *,
+    row_notes: Sequence[Sequence[str]],
+    columns: Sequence[str],
+    headers: Sequence[str],
+    widths: Sequence[int],
+    style: TableStyle,
 ) -> str:
-    parts = []
-    for index, (value, width) in enumerate(zip(values, widths, strict=True)):
-        last = index == len(values) - 1
-        column = columns[index]
-        cell = value if last else (value.rjust(width) if column in style.right and not header else value.ljust(width))
-        if style.color and not header and column == style.verdict and value in VERDICT_COLOURS:
-            cell = cell.replace(value, f"{VERDICT_COLOURS[value]}{value}{_RESET}", 1)
-        parts.append(cell)
-    return _GAP.join(parts).rstrip()
+    from rich.table import Table  # noqa: PLC0415
+
+    fitted = style.width is not None
+    table = Table(box=None, show_edge=False, pad_edge=False, padding=(0, 1), header_style="bold" if style.color else "")
+    for index, (column, header) in enumerate(zip(columns, headers, strict=True)):
+        last = index == len(columns) - 1
+        table.add_column(
+            header,
+            justify="right" if column in style.right else "left",
+            no_wrap=not (last and fitted),
+            overflow="fold",
+            min_width=None if last else widths[index],
+        )
+    for values, notes in zip(cells, row_notes, strict=True):
+        message = "\n".join([values[-1], *notes])
+        table.add_row(*[_verdict_text(v, c, style) for v, c in zip(values[:-1], columns, strict=False)], message)
+    natural = sum(widths) + _GAP * (len(widths) - 1) + max((len(n) for ns in row_notes for n in ns), default=0)
+    console = _console(style.width if style.width is not None else natural + 1, style.color)
+    console.print(table)
+    return _printed(console)
+
+
+def _render_blocks(
+    cells: Sequence[Sequence[str]],
+    row_notes: Sequence[Sequence[str]],
+    columns: Sequence[str],
+    headers: Sequence[str],
+    style: TableStyle,
+) -> str:
+    """One block per row: ``VERDICT  title``, then ``header value`` pairs packed into lines, then the message and
+    notes, indented by two and wrapped at spaces (a word longer than the line is folded, never cut)."""
+    from rich.padding import Padding  # noqa: PLC0415
+    from rich.text import Text  # noqa: PLC0415
+
+    width = style.width or 80
+    console = _console(width, style.color)
+    verdict = columns.index(style.verdict) if style.verdict in columns else None
+    message = len(columns) - 1
+    title = (
+        [columns.index(c) for c in style.title if c in columns]
+        or [i for i, c in enumerate(columns) if c in style.keep]
+        or [next(i for i in range(len(columns)) if i not in (verdict, message))]
+    )
+    details = [i for i in range(len(columns)) if i not in (verdict, message, *title)]
+    for number, (values, notes) in enumerate(zip(cells, row_notes, strict=True)):
+        if number:
+            console.print()
+        first = Text(overflow="fold")
+        if verdict is not None:
+            first.append_text(_verdict_text(values[verdict], columns[verdict], style))
+            first.append("  ")
+        first.append("  ".join(values[i] for i in title))
+        console.print(first)
+        pairs = [f"{headers[i].lower()}: {values[i]}" for i in details]
+        lines: list[str] = []
+        for pair in pairs:
+            if lines and len(lines[-1]) + _GAP + len(pair) <= width - 2:
+                lines[-1] += "  " + pair
+            else:
+                lines.append(pair)
+        room = max(width - 2, 1)
+        for line in lines:  # a label and its value start on one line; a value too long for it is folded, not cut
+            for start in range(0, len(line), room):
+                console.print(Padding(Text(line[start : start + room]), (0, 0, 0, 2)))
+        for line in [values[message], *notes]:
+            console.print(Padding(Text(line, overflow="fold"), (0, 0, 0, 2)))
+    return _printed(console)
 
 
 def wants_color(stream: TextIO, no_color_flag: bool = False) -> bool:
@@ -304,6 +407,11 @@ def write_text(content: str, output: str | None, stdout: TextIO) -> None:
         write_atomically(Path(output), content.encode("utf-8"))
     else:
         stdout.write(content)
+
+
+def wrote_note(command: str, path: str, what: str) -> str:
+    """The one line every command prints on stderr after writing a file (``-o``), so a run never ends silently."""
+    return f"cmk-rule {command}: wrote {what} to {path}\n"
 
 
 def check_writable(path: str) -> None:

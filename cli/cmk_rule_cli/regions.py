@@ -8,6 +8,7 @@ never works in two.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,14 +70,36 @@ def _partition(region: str) -> str:
             return str(partition["id"])
         if matching is None and re.fullmatch(partition.get("regionRegex", "$^"), region):
             matching = str(partition["id"])
+    hint = did_you_mean(region)
     if matching is None:
-        raise RegionArgumentError(f"--region '{region[:40]}' is not an AWS Region name")
+        raise RegionArgumentError(f"--region '{region[:40]}' is not an AWS Region name{hint}")
     import botocore  # noqa: PLC0415
 
     raise RegionArgumentError(
         f"--region '{region[:40]}' is not a Region of partition {matching} that botocore {botocore.__version__} "
-        "knows; check the name (or upgrade boto3 if the Region is new)"
+        f"knows{hint or '; check the name'} (or upgrade boto3 if the Region is new)"
     )
+
+
+def did_you_mean(region: str) -> str:
+    """``"; did you mean 'us-east-1'?"`` for a near miss (``us-est-1``) among the Regions botocore knows, else ``""``.
+
+    difflib's similarity ratio picks the candidates (as argparse's own suggestions in Python 3.12+); among equally
+    close ones the longest shared beginning wins (``us-est-1`` is as close to us-west-1 as to us-east-1, but a typo
+    keeps the start of the word)."""
+    typed = region.strip().lower()
+    known = [name for partition in _partitions() for name in partition.get("regions", {})]
+    close = difflib.get_close_matches(typed, known, n=5, cutoff=0.8)
+    if not close:
+        return ""
+
+    def closeness(name: str) -> tuple[float, int]:
+        shared = next(
+            (i for i, (a, b) in enumerate(zip(typed, name, strict=False)) if a != b), min(len(typed), len(name))
+        )
+        return (round(difflib.SequenceMatcher(None, typed, name).ratio(), 6), shared)
+
+    return f"; did you mean '{max(close, key=closeness)}'?"
 
 
 @lru_cache(maxsize=1)

@@ -9,6 +9,7 @@ them, plus :func:`report_problems` from here. boto3 is imported only once the fl
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -29,10 +30,13 @@ DESCRIPTION = """Judge every ElastiCache replication group in one or more Region
 rule's own engine (same decision table, rows and annotations as the Lambda), using your credentials. Strictly
 read-only: it only calls Describe/List/Get operations and never reports to AWS Config or Security Hub.
 
-Output (--format, any case): table when stdout is a terminal, else JSON; with -o/--output FILE the format follows
-the file's suffix (.csv, .md, .json, .txt = table; any other suffix is an error). --format asff writes Security Hub
-findings (a JSON list) for `aws securityhub batch-import-findings`. Skipped groups and Regions are listed with the
-reason. A Region that fails is named and the others are still reported (the scan is then incomplete).
+Output (--format, any case): a table, failures first, on a terminal and in a pipe alike (JSON is asked for with
+--format json); on a terminal too narrow for the columns each group becomes a short block. With -o/--output FILE
+the format follows the file's suffix (.csv, .md, .json, .txt = table, every column; any other suffix is an error).
+--failed-only lists only NON_COMPLIANT and SKIPPED groups (the counts still cover all; not applied to asff, whose
+passes resolve earlier findings). --format asff writes Security Hub findings (a JSON list) for `aws securityhub
+batch-import-findings`. Skipped groups and Regions are listed with the reason. A Region that fails is named and the
+others are still reported (the scan is then incomplete).
 
 exit codes:
   0  every group is COMPLIANT or NOT_APPLICABLE (or --soft-fail)
@@ -78,23 +82,39 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def report_problems(report: Report, rows: Sequence[output.Row], stream: TextIO, *, quiet: bool = False) -> None:
     """Problems, notes and a one-line summary on stderr (stdout stays the report alone); ``quiet``: problems only."""
-    from cmk_rule_cli.scan_report import VERDICTS  # noqa: PLC0415
-
     for sentence in report.problems():
         stream.write(f"cmk-rule {report.command}: error: {visible(sentence)}\n")
     if quiet:
         return
     for sentence in report.notes():
         stream.write(f"cmk-rule {report.command}: note: {visible(sentence)}\n")
+    stream.write(f"cmk-rule {report.command}: {summary_line(report, rows)}\n")
+
+
+def summary_line(report: Report, rows: Sequence[output.Row]) -> str:
+    """Failures first: ``FAIL: 12 of 1,018 groups NON_COMPLIANT in 2 Region(s) of account ...; 1,003 COMPLIANT,
+    ...`` (``INCOMPLETE`` when nothing failed but something was skipped, ``PASS`` otherwise)."""
+    from cmk_rule_cli.scan_report import SKIPPED, VERDICTS  # noqa: PLC0415
+
     totals = Counter(str(row["verdict"]) for row in rows)
-    stream.write(
-        f"cmk-rule {report.command}: {len(rows)} result(s) in {len(report.regions)} Region(s) of account "
-        f"{report.account_id}: " + ", ".join(f"{totals[verdict]} {verdict}" for verdict in VERDICTS) + "\n"
-    )
+    failed = totals["NON_COMPLIANT"]
+    first = output.headline(failed, len(rows), "groups NON_COMPLIANT")
+    if not failed and totals[SKIPPED]:
+        first = "INCOMPLETE" + first[first.index(":") :]
+    rest = ", ".join(f"{totals[verdict]:,} {verdict}" for verdict in VERDICTS if verdict != "NON_COMPLIANT")
+    return f"{first} in {len(report.regions)} Region(s) of account {report.account_id}; {rest}"
 
 
-def scan_document(report: Report, rows: Sequence[output.Row]) -> dict[str, Any]:
-    """The JSON report, in the vocabulary shared with ``check`` and ``evidence`` (:mod:`cmk_rule_cli.vocabulary`)."""
+def failed_rows(rows: Sequence[output.Row]) -> list[output.Row]:
+    """What ``--failed-only`` lists: the groups that fail, and those that could not be judged."""
+    return [row for row in rows if row["verdict"] in output.FAILING]
+
+
+def scan_document(
+    report: Report, rows: Sequence[output.Row], listed: Sequence[output.Row] | None = None
+) -> dict[str, Any]:
+    """The JSON report, in the vocabulary shared with ``check`` and ``evidence`` (:mod:`cmk_rule_cli.vocabulary`).
+    ``listed``: the results to list (``--failed-only``); the summary and totals always count every row."""
     from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
 
     results = [vocabulary.result(row, SCAN_COLUMNS) for row in rows]
@@ -104,7 +124,7 @@ def scan_document(report: Report, rows: Sequence[output.Row]) -> dict[str, Any]:
         "totals": vocabulary.totals(results),
         "complete": report.exit_code(rows) != EXIT_ERROR,
         "problems": report.problems(),
-        "results": results,
+        "results": results if listed is None else [vocabulary.result(row, SCAN_COLUMNS) for row in listed],
     }
 
 
@@ -114,38 +134,48 @@ def run(args: argparse.Namespace) -> int:
     from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
 
     try:
-        fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
+        fmt = output.choose_format(args.format, args.output, FORMATS)
         if args.output:
             output.check_writable(args.output)
         report = collect(args, command=NAME, progress_enabled=not args.quiet)
     except CliError as error:
         sys.stderr.write(f"cmk-rule scan: error: {visible(str(error))}\n")
         return EXIT_ERROR
-    rows = report.rows()
+    rows = output.failures_first(report.rows(), "verdict")  # every format: failures first
+    listed = failed_rows(rows) if args.failed_only and fmt != "asff" else rows
     try:
-        output.write_text(_render(report, rows, fmt, args), args.output, sys.stdout)
+        output.write_text(_render(report, rows, listed, fmt, args), args.output, sys.stdout)
     except OSError as error:
         sys.stderr.write(
             f"cmk-rule scan: error: cannot write {visible(args.output)}: {error.strerror}; nothing was written\n"
         )
         return EXIT_ERROR
+    if args.output and not args.quiet:
+        sys.stderr.write(output.wrote_note(NAME, args.output, f"{len(listed):,} result(s) as {fmt}"))
     report_problems(report, rows, sys.stderr, quiet=args.quiet)
     return soft_fail(report.exit_code(rows), args)
 
 
-def _render(report: Report, rows: Sequence[output.Row], fmt: str, args: argparse.Namespace) -> str:
+def _render(
+    report: Report, rows: Sequence[output.Row], listed: Sequence[output.Row], fmt: str, args: argparse.Namespace
+) -> str:
     if fmt == "asff":
         from cmk_rule_cli import asff  # noqa: PLC0415
 
         return output.render_json(asff.findings(report))
     if fmt == "json":
-        return output.render_json(scan_document(report, rows))
-    shown = [vocabulary.text_row(row, SCAN_COLUMNS) for row in rows]
+        return output.render_json(scan_document(report, rows, listed))
     if fmt == "table" and not args.output:
-        style = output.terminal_style(
-            sys.stdout, no_color=args.no_color, verdict="compliance", right=frozenset({"row"})
-        )
-        if style.width is not None:
-            compact = [{**row, "key": output.short_reference(str(row["key_arn"] or ""))} for row in shown]
-            return output.render_table(compact, TERMINAL_COLUMNS, style=style)
-    return output.render(shown, SCAN_COLUMNS, fmt, {})
+        return results_table(listed, no_color=args.no_color)
+    return output.render([vocabulary.text_row(row, SCAN_COLUMNS) for row in listed], SCAN_COLUMNS, fmt, {})
+
+
+def results_table(rows: Sequence[output.Row], *, no_color: bool) -> str:
+    """The table a person reads on stdout (``scan``, and ``evidence``'s printed results), a terminal or a pipe: the
+    same columns, key ARNs as ``key/<id>``; fitted to the width (or one block per group) and coloured on a terminal
+    only."""
+    style = output.terminal_style(sys.stdout, no_color=no_color, verdict="compliance", right=frozenset({"row"}))
+    style = dataclasses.replace(style, title=("group_id", "region"))
+    shown = [vocabulary.text_row(row, SCAN_COLUMNS) for row in rows]
+    compact = [{**row, "key": output.short_reference(str(row["key_arn"] or ""))} for row in shown]
+    return output.render_table(compact, TERMINAL_COLUMNS, style=style)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from cmk_rule.rows import ROWS
-from cmk_rule_cli import demo, fleet
+from cmk_rule_cli import demo, fleet, output
 from cmk_rule_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,12 +63,28 @@ def test_the_printed_table_has_one_line_per_group_and_the_totals(
         assert re.search(rf"^{row['region']}\s+{re.escape(row['group'])}\s", out, flags=re.M), row["group"]
     # The retired group (deleted, its earlier result retired) is counted apart from the 20 groups that exist.
     assert re.search(
-        r"^Totals: COMPLIANT 4, NON_COMPLIANT 13, NOT_APPLICABLE 3 \(20 groups\); retired apart: 1 deleted group\(s\) "
+        r"^Totals: FAIL: 13 of 20 groups NON_COMPLIANT; COMPLIANT 4, NOT_APPLICABLE 3; retired apart: 1 deleted "
+        r"group\(s\) "
         rf"\({fleet.VANISHED_GROUP}\)",
         out,
         flags=re.M,
     )
     assert "Security Hub findings sent" in out
+    # failures first: every NON_COMPLIANT row above every other
+    verdicts = [
+        m.group(1) for m in re.finditer(r"\s(COMPLIANT|NON_COMPLIANT|NOT_APPLICABLE)\s", out.split("ROW is")[0])
+    ]
+    assert verdicts == sorted(verdicts, key=lambda v: v != "NON_COMPLIANT") and verdicts[0] == "NON_COMPLIANT"
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_the_demo_fits_any_width(run: demo.DemoRun, width: int) -> None:
+    out = io.StringIO()
+    demo.print_demo(run, out, style=output.TableStyle(width=width, verdict="verdict"))
+    lines = out.getvalue().splitlines()
+    assert all(len(line) <= width for line in lines), max(lines, key=len)
+    for row in run.rows:  # every group id whole, however narrow
+        assert re.search(rf"(^|\s){re.escape(row['group'])}(\s|$)", out.getvalue(), flags=re.M), row["group"]
 
 
 def test_the_command_exits_0_and_stops_its_server(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -105,7 +122,9 @@ def test_the_installed_command_runs_end_to_end() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "Totals: COMPLIANT 4, NON_COMPLIANT 13, NOT_APPLICABLE 3 (20 groups); retired apart: 1" in result.stdout
+    assert (
+        "Totals: FAIL: 13 of 20 groups NON_COMPLIANT; COMPLIANT 4, NOT_APPLICABLE 3; retired apart: 1" in result.stdout
+    )
     assert "Traceback" not in result.stderr
 
 

@@ -18,7 +18,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cmk_rule.rows import ROWS
-from cmk_rule_cli import __version__, collect, fleet, mock_aws, mock_cloudtrail, scan_report, vocabulary
+from cmk_rule_cli import __version__, collect, fleet, mock_aws, mock_cloudtrail, scan, scan_report, vocabulary
 from cmk_rule_cli import evidence as evidence_command
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
@@ -132,9 +132,15 @@ def test_json_and_csv_carry_every_fact_with_its_read_time(
     fleets, _ = account
     document = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
     groups = {(g["region"], g["group_id"]): g for g in document["groups"]}
-    assert {where: g["verdict"] for where, g in groups.items()} == expected(fleets)
+    assert {where: g["compliance"] for where, g in groups.items()} == expected(fleets)
     rows = list(csv.DictReader(io.StringIO((folder / "groups.csv").read_text(encoding="utf-8"))))
-    assert {(r["region"], r["group_id"]): r["verdict"] for r in rows} == expected(fleets)
+    # scan's column names: the verdict is in "compliance" (SKIPPED for a group not judged), never "verdict"
+    assert {(r["region"], r["group_id"]): r["compliance"] for r in rows} == expected(fleets)
+    assert "verdict" not in rows[0] and list(rows[0])[: len(evidence_command.EVIDENCE_COLUMNS)] == list(
+        evidence_command.EVIDENCE_COLUMNS
+    )
+    shared = [column for column in evidence_command.EVIDENCE_COLUMNS if column in scan.SCAN_COLUMNS]
+    assert shared == list(scan.SCAN_COLUMNS)  # every scan column, by the same name, in the same order
     assert all(g["listed_at"] for g in document["groups"])
     tokens = groups[("us-east-1", "tokens-no-rotation")]
     assert tokens["key_rotation"] is False and tokens["key_read_at"]  # read as evidence, not required
@@ -281,7 +287,7 @@ def test_recorded_results_denied_is_named_and_incomplete(
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["complete"] is False
     document = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
-    skipped = [g for g in document["groups"] if g["verdict"] == "SKIPPED"]
+    skipped = [g for g in document["groups"] if g["skipped"]]
     assert {g["group_id"] for g in skipped} == {"(recorded results)"}
     assert document["problems"] and "Traceback" not in err
     assert_follows_the_schema(document)  # an incomplete pack speaks it too
@@ -307,8 +313,8 @@ def test_evidence_json_follows_the_schema_with_typed_parameters(
     assert document["parameters"] == wanted
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["parameters"] == wanted
-    for group in document["groups"]:  # one word for one fact: the verdict is the compliance, or SKIPPED
-        assert group["verdict"] == (vocabulary.SKIPPED if group["skipped"] else group["compliance"])
+    for group in document["groups"]:  # one word for one fact: compliance, null when skipped (as in scan)
+        assert "verdict" not in group and (group["compliance"] is None) == group["skipped"]
     groups = {g["group_id"]: g for g in document["groups"]}
     assert (groups["ledger-disabled-key"]["row"], groups["ledger-disabled-key"]["row_id"]) == (8, "key-not-enabled")
     durable = groups["events-durable-default-key"]  # StorageEncryptionType set on moto's backend (not modelled)
@@ -340,7 +346,7 @@ def test_an_evidence_group_with_a_field_renamed_or_mistyped_is_refused(
         "row as text": lambda g: g.__setitem__("row", "8"),
         "unknown row id": lambda g: g.__setitem__("row_id", "key-disabled"),
         "lower-case compliance": lambda g: g.__setitem__("compliance", "compliant"),
-        "verdict not the compliance's word": lambda g: g.__setitem__("verdict", "PASS"),
+        "a verdict column again": lambda g: g.__setitem__("verdict", "COMPLIANT"),
         "a timestamp without its zone": lambda g: g.__setitem__("listed_at", "2026-12-01T10:00:00"),
         "skipped but judged": lambda g: g.__setitem__("skipped", True),
         "a key-use status the proof never says": lambda g: g.__setitem__("key_use", "UNUSED"),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import re
 
 import pytest
 
@@ -33,27 +32,27 @@ def test_text_formats_read_back() -> None:
 
 
 @pytest.mark.parametrize(
-    ("explicit", "target", "tty", "chosen"),
+    ("explicit", "target", "chosen"),
     [
-        ("csv", None, True, "csv"),
-        (None, None, True, "table"),
-        (None, None, False, "json"),
-        (None, "out.CSV", True, "csv"),
-        (None, "out.md", False, "markdown"),
-        (None, "out.txt", False, "table"),
-        ("table", "out.json", False, "table"),
+        ("csv", None, "csv"),
+        (None, None, "table"),  # a terminal or a pipe alike: JSON is asked for
+        ("json", None, "json"),
+        (None, "out.CSV", "csv"),
+        (None, "out.md", "markdown"),
+        (None, "out.txt", "table"),
+        ("table", "out.json", "table"),
     ],
 )
-def test_format_choice(explicit: str | None, target: str | None, tty: bool, chosen: str) -> None:
-    assert output.choose_format(explicit, target, tty) == chosen
+def test_format_choice(explicit: str | None, target: str | None, chosen: str) -> None:
+    assert output.choose_format(explicit, target) == chosen
 
 
 @pytest.mark.parametrize("target", ["out.data", "report.html", "noext", "check.sarif"])
 def test_an_unknown_or_foreign_suffix_is_an_error_not_silent_json(target: str) -> None:
     # .sarif is a format of `check`, not of `scan`: each command accepts only the suffixes of its own formats.
     with pytest.raises(CliError, match=r"use one of \.csv, \.md, \.markdown, \.json, \.txt, or say which"):
-        output.choose_format(None, target, True)
-    assert output.choose_format(None, "check.sarif", True, ("table", "json", "sarif")) == "sarif"
+        output.choose_format(None, target)
+    assert output.choose_format(None, "check.sarif", ("table", "json", "sarif")) == "sarif"
 
 
 def test_format_names_are_case_insensitive_and_unknown_ones_refused() -> None:
@@ -81,24 +80,45 @@ LONG = [
 
 
 @pytest.mark.parametrize("width", [60, 80, 120])
-def test_a_terminal_table_fits_the_width_and_never_cuts_the_verdict(width: int) -> None:
+def test_a_narrow_terminal_gets_blocks_that_fit_and_never_cut_an_id(width: int) -> None:
     style = output.TableStyle(width=width, verdict="verdict")
     rendered = output.render_table(LONG, ("group", "key", "verdict", "message"), style=style)
     lines = rendered.splitlines()
     assert all(len(line) <= width for line in lines), [len(line) for line in lines]
-    carts = next(line for line in lines if line.startswith("carts"))
-    assert re.search(r"\bNON_COMPLIANT\b", lines[1]) and re.search(r"\bCOMPLIANT\b", carts)
-    # The message wraps under its own column: every word is still there.
-    words = " ".join(line[rendered.splitlines()[0].index("MESSAGE") :] for line in lines[1:]).split()
-    assert words.count("approved") == 4
-    # The long ARN is shortened in the middle: both ends stay readable.
-    key_cell = lines[1].split()[1]
-    assert key_cell.startswith("arn:") and output.ELLIPSIS in key_cell and key_cell.endswith("aaaa")
+    # too narrow for a 78-character key next to a message: one block per result, its verdict first
+    assert lines[0] == "NON_COMPLIANT  orders" and "COMPLIANT  carts" in lines
+    # nothing is cut: the key is folded over lines, and every word of the message is there
+    assert LONG[0]["key"] in "".join(line.strip() for line in lines)
+    assert rendered.split().count("approved") == 4
+
+
+def test_a_wide_terminal_gets_a_table_whose_message_wraps_under_itself() -> None:
+    style = output.TableStyle(width=140, verdict="verdict")
+    lines = output.render_table(LONG, ("group", "key", "verdict", "message"), style=style).splitlines()
+    assert lines[0].split() == ["GROUP", "KEY", "VERDICT", "MESSAGE"]
+    assert all(len(line) <= 140 for line in lines) and len(lines) > 3  # the message wrapped
+    assert lines[1].split()[:3] == ["orders", LONG[0]["key"], "NON_COMPLIANT"]  # the key whole
+    start = lines[0].index("MESSAGE")
+    assert " ".join(line[start:] for line in lines[1:-1]).split().count("approved") == 4
+
+
+def test_rows_sort_failures_first_and_keep_their_order_within_a_verdict() -> None:
+    rows = [{"v": v, "n": n} for n, v in enumerate(["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE", "SKIPPED", "FAIL"])]
+    assert [row["v"] for row in output.failures_first(rows, "v")] == [
+        "NON_COMPLIANT",
+        "FAIL",
+        "SKIPPED",
+        "NOT_APPLICABLE",
+        "COMPLIANT",
+    ]
+    assert output.headline(12, 1018, "groups") == "FAIL: 12 of 1,018 groups"
+    assert output.headline(0, 18, "groups") == "PASS: 0 of 18 groups"
 
 
 def test_a_file_table_keeps_every_cell_whole() -> None:
     rendered = output.render_table(LONG, ("group", "key", "verdict", "message"))
-    assert LONG[0]["key"] in rendered and LONG[0]["message"].strip() in rendered and output.ELLIPSIS not in rendered
+    assert LONG[0]["key"] in rendered and LONG[0]["message"].strip() in rendered
+    assert len(rendered.splitlines()) == 3  # one line per row: grep finds a row
 
 
 class _Terminal(io.StringIO):
@@ -116,7 +136,7 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.M
     coloured = output.render_table(
         LONG, ("group", "key", "verdict", "message"), style=output.TableStyle(width=200, color=True, verdict="verdict")
     )
-    assert "\033[31mNON_COMPLIANT\033[0m" in coloured and "\033[32mCOMPLIANT\033[0m" in coloured
+    assert "\033[31mNON_COMPLIANT\033[0m" in coloured and "\033[32mCOMPLIANT" in coloured
     assert "\033[" not in output.render_table(LONG, ("group", "key", "verdict", "message"))
 
 
@@ -186,5 +206,62 @@ def test_notes_under_a_first_column_wider_than_the_terminal_still_wrap() -> None
         notes=[[note]],
     )
     lines = [line.strip() for line in table.splitlines()]
+    assert all(len(line) <= 60 for line in table.splitlines())
+    assert location in "".join(lines[: next(i for i, line in enumerate(lines) if line.startswith("Encrypted"))])
     start = next(i for i, line in enumerate(lines) if line.startswith("note: "))
     assert " ".join(lines[start:]) == f"note: {note}" and len(lines) - start > 1  # all of it, wrapped
+
+
+def test_a_closed_bar_is_never_drawn_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # After Ctrl-C, worker threads still in flight keep reporting: a closed display must stay closed.
+    clock = iter([0.0, 0.0])  # both displays are made at 0 s; everything after happens at 10 s, when a bar shows
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 10.0))
+    terminal = _Terminal()
+    bar = progress.ScanProgress(["us-east-1"], label="scan:", stream=terminal)
+    bar.close()
+    bar.page("us-east-1", 100)
+    bar.judged("us-east-1")
+    counted = progress.Counted(3, "evidence: key use", stream=terminal)
+    counted.close()
+    counted.advance("key/1")
+    assert terminal.getvalue() == "" and set() == progress._DRAWN
+
+
+def test_evidence_counts_with_a_rich_bar_like_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 0.5, 5.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 5.0))
+    monkeypatch.setenv("COLUMNS", "120")
+    terminal = _Terminal()
+    counted = progress.Counted(2, "evidence: key use", stream=terminal)
+    counted.advance("key/1")  # 0.5 s: hidden
+    counted.advance("key/2")  # 5 s: drawn
+    counted.close()
+    shown = terminal.getvalue()
+    assert "evidence: key use" in shown and "2/2" in shown and "(key/2)" in shown
+    assert "\r\x1b[K" not in shown  # not the old hand-drawn line
+
+
+def test_ctrl_c_stops_the_bar_restores_the_cursor_and_says_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cmk_rule_cli import main as cli_main
+    from cmk_rule_cli import scan
+
+    clock = iter([0.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 10.0))
+    monkeypatch.setenv("COLUMNS", "120")
+    terminal = _Terminal()
+
+    def interrupted(args: argparse.Namespace) -> int:
+        bar = progress.ScanProgress(["us-east-1"], label="scan:", stream=terminal)
+        bar.page("us-east-1", 100)  # drawn (10 s in)
+        raise KeyboardInterrupt  # as if Ctrl-C came before the collection's own `finally` closed it
+
+    monkeypatch.setattr(scan, "run", interrupted)
+    assert cli_main.main(["scan", "--region", "us-east-1"]) == cli_main.EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["cmk-rule scan: interrupted; nothing more was written."]
+    assert set() == progress._DRAWN  # stopped
+    shown = terminal.getvalue()
+    assert shown.rindex("\x1b[?25h") > shown.rindex("\x1b[?25l")  # the cursor hidden while drawing is shown again
+    assert shown.endswith("\x1b[2K")  # and the bar erased (transient)

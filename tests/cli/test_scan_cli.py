@@ -6,8 +6,10 @@ Most tests call ``main(argv)`` in-process (the CLI still reaches the server over
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -120,13 +122,19 @@ def test_every_format_reads_back_to_the_json_rows(
     scan_json: tuple[int, dict[str, Any], str],
     fleets: dict[str, fleet.SeededFleet],
     capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
     fmt: str,
     parse: Any,
 ) -> None:
     _, document, _ = scan_json
-    code, out, _ = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", fmt])
-    assert code == scan_report.EXIT_NON_COMPLIANT
-    rows = parse(out)
+    # A file gets every column (stdout's table has the terminal's few); both list failures first, as JSON does.
+    target = tmp_path / "scan.txt"
+    code, out, err = run_cli(
+        capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", fmt, "-o", str(target)]
+    )
+    assert code == scan_report.EXIT_NON_COMPLIANT and out == ""
+    assert f"cmk-rule scan: wrote {len(document['results'])} result(s) as {fmt} to {target}" in err
+    rows = parse(target.read_text(encoding="utf-8"))
     # The text formats say a skipped group's compliance as SKIPPED; JSON says null with "skipped": true.
     as_columns = [
         {c: (r["compliance"] or "SKIPPED") if c == "compliance" else r[c] for c in scan.SCAN_COLUMNS}
@@ -345,12 +353,18 @@ def test_output_file_takes_its_format_from_the_suffix(
     }
 
 
-def test_piped_output_defaults_to_json_and_has_no_progress_line(
+def test_piped_output_is_the_same_table_uncoloured_and_has_no_progress_line(
     aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run_cli(capsys, ["scan", "--region", "eu-west-1", *rule_flags(fleets)])
-    assert json.loads(out)["command"] == "scan"
+    lines = out.splitlines()
+    assert lines[0].split() == [c.upper() for c in scan.TERMINAL_COLUMNS] and "\033[" not in out
+    verdicts = [line.split()[5] for line in lines[1:]]
+    assert verdicts == sorted(verdicts, key=lambda v: v != "NON_COMPLIANT") and verdicts[0] == "NON_COMPLIANT"
     assert "\r" not in err and code == scan_report.EXIT_NON_COMPLIANT
+    assert re.search(
+        r"^cmk-rule scan: FAIL: 2 of 3 groups NON_COMPLIANT in 1 Region\(s\) of account \d{12}; ", err, re.M
+    )
 
 
 @pytest.mark.parametrize("command", ["scan", "evidence"])
@@ -584,3 +598,51 @@ def test_a_full_disk_leaves_no_report_and_says_so_in_one_sentence(
     assert code == scan_report.EXIT_ERROR and out == ""
     assert err == f"cmk-rule scan: error: cannot write {target}: No space left on device; nothing was written\n"
     assert list(tmp_path.iterdir()) == []  # no .scan.json.partial, no half a report
+
+
+class _Terminal(io.StringIO):
+    """stdout as a terminal: the table is fitted to COLUMNS and coloured."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize("width", [80, 100, 200])
+def test_the_table_fits_any_terminal_width_and_never_cuts_an_id(
+    aws_env: str,
+    fleets: dict[str, fleet.SeededFleet],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    width: int,
+) -> None:
+    terminal = _Terminal()
+    monkeypatch.setattr("sys.stdout", terminal)
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    code = main(["scan", *region_flags(*REGIONS), *rule_flags(fleets)])
+    capsys.readouterr()
+    shown = terminal.getvalue()
+    plain = _ANSI.sub("", shown)
+    assert code == scan_report.EXIT_NON_COMPLIANT and "\x1b[31mNON_COMPLIANT" in shown  # coloured on a terminal
+    assert all(len(line) <= width for line in plain.splitlines()), max(plain.splitlines(), key=len)
+    for group in expected(fleets):  # every group id whole
+        assert re.search(rf"(^|\s){re.escape(group[1])}(\s|$)", plain, flags=re.M), group
+    blocks = plain.startswith("NON_COMPLIANT")  # narrow: one block per group, failures first
+    assert blocks == (width < 140), plain[:200]
+
+
+def test_failed_only_lists_the_failures_and_counts_everything(
+    aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(
+        capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--failed-only", "--format", "json"]
+    )
+    document = json.loads(out)
+    failing = {(r, g) for (r, g), (compliance, _) in expected(fleets).items() if compliance == "NON_COMPLIANT"}
+    assert {(r["region"], r["group_id"]) for r in document["results"]} == failing
+    assert document["totals"]["COMPLIANT"] > 0  # the counts still cover every group
+    assert code == scan_report.EXIT_NON_COMPLIANT and f"FAIL: {len(failing)} of {len(expected(fleets))} groups" in err

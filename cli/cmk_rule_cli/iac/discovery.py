@@ -87,6 +87,9 @@ def discover_all(arguments: Sequence[str]) -> Inputs:
     return Inputs(found.sources, found.skipped, found.errors, found.modules)
 
 
+NOTHING_TO_CHECK = (
+    "nothing to check: no Terraform (.tf), CloudFormation template, Terraform plan or change set JSON in this directory"
+)
 _NOT_AUTO_TFVARS = (
     "a .tfvars file Terraform does not load by itself: name it on the command line to use it as -var-file"
 )
@@ -112,13 +115,11 @@ class _Discovery:
             self.errors.append(f"{argument}: cannot be searched ({error.__class__.__name__}: {error})")
             return
         root = path.resolve()
-        not_read: list[str] = []  # files that are not regular files or leave the directory: named if nothing is found
         for file in files:
             try:
                 limits.regular_file(file, (root,))
             except limits.NotReadable as reason:
                 self.skipped.append(Skipped(str(file), str(reason)))
-                not_read.append(f"{file} ({reason})")
                 continue
             if file.resolve() in self.seen:
                 continue
@@ -131,10 +132,9 @@ class _Discovery:
             else:
                 found += self._read(file, strict=file.name.lower().endswith(_TEMPLATE_NAMES) or _looks_like_iac(file))
         if found == 0 and len(self.errors) == failed:
-            also = f"; not read: {', '.join(not_read[:3])}" if not_read else ""
-            self.errors.append(
-                f"{argument}: no CloudFormation template or Terraform plan JSON found in this directory{also}"
-            )
+            # Nothing to check is not an error (exit 0, as for Terraform without ElastiCache, and as Checkov and
+            # Trivy do): a pre-commit hook fires on any JSON or YAML change. The table and JSON list it as skipped.
+            self.skipped.append(Skipped(argument, NOTHING_TO_CHECK))
 
     def named_file(self, path: Path) -> None:
         try:

@@ -6,6 +6,7 @@ The JSON document is the machine contract (stable keys, sorted results); the tab
 from __future__ import annotations
 
 import json
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -74,16 +75,23 @@ def skipped_to_dict(item: Skipped) -> dict[str, Any]:
 
 
 def render_json(
-    findings: Sequence[Finding], files: int, policy: StaticPolicy, version: str, skipped: Sequence[Skipped] = ()
+    findings: Sequence[Finding],
+    files: int,
+    policy: StaticPolicy,
+    version: str,
+    skipped: Sequence[Skipped] = (),
+    *,
+    listed: Sequence[Finding] | None = None,
 ) -> str:
-    """The whole run as one JSON document (``skipped``: what was not checked, and why)."""
+    """The whole run as one JSON document (``skipped``: what was not checked, and why; ``listed``: the results to
+    list, with ``--failed-only``; the summary and totals count every one of ``findings``)."""
     results = [finding_to_dict(f) for f in findings]
     document = {
         "tool": "cmk-rule",
         "command": "check",
         "version": version,
         "parameters": policy_to_dict(policy),
-        "results": results,
+        "results": results if listed is None else [finding_to_dict(f) for f in listed],
         "skipped": [skipped_to_dict(s) for s in skipped],
         "summary": summary(findings, files),
         # The vocabulary shared with scan and evidence (cmk_rule_cli.vocabulary): a check reads every file it
@@ -105,10 +113,19 @@ TABLE_COLUMNS = ("location", "resource", "row", "verdict", "message")
 
 
 def render_table(
-    findings: Sequence[Finding], files: int, skipped: Sequence[Skipped] = (), style: output.TableStyle | None = None
+    findings: Sequence[Finding],
+    files: int,
+    skipped: Sequence[Skipped] = (),
+    style: output.TableStyle | None = None,
+    *,
+    listed: Sequence[Finding] | None = None,
 ) -> str:
-    """The shared table (:func:`cmk_rule_cli.output.render_table`), each result's notes under it, then what was
-    skipped, then the totals."""
+    """The shared table (:func:`cmk_rule_cli.output.render_table`), failures first, each result's notes under it,
+    then what was skipped, then the totals (failures first). ``listed``: the results to show (``--failed-only``);
+    the totals always count every one of ``findings``."""
+    shown = sorted(
+        listed if listed is not None else findings, key=lambda f: output.failure_rank(VERDICT_LABELS[f.status])
+    )
     rows = [
         {
             "location": location_text(f),
@@ -117,7 +134,7 @@ def render_table(
             "verdict": VERDICT_LABELS[f.status],
             "message": f.message,
         }
-        for f in findings
+        for f in shown
     ]
     base = style or output.TableStyle()
     table_style = output.TableStyle(
@@ -125,13 +142,10 @@ def render_table(
         color=base.color,
         verdict="verdict",
         right=frozenset({"row"}),
-        keep=frozenset(
-            {"location", "resource"}
-        ),  # what a user copies into an editor: never cut, only the message wraps
+        keep=frozenset({"location", "resource"}),  # what a user copies into an editor: never cut
+        title=("location", "resource"),
     )
-    lines = [
-        output.render_table(rows, TABLE_COLUMNS, style=table_style, notes=[f.notes for f in findings]).rstrip("\n")
-    ]
+    lines = [output.render_table(rows, TABLE_COLUMNS, style=table_style, notes=[f.notes for f in shown]).rstrip("\n")]
     if skipped:
         lines.append("")
         lines.append(f"Skipped ({len(skipped)}):")
@@ -139,15 +153,30 @@ def render_table(
             text_safety.visible(f"  {item.file}{f':{item.line}' if item.line is not None else ''}: {item.reason}")
             for item in skipped
         )
-    counts = summary(findings, files)
-    totals = ", ".join(f"{VERDICT_LABELS[s]} {counts[s.value]}" for s in Status if counts[s.value])
     lines.append("")
+    lines.append(totals_line(findings, files))
+    if base.width:  # on a terminal, the lines under the table fit it too (wrapped at spaces)
+        lines[1:] = [
+            part for line in lines[1:] for part in (textwrap.wrap(line, base.width, subsequent_indent="  ") or [""])
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def totals_line(findings: Sequence[Finding], files: int) -> str:
+    """``Totals: FAIL: 4 of 6 results fail; PASS 1, NOTE 1 (5 groups in 1 file)``: the failures first, as in
+    scan."""
+    counts = summary(findings, files)
+    order = sorted(Status, key=lambda s: output.failure_rank(VERDICT_LABELS[s]))
+    rest = ", ".join(
+        f"{VERDICT_LABELS[s]} {counts[s.value]}" for s in order if counts[s.value] and s is not Status.FAIL
+    )
     group_count = counts["replication_groups"]
     groups = f"{group_count} group{'' if group_count == 1 else 's'}"
-    lines.append(
-        f"Totals: {totals or 'no replication groups found'} ({groups} in {files} file{'' if files == 1 else 's'})"
-    )
-    return "\n".join(lines) + "\n"
+    where = f"({groups} in {files} file{'' if files == 1 else 's'})"
+    if not findings:
+        return f"Totals: no replication groups found {where}"
+    first = output.headline(counts[Status.FAIL.value], len(findings), "results fail")
+    return f"Totals: {first}{'; ' + rest if rest else ''} {where}"
 
 
 def counts_by_status(findings: Sequence[Finding]) -> Mapping[Status, int]:

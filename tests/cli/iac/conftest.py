@@ -14,12 +14,18 @@ from .support import Run
 
 @pytest.fixture
 def check(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
-    """Run ``cmk-rule check ARGS`` through ``cmk_rule_cli.main.main``; argparse exits become the exit code."""
+    """Run ``cmk-rule check ARGS`` through ``cmk_rule_cli.main.main``; argparse exits become the exit code.
+
+    JSON unless the test names a format or an output file: the default is a table in a pipe too, and most tests
+    read the JSON document (``Run.json``)."""
 
     def run(*args: str | Path) -> Run:
         capsys.readouterr()
+        argv = [str(a) for a in args]
+        if not any(a in ("--format", "-o", "--output") or a.startswith(("--format=", "--output=")) for a in argv):
+            argv += ["--format", "json"]
         try:
-            code = main(["check", *(str(a) for a in args)])
+            code = main(["check", *argv])
         except SystemExit as exit_:
             code = int(exit_.code or 0)
         captured = capsys.readouterr()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -102,20 +103,20 @@ def test_usage_errors_are_exit_2(check: Callable[..., Run], argv: list[str]) -> 
     assert "usage: cmk-rule check" in run.err
 
 
-def test_default_format_is_json_in_a_pipe_and_table_on_a_terminal(
-    check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    document = check(CFN_JSON).json()
+def test_default_format_is_a_table_in_a_pipe_too_and_json_is_asked_for(check: Callable[..., Run]) -> None:
+    document = check(CFN_JSON, "--format", "json").json()
     assert (document["tool"], document["command"]) == ("cmk-rule", "check")
     formats = check_module.FORMATS
-    assert output.choose_format(None, None, True, formats) == "table"
-    assert output.choose_format(None, "out.sarif", True, formats) == "sarif"
-    assert output.choose_format("json", "out.sarif", True, formats) == "json"
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    table = check(CFN_JSON).out
+    assert output.choose_format(None, None, formats) == "table"
+    assert output.choose_format(None, "out.sarif", formats) == "sarif"
+    assert output.choose_format("json", "out.sarif", formats) == "json"
+    table = check(CFN_JSON, "--format", "table").out  # what a pipe gets by default (captured stdout is one)
     assert table.splitlines()[0].split() == ["LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE"]
     assert f"{CFN_JSON}:63" in table and "StringFlagCache" in table
-    assert "Totals: PASS 1, FAIL 4, NOTE 1 (5 groups in 1 file)" in table  # the note: a key without Retain
+    # failures first, in the rows and in the totals (the note: a key without Retain)
+    assert "Totals: FAIL: 4 of 6 results fail; NOTE 1, PASS 1 (5 groups in 1 file)" in table
+    verdicts = [line.split()[3] for line in table.splitlines()[1:7] if len(line.split()) > 3]
+    assert verdicts[:4] == ["FAIL"] * 4 and "PASS" not in verdicts[:4]
 
 
 def test_json_document(check: Callable[..., Run]) -> None:
@@ -246,5 +247,58 @@ def test_no_replication_groups_passes(
     path.write_text("Resources:\n  T:\n    Type: AWS::SNS::Topic\n")
     run = check(path)
     assert run.code == 0 and run.json()["results"] == []
-    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
-    assert "Totals: no replication groups found (0 groups in 1 file)" in check(path).out
+    assert "Totals: no replication groups found (0 groups in 1 file)" in check(path, "--format", "table").out
+
+
+class _Terminal:
+    """stdout as a terminal (a StringIO that says it is one)."""
+
+    def __init__(self) -> None:
+        import io
+
+        self.buffer = io.StringIO()
+
+    def write(self, text: str) -> int:
+        return self.buffer.write(text)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("width", [80, 100, 200, 400])
+def test_the_table_fits_any_terminal_width(
+    check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, width: int
+) -> None:
+    results = len(check(CFN_YAML, CORPUS / "terraform-hcl" / "control-examples").json()["results"])
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setenv("COLUMNS", str(width))
+    monkeypatch.setenv("NO_COLOR", "1")
+    run = check(CFN_YAML, CORPUS / "terraform-hcl" / "control-examples", "--format", "table")
+    shown = terminal.buffer.getvalue()
+    assert run.code == 1 and shown
+    assert all(len(line) <= width for line in shown.splitlines()), max(shown.splitlines(), key=len)
+    locations = {f"{CFN_YAML}:71", f"{CORPUS / 'terraform-hcl' / 'control-examples' / 'main.tf'}:1"}
+    assert all(location in shown for location in locations)  # file:line whole, as an editor takes it
+    lines = shown.splitlines()
+    # blocks until the columns fit whole next to the message's longest word (an 80-character templated ARN here)
+    assert (lines[0].split()[0] == "LOCATION") == (width == 400)
+    if width < 400:  # one block per result, each starting with its verdict, failures first
+        starts = [line for line in lines if re.match(r"(FAIL|PASS|PASS \(note\)|NOTE|WARNING|N/A)  \S", line)]
+        assert len(starts) == results and starts[0].startswith("FAIL")
+    else:  # one table: the header, then a line per result starting with its location
+        assert lines[0].split()[0] == "LOCATION"
+        assert sum(line.startswith(str(CORPUS)) for line in lines) == results
+
+
+def test_failed_only_lists_failures_and_the_totals_count_all(check: Callable[..., Run]) -> None:
+    every = check(CFN_YAML).json()
+    failing = check(CFN_YAML, "--failed-only").json()
+    assert {r["verdict"] for r in failing["results"]} == {"fail"}
+    assert len(failing["results"]) == sum(r["verdict"] == "fail" for r in every["results"]) > 0
+    assert failing["summary"] == every["summary"] and failing["totals"] == every["totals"]
+    table = check(CFN_YAML, "--failed-only", "--format", "table").out
+    assert "PASS" not in table.split("Totals:")[0] and "Totals: FAIL: " in table

@@ -61,7 +61,7 @@ def test_the_hook_entry_gates_a_commit(tmp_path: Path) -> None:
     )
     ok = run_entry(argv, passing)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "Totals: PASS 1 (1 group in 1 file)" in ok.stdout
+    assert "Totals: PASS: 0 of 1 results fail; PASS 1 (1 group in 1 file)" in ok.stdout
 
 
 def _workflow_steps() -> list[dict[str, Any]]:

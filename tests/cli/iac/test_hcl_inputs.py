@@ -65,8 +65,7 @@ def test_a_template_looking_json_that_does_not_parse_is_exit_2_in_a_directory(
 
 
 def test_the_table_lists_what_was_skipped(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
-    table = check(HCL / "local-modules").out
+    table = check(HCL / "local-modules", "--format", "table").out
     assert "Skipped (1):\n  " in table
     assert f"{HCL / 'local-modules' / 'main.tf'}:38: module.network (source terraform-aws-modules/vpc/aws)" in table
 
@@ -272,7 +271,7 @@ def test_the_readme_example_is_what_check_prints(check: Callable[..., Run], monk
     # A terminal wide enough for the README's lines, without colour (the README shows plain text).
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "400")
-    run = check("main.tf")
+    run = check("main.tf", "--format", "table")
     assert run.out == block.group(1) and str(run.code) == block.group(2)
 
 

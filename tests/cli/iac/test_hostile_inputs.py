@@ -20,6 +20,7 @@ import jsonschema
 import pytest
 
 from cmk_rule_cli.iac import limits
+from cmk_rule_cli.iac.discovery import NOTHING_TO_CHECK
 
 from .support import Run
 from .test_check_command import SARIF_SCHEMA
@@ -139,7 +140,14 @@ def test_a_fifo_is_never_opened(check: Callable[..., Run], tmp_path: Path) -> No
     os.mkfifo(tmp_path / "main.tf")
     os.mkfifo(tmp_path / "stack.template.json")
     with no_longer_than(20):
-        one_error(check(tmp_path), "no CloudFormation template", "stack.template.json (not a regular file")
+        # In a directory, each is listed as skipped with its reason, and the directory has nothing to check (exit 0,
+        # the convention for a folder without IaC); named on the command line, it is an input error.
+        run = check(tmp_path, "--format", "json")
+        assert run.code == 0, run.err
+        reasons = {s["file"]: s["reason"] for s in run.json()["skipped"]}
+        for name in ("main.tf", "stack.template.json"):
+            assert "not a regular file" in reasons[str(tmp_path / name)], reasons
+        assert reasons[str(tmp_path)] == NOTHING_TO_CHECK
         one_error(check(tmp_path / "stack.template.json"), "stack.template.json: not a regular file")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from cmk_rule_cli.iac import cloudformation, terraform
-from cmk_rule_cli.iac.discovery import InputError, discover, read
+from cmk_rule_cli.iac.discovery import NOTHING_TO_CHECK, InputError, discover, discover_all, read
 from cmk_rule_cli.iac.model import KeyRefKind, Setting
 
 from .support import CDK_OUT, CFN_YAML, TF_MODULES
@@ -194,10 +194,10 @@ def test_discovery_in_directories(tmp_path: Path) -> None:
     (tmp_path / "workflow.yml").write_text("on: push\njobs: {}\n")
     (tmp_path / "node_modules").mkdir()
     (tmp_path / "node_modules" / "t.template.json").write_text("{")  # never visited
-    sources, errors = discover([str(tmp_path)])
-    assert sources == [] and errors == [
-        f"{tmp_path}: no CloudFormation template or Terraform plan JSON found in this directory"
-    ]
+    nothing = discover_all([str(tmp_path)])  # nothing to check: skipped (exit 0), naming .tf, not an error
+    assert nothing.sources == [] and nothing.errors == []
+    assert (str(tmp_path), NOTHING_TO_CHECK) in [(item.file, item.reason) for item in nothing.skipped]
+    assert "(.tf)" in NOTHING_TO_CHECK
     (tmp_path / "app.template.yaml").write_text("Resources: [")
     sources, errors = discover([str(tmp_path)])
     assert len(errors) == 1 and errors[0].startswith(str(tmp_path / "app.template.yaml"))

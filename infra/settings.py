@@ -104,8 +104,7 @@ KEY_ORGANIZATION_ID = "organizationId"
 # Keys that no longer exist: giving one is an error that says what replaced it (never silently ignored).
 REMOVED_KEYS = {
     "powertoolsLayerVersion": (
-        "no longer used: the Powertools layer ARN is resolved in each Region at deploy time from the public SSM "
-        "parameter /aws/service/powertools/python/arm64/<runtime>/<version> (version from requirements.txt)"
+        "no longer used: the Lambda asset carries the Powertools release pinned in requirements.txt (no layer)"
     ),
     "centralRoleArn": (
         f"replaced by {KEY_CENTRAL_ACCOUNT} (the central account id; the member role trusts that account's "

@@ -8,14 +8,12 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.reevaluation import CLOUDTRAIL_DETAIL_TYPE, KMS_NATIVE_DETAIL_TYPES
-from infra.rule_function import powertools_version
 from tests.infra.support import (
     ACCOUNT,
     CONSUME_ACTIONS,
     KEY_ARN_1,
     PLATFORM_ACTIONS,
     REGION,
-    REPO,
     Synth,
     statement_by_sid,
     synth,
@@ -150,17 +148,6 @@ def test_lambda_settings(default: Synth) -> None:
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
     default.template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 365})
-
-
-def test_the_powertools_layer_is_resolved_per_region_from_its_public_ssm_parameter(default: Synth) -> None:
-    (layer,) = default.function()["Layers"]
-    parameter_id = layer["Ref"]
-    pinned = powertools_version()
-    assert f"aws-lambda-powertools=={pinned}" in (REPO / "requirements.txt").read_text(encoding="utf-8")
-    assert default.json["Parameters"][parameter_id] == {
-        "Type": "AWS::SSM::Parameter::Value<String>",
-        "Default": f"/aws/service/powertools/python/arm64/python3.14/{pinned}",
-    }
 
 
 def test_reserved_concurrency_when_asked() -> None:

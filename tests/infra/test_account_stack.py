@@ -203,9 +203,8 @@ def test_config_may_invoke_only_from_this_account(default: Synth) -> None:
 def test_exact_actions_default(default: Synth) -> None:
     assert default.role_actions() == DEFAULT_CODE_ACTIONS | PLATFORM_ACTIONS | CONSUME_ACTIONS
     statements = default.role_statements()
-    assert statement_by_sid(statements, "ReadReplicationGroups")["Resource"] == partition_arn(
-        f":elasticache:{REGION}:{ACCOUNT}:replicationgroup:*"
-    )
+    # The unnamed listing is authorized against "*" (infra/permissions.py cites ElastiCache's guide).
+    assert statement_by_sid(statements, "ListReplicationGroups")["Resource"] == "*"
     assert statement_by_sid(statements, "ReadKmsKeys")["Resource"] == partition_arn(f":kms:{REGION}:*:key/*")
     assert statement_by_sid(statements, "ReportToConfig")["Resource"] == "*"
     assert statement_by_sid(statements, "ImportFindings")["Resource"] == partition_arn(
@@ -227,6 +226,9 @@ def test_exact_actions_with_exemption_tag_and_rotation(strict: Synth) -> None:
         | {"elasticache:ListTagsForResource", "tag:GetResources", "kms:GetKeyRotationStatus"}
         | PLATFORM_ACTIONS
         | CONSUME_ACTIONS
+    )
+    assert statement_by_sid(strict.role_statements(), "ReadReplicationGroupTags")["Resource"] == partition_arn(
+        f":elasticache:{REGION}:{ACCOUNT}:replicationgroup:*"
     )
 
 

@@ -96,6 +96,20 @@ def test_regions_are_listed_deduplicated_and_default_to_the_cli_region() -> None
     assert settings(regions=["us-gov-west-1", "us-gov-east-1"]).regions == ("us-gov-west-1", "us-gov-east-1")
 
 
+def test_regions_all_is_every_region_of_a_partition_from_botocore_with_the_cli_region_first() -> None:
+    commercial = settings(regions="all", default_region="eu-west-1")
+    assert commercial.regions_given is True
+    assert len(commercial.regions) == 34  # botocore 1.44.5's endpoints.json, as 1.44.18's (issue 21)
+    assert commercial.regions[0] == "eu-west-1"
+    assert {"us-east-1", "me-central-1", "ap-east-2", "mx-central-1", "ca-west-1"} <= set(commercial.regions)
+    assert len(set(commercial.regions)) == 34
+    assert settings(regions="all:aws-cn", default_region="us-east-1").regions == ("cn-north-1", "cn-northwest-1")
+    assert settings(regions="all:aws-us-gov", default_region="us-gov-west-1").regions == (
+        "us-gov-west-1",
+        "us-gov-east-1",
+    )
+
+
 def test_security_hub_off_turns_suppression_off_by_default() -> None:
     s = settings(securityHubMode="off")
     assert s.security_hub_direct is False
@@ -144,8 +158,7 @@ def test_security_hub_off_turns_suppression_off_by_default() -> None:
         ({"regions": "us-east-1,,eu-west-1"}, "regions"),
         ({"regions": "us-east-1,cn-north-1"}, "regions"),  # two partitions
         ({**ORGANIZATION_CONTEXT, "executionRoleName": "x" * 47}, "executionRoleName"),  # x-central-us-east-1 > 64
-        # 25 central role ARNs do not fit the member role's 2,048-character trust policy.
-        ({**ORGANIZATION_CONTEXT, "regions": ",".join(f"us-test-{i}" for i in range(25))}, "regions"),
+        ({"regions": "all:aws-moon"}, "regions"),  # no such partition in botocore's endpoints data
         ({**ORGANIZATION_CONTEXT, "allowedAccountIds": ",".join(f"{i:012d}" for i in range(300))}, "allowedAccountIds"),
         ({**ORGANIZATION_CONTEXT, "targetOrganizationalUnitIds": ""}, "targetOrganizationalUnitIds"),
         ({**ORGANIZATION_CONTEXT, "targetOrganizationalUnitIds": "123456789012"}, "targetOrganizationalUnitIds"),

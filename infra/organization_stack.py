@@ -140,6 +140,8 @@ class OrganizationRegionalStack(Stack):
             "EXECUTION_ROLE_NAME": settings.member_role_name,
             "ORGANIZATION_RULE_NAME": settings.rule_name,
             "ORGANIZATION_ID": settings.organization_id,
+            # Per-account metrics (cost: README, "What it costs"): the perAccountMetrics context key.
+            "PER_ACCOUNT_METRICS": "true" if settings.per_account_metrics else "false",
         }
         if settings.allowed_account_ids:
             environment["ALLOWED_ACCOUNT_IDS"] = ",".join(settings.allowed_account_ids)

@@ -195,6 +195,11 @@ def test_invoke_permission_has_no_source_account(org: AppSynth) -> None:
     ]
 
 
+def test_per_account_metrics_are_switched_on_by_the_context_key() -> None:
+    app = synth_app(nag=False, **ORGANIZATION_CONTEXT, regions="us-east-1", perAccountMetrics="true")
+    assert central(app).function()["Environment"]["Variables"]["PER_ACCOUNT_METRICS"] == "true"
+
+
 def test_central_lambda_is_gated_by_organization_membership_not_an_account_list(org: AppSynth) -> None:
     s = central(org)
     variables = s.function()["Environment"]["Variables"]
@@ -202,6 +207,7 @@ def test_central_lambda_is_gated_by_organization_membership_not_an_account_list(
     assert variables["EXECUTION_ROLE_NAME"] == ROLE_NAME
     assert variables["ORGANIZATION_RULE_NAME"] == "elasticache-replication-group-cmk"
     assert variables["ORGANIZATION_ID"] == ORGANIZATION_ID
+    assert variables["PER_ACCOUNT_METRICS"] == "false"  # off unless perAccountMetrics=true (cost)
     assert variables["SECURITY_HUB_MODE"] == "direct"
     assert s.function()["Runtime"] == "python3.14"
     assert s.function()["Architectures"] == ["arm64"]

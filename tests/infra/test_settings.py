@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
 
 from infra import create_stacks
-from infra.settings import DeploymentMode, ReportingMode, SecurityHubMode, SettingsError, parse_settings
+from infra.settings import ALL_KEYS, DeploymentMode, ReportingMode, SecurityHubMode, SettingsError, parse_settings
 from tests.infra.support import (
     CENTRAL_ACCOUNT,
     KEY_ARN_1,
@@ -41,6 +42,16 @@ def test_cdk_json_defaults() -> None:
     assert s.execution_role_name is None
     assert s.regions == ("us-east-1",)  # the CLI's Region
     assert s.regions_given is False
+    assert s.per_account_metrics is False  # 6-9 custom metrics per member account and Region: opt in
+
+
+def test_per_account_metrics_only_in_the_organization_modes() -> None:
+    organization = {**ORGANIZATION_CONTEXT, "regions": "us-east-1"}
+    assert settings(**organization, perAccountMetrics="true").per_account_metrics is True
+    assert settings(**organization).per_account_metrics is False
+    assert settings(perAccountMetrics="true").per_account_metrics is False  # account mode: one series set only
+    with pytest.raises(SettingsError, match=r"^perAccountMetrics: expected true or false"):
+        settings(**organization, perAccountMetrics="yes")
 
 
 def test_values_from_the_command_line_are_strings() -> None:
@@ -201,3 +212,10 @@ def test_cdk_json_is_valid_and_pins_no_layer_number_or_concurrency() -> None:
     assert "powertoolsLayerVersion" not in cdk_json["context"]
     assert "reservedConcurrency" not in cdk_json["context"]
     assert cdk_json["context"]["cli-telemetry"] is False
+
+
+def test_the_readmes_context_key_table_lists_every_key_and_no_other() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Context keys", 1)[1].split("\n### ", 1)[0]
+    listed = re.findall(r"^\| `([A-Za-z]+)` \|", section, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(ALL_KEYS)

@@ -7,20 +7,24 @@ models drops them silently), and Powertools from a layer needs a Region-limited 
 publishes it in commercial Regions only: no China, GovCloud, me-central-1 ...). Shipping both makes every Region of
 every partition run the same, byte-identical function.
 
-How (no Docker, no network): a CDK local bundling (``BundlingOptions(local=...)``, CDK's ``ILocalBundling``) that
-copies ``lambda/cmk_rule`` and the files of the installed distributions -- the ones ``python3 tasks.py setup`` put into
-the project's virtual environment from ``requirements.txt`` -- into the asset folder. Chosen over ``pip install
---target --no-index`` because that needs a wheel cache the set-up does not keep, while the installed files are exactly
-what the test suite ran against; the synthesis fails with one sentence when an installed version differs from its pin.
+How (no Docker, no network): a CDK local bundling (``BundlingOptions(local=...)``, CDK's ``ILocalBundling``, in
+infra/rule_function.py) runs :func:`build`, which copies ``lambda/cmk_rule`` and the files of the installed
+distributions -- the ones ``python3 tasks.py setup`` put into the project's virtual environment from
+``requirements.txt`` -- into the asset folder. Chosen over ``pip install --target --no-index`` because that needs a
+wheel cache the set-up does not keep, while the installed files are exactly what the test suite ran against; the
+synthesis fails with one sentence when an installed version differs from its pin. This module needs no CDK, so the
+benchmarks build the same asset.
 
 What is shipped: the dependency closure of :data:`ROOT_DISTRIBUTIONS` evaluated for the Lambda runtime (Python 3.14,
 Linux arm64). boto3 (and s3transfer) is not: the rule builds its clients on botocore's session alone
 (``cmk_rule.aws``), and ``tests/infra/test_lambda_asset.py`` imports the handler from the asset with nothing else on
 the path. Compiled extensions are left out (they are built for this machine, not for Lambda's arm64 Python 3.14):
 only wrapt has one, and wrapt falls back to its pure-Python implementation when it cannot import it
-(``wrapt/__wrapt__.py``). botocore's service data is trimmed to :data:`BOTOCORE_SERVICES` (about 90% of botocore's
-size is the data of ~400 services the rule never calls); a test builds a client of every kept service from the asset
-and checks that every service the code names is kept.
+(``wrapt/__wrapt__.py``). So is byte code: Python 3.14 byte code cannot be built with the project's Python 3.11, so
+the function compiles what it imports on each cold start (measured in benchmarks/RESULTS.md, "Cold start").
+botocore's service data is trimmed to :data:`BOTOCORE_SERVICES` (about 90% of botocore's size is the data of ~400
+services the rule never calls); a test builds a client of every kept service from the asset and checks that every
+service the code names is kept.
 """
 
 from __future__ import annotations
@@ -30,10 +34,7 @@ import shutil
 from collections.abc import Iterable, Iterator
 from importlib import metadata
 from pathlib import Path, PurePosixPath
-from typing import Any
 
-import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
@@ -71,8 +72,6 @@ BOTOCORE_SERVICES = frozenset({service for service, _ in API_ACTIONS} | {"xray"}
 _SKIPPED_PARTS = frozenset({"__pycache__", "tests"})
 _SKIPPED_SUFFIXES = (".pyc", ".so", ".pyd", ".dylib")
 _SKIPPED_METADATA = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
-# A placeholder image: local bundling always succeeds, so CDK never runs (or pulls) a container.
-_NO_DOCKER = DockerImage.from_registry("local-bundling-only")
 
 
 class AssetError(RuntimeError):
@@ -156,21 +155,3 @@ def build(output_dir: Path) -> None:
             target = output_dir / path
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(Path(str(distribution.locate_file(path))), target)
-
-
-@jsii.implements(ILocalBundling)
-class _VenvBundling:
-    """CDK local bundling: :func:`build` into the folder CDK gives (never Docker)."""
-
-    def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
-        build(Path(output_dir))
-        return True
-
-
-def bundling_options() -> BundlingOptions:
-    return BundlingOptions(image=_NO_DOCKER, local=_VenvBundling())
-
-
-# The asset's hash is the hash of what is shipped (AssetHashType.OUTPUT): a new pin or a code change is a new asset,
-# and the same files give the same asset in every Region and partition.
-ASSET_HASH_TYPE = AssetHashType.OUTPUT

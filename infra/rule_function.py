@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -56,6 +60,21 @@ RETENTION = {
     3288: logs.RetentionDays.NINE_YEARS,
     3653: logs.RetentionDays.TEN_YEARS,
 }
+
+
+@jsii.implements(ILocalBundling)
+class _VenvBundling:
+    """CDK local bundling: :func:`infra.lambda_asset.build` into the folder CDK gives (never Docker)."""
+
+    def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
+        lambda_asset.build(Path(output_dir))
+        return True
+
+
+def bundling_options() -> BundlingOptions:
+    """Local bundling only; the image is a placeholder CDK requires and never runs or pulls (local bundling always
+    succeeds)."""
+    return BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=_VenvBundling())
 
 
 class RuleFunction(Construct):
@@ -126,8 +145,10 @@ class RuleFunction(Construct):
             # so every Region of every partition runs the same asset.
             code=lambda_.Code.from_asset(
                 str(lambda_asset.LAMBDA_SOURCE_DIR),
-                bundling=lambda_asset.bundling_options(),
-                asset_hash_type=lambda_asset.ASSET_HASH_TYPE,
+                bundling=bundling_options(),
+                # The hash of what is shipped: a new pin or a code change is a new asset, and the same files give
+                # the same asset in every Region and partition.
+                asset_hash_type=AssetHashType.OUTPUT,
             ),
             role=self.role,
             timeout=TIMEOUT,

@@ -174,8 +174,8 @@ def lambda_like(env: Mapping[str, str]) -> dict[str, str]:
 
 
 def asset_env(base: Mapping[str, str], asset: Path, root: Path) -> dict[str, str]:
-    """``base`` with the Lambda asset first on PYTHONPATH, then the repository (``benchmarks``) and ``cli`` (the worker's
-    event builder, standard library only): the rule and everything it imports come from the asset."""
+    """``base`` with the Lambda asset first on PYTHONPATH, then the repository (``benchmarks``) and ``cli`` (the
+    worker's event builder, standard library only): the rule and everything it imports come from the asset."""
     return {**base, "PYTHONPATH": os.pathsep.join((str(asset), str(root), str(root / "cli")))}
 
 

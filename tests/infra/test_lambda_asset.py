@@ -40,6 +40,9 @@ def _in_asset(asset: Path, code: str) -> dict[str, object]:
         "AWS_LAMBDA_FUNCTION_NAME": "elasticache-cmk-rule",
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
+        # An X-Ray trace header as Lambda sets it with active tracing; the daemon address is never reached (UDP).
+        "_X_AMZN_TRACE_ID": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
     }
     result = subprocess.run(  # noqa: S603 - this interpreter, a fixed snippet
         [sys.executable, "-S", "-B", "-c", code], env=env, cwd=asset, capture_output=True, text=True, check=False
@@ -53,11 +56,15 @@ def test_the_handler_imports_from_the_asset_alone_with_the_pinned_versions_and_w
         asset,
         "import json, sys\n"
         "import cmk_rule.handler as handler\n"
-        "handler._traced(lambda event, context: None)\n"  # builds Powertools' Tracer: the X-Ray SDK and wrapt
+        "class Context:\n"
+        "    function_name, memory_limit_in_mb, aws_request_id = 'f', 512, 'r'\n"
+        "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:f'\n"
+        # Powertools' Tracer around a function, as around the handler: the X-Ray SDK, its botocore patch, wrapt.
+        "traced = handler._traced(lambda event, context: 42)({}, Context())\n"
         "import botocore, aws_lambda_powertools.shared.version as pt, aws_xray_sdk.version as xr\n"
         "print(json.dumps({'botocore': [botocore.__version__, botocore.__file__], 'powertools': pt.VERSION,\n"
         "  'xray': xr.VERSION, 'boto3': sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 's3transfer')),\n"
-        "  'xray_loaded': 'aws_xray_sdk.core' in sys.modules}))",
+        "  'traced': traced, 'patched': 'aws_xray_sdk.ext.botocore.patch' in sys.modules}))",
     )
     pins = lambda_asset.pinned_versions()
     version, location = found["botocore"]  # type: ignore[misc]
@@ -65,7 +72,7 @@ def test_the_handler_imports_from_the_asset_alone_with_the_pinned_versions_and_w
     assert found["powertools"] == pins["aws-lambda-powertools"]
     assert found["xray"] == pins["aws-xray-sdk"]
     assert found["boto3"] == []
-    assert found["xray_loaded"] is True
+    assert (found["traced"], found["patched"]) == (42, True)
 
 
 def test_botocore_data_is_trimmed_to_the_services_the_rule_builds_clients_for(asset: Path) -> None:

@@ -8,10 +8,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import aws_cdk as cdk
 import pytest
 
-from infra.settings import partition_regions
-from tests.infra.support import ORGANIZATION_CONTEXT, REGION, AppSynth, lint_findings, synth_app
+from infra import create_stacks, organization_stack
+from infra.settings import SettingsError, parse_settings, partition_regions
+from tests.infra.support import ENV, ORGANIZATION_CONTEXT, REGION, AppSynth, lint_findings, synth_app
 
 # W3005: see test_cfn_lint.py (aws-cdk-lib's Function adds a redundant DependsOn on its role).
 CDK_GENERATED = frozenset({"W3005"})
@@ -171,3 +173,14 @@ def test_every_template_of_the_34_region_synth_passes_cfn_lint_in_its_region(org
     for name, body in _stack_set_bodies(org_all).items():
         findings[name] = lint_findings(body, region=REGION)
     assert findings == {key: [] for key in findings}
+
+
+def test_a_stack_set_template_over_the_limit_stops_synthesis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same limit, enforced when synthesizing: a clear error naming the StackSet and both numbers."""
+    monkeypatch.setattr(organization_stack, "MAX_TEMPLATE_BODY_BYTES", 1_000)
+    with pytest.raises(SettingsError, match=r"^regions: the .*-member-role StackSet's template would be [0-9,]+ bytes"):
+        create_stacks(
+            cdk.App(analytics_reporting=False),
+            env=ENV,
+            settings=parse_settings({**ORGANIZATION_CONTEXT, "regions": "us-east-1"}, default_region=REGION),
+        )

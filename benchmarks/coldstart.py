@@ -53,12 +53,20 @@ class ImportLine:
     depth: int
 
 
-def import_seconds(module: str, env: Mapping[str, str], *, runs: int, cwd: Path) -> list[float]:
-    """Seconds to import ``module`` in ``runs`` fresh interpreters."""
+# How the function's asset is run: ``-S`` (no site-packages: only the asset and the standard library, as on Lambda,
+# where the runtime's own boto3 sits behind the function's folder) and ``-B`` (no byte code written: the asset ships
+# none and Lambda's /var/task is read-only, so every cold start compiles what it imports).
+ASSET_FLAGS = ("-S", "-B")
+
+
+def import_seconds(
+    module: str, env: Mapping[str, str], *, runs: int, cwd: Path, flags: tuple[str, ...] = ()
+) -> list[float]:
+    """Seconds to import ``module`` in ``runs`` fresh interpreters (started with ``flags``)."""
     samples = []
     for _ in range(runs):
         output = subprocess.run(  # noqa: S603 - this interpreter, a fixed snippet
-            [sys.executable, "-c", SNIPPET.format(module=module)],
+            [sys.executable, *flags, "-c", SNIPPET.format(module=module)],
             env=dict(env),
             cwd=cwd,
             capture_output=True,
@@ -163,6 +171,12 @@ def lambda_like(env: Mapping[str, str]) -> dict[str, str]:
     result = {k: v for k, v in env.items() if k != "POWERTOOLS_TRACE_DISABLED"}
     result["AWS_LAMBDA_FUNCTION_NAME"] = "elasticache-cmk-rule"
     return result
+
+
+def asset_env(base: Mapping[str, str], asset: Path, root: Path) -> dict[str, str]:
+    """``base`` with the Lambda asset first on PYTHONPATH, then the repository (``benchmarks``) and ``cli`` (the
+    worker's event builder, standard library only): the rule and everything it imports come from the asset."""
+    return {**base, "PYTHONPATH": os.pathsep.join((str(asset), str(root), str(root / "cli")))}
 
 
 def python_env(base: Mapping[str, str], root: Path) -> dict[str, str]:

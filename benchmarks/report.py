@@ -206,6 +206,7 @@ def _cold_section(cold: ColdStart) -> list[str]:
     handler_ms = cold.median_ms(cold.handler_import)
     first_ms = cold.median_ms(cold.first_invocation)
     combined = [i + f for i, f in zip(cold.handler_import, cold.first_invocation, strict=False)]
+    asset_combined = [i + f for i, f in zip(cold.asset_import, cold.asset_first_invocation, strict=False)]
     rows = [
         ("`import boto3` alone", f"{boto3_ms:.0f}", "1.00"),
         ("`import cmk_rule.handler` (tracing disabled)", f"{handler_ms:.0f}", _ratio(handler_ms, boto3_ms)),
@@ -220,6 +221,16 @@ def _cold_section(cold: ColdStart) -> list[str]:
             _ratio(first_ms, boto3_ms),
         ),
         ("import + first invocation", f"{cold.median_ms(combined):.0f}", _ratio(cold.median_ms(combined), boto3_ms)),
+        (
+            "`import cmk_rule.handler` from the Lambda asset (`python -S -B`: the asset only, no byte code)",
+            f"{cold.median_ms(cold.asset_import):.0f}",
+            _ratio(cold.median_ms(cold.asset_import), boto3_ms),
+        ),
+        (
+            "import + first invocation from the Lambda asset (`python -S -B`)",
+            f"{cold.median_ms(asset_combined):.0f}",
+            _ratio(cold.median_ms(asset_combined), boto3_ms),
+        ),
         (
             "second invocation, same container (warm)",
             f"{cold.median_ms(cold.warm_invocation):.0f}",

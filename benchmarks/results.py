@@ -132,6 +132,9 @@ class ColdStart:
     invocation_groups: int
     by_package_ms: dict[str, float] = field(default_factory=dict)
     heavy: list[HeavyImport] = field(default_factory=list)
+    # The same, from the built Lambda asset (infra/lambda_asset.py) run as Lambda runs it (coldstart.ASSET_FLAGS).
+    asset_import: list[float] = field(default_factory=list)
+    asset_first_invocation: list[float] = field(default_factory=list)
 
     @staticmethod
     def median_ms(samples: list[float]) -> float:

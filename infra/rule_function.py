@@ -2,42 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from functools import cache
 from pathlib import Path
+from typing import Any
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from infra import nag_suppressions
+from infra import lambda_asset, nag_suppressions
 from infra.permissions import Grant, render
 from infra.settings import Settings
 
-REPO = Path(__file__).resolve().parent.parent
-LAMBDA_SOURCE_DIR = REPO / "lambda"
-REQUIREMENTS = REPO / "requirements.txt"
 HANDLER = "cmk_rule.handler.lambda_handler"
 
 # The newest Python runtime in aws-cdk-lib 2.275.0. cdk-nag's AwsSolutions-L1 compares against the newest runtime of
 # the family that the installed aws-cdk-lib knows (Runtime.ALL), so this is also the one L1 accepts.
 RUNTIME = lambda_.Runtime.PYTHON_3_14
-
-# The Powertools layer: Powertools publishes, in every Region it serves, a public SSM parameter whose value is the ARN
-# of the layer build for one architecture, runtime and release:
-#   /aws/service/powertools/python/{arch}/{python_version}/{version}   ({version} = 3.37.0 or "latest")
-# (Powertools for AWS Lambda (Python) docs, "Install" > "Lambda Layer" > "Using SSM Parameter Store",
-# https://docs.aws.amazon.com/powertools/python/latest/getting-started/install/#using-ssm-parameter-store; the same
-# path format is quoted in aws-powertools/powertools-lambda-python issue #7689). The stack declares it as a
-# CloudFormation parameter of type AWS::SSM::Parameter::Value<String>, so CloudFormation resolves it in each stack's own
-# Region at deploy time: no layer number is hard-coded, and layer numbers that differ by Region do not matter. The
-# release is the one requirements.txt pins (what the tests ran against), never "latest".
-POWERTOOLS_PACKAGE = "aws-lambda-powertools"
 
 SERVICE_NAME = "elasticache-cmk-rule"
 METRICS_NAMESPACE = "ElastiCacheCmkRule"
@@ -76,24 +61,20 @@ RETENTION = {
     3653: logs.RetentionDays.TEN_YEARS,
 }
 
-_ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "tests", "**/tests", "**/.pytest_cache", "**/.mypy_cache"]
+
+@jsii.implements(ILocalBundling)
+class _VenvBundling:
+    """CDK local bundling: :func:`infra.lambda_asset.build` into the folder CDK gives (never Docker)."""
+
+    def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
+        lambda_asset.build(Path(output_dir))
+        return True
 
 
-@cache
-def powertools_version() -> str:
-    """The Powertools release pinned in requirements.txt (``aws-lambda-powertools==X.Y.Z``)."""
-    text = REQUIREMENTS.read_text(encoding="utf-8")
-    match = re.search(rf"^{re.escape(POWERTOOLS_PACKAGE)}==([0-9][0-9A-Za-z.]*)\s*$", text, re.MULTILINE)
-    if match is None:
-        raise ValueError(f"{REQUIREMENTS}: no exact pin {POWERTOOLS_PACKAGE}==X.Y.Z")
-    return match.group(1)
-
-
-def powertools_parameter_name(
-    runtime: lambda_.Runtime = RUNTIME, architecture: lambda_.Architecture = lambda_.Architecture.ARM_64
-) -> str:
-    """/aws/service/powertools/python/arm64/python3.14/<pinned version>."""
-    return f"/aws/service/powertools/python/{architecture.name}/{runtime.name}/{powertools_version()}"
+def bundling_options() -> BundlingOptions:
+    """Local bundling only; the image is a placeholder CDK requires and never runs or pulls (local bundling always
+    succeeds)."""
+    return BundlingOptions(image=DockerImage.from_registry("local-bundling-only"), local=_VenvBundling())
 
 
 class RuleFunction(Construct):
@@ -160,14 +141,15 @@ class RuleFunction(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
-            code=lambda_.Code.from_asset(str(LAMBDA_SOURCE_DIR), exclude=_ASSET_EXCLUDES),
-            layers=[
-                lambda_.LayerVersion.from_layer_version_arn(
-                    self,
-                    "PowertoolsLayer",
-                    ssm.StringParameter.value_for_string_parameter(self, powertools_parameter_name()),
-                )
-            ],
+            # The rule's code with the botocore and Powertools it was tested with (infra/lambda_asset.py): no layer,
+            # so every Region of every partition runs the same asset.
+            code=lambda_.Code.from_asset(
+                str(lambda_asset.LAMBDA_SOURCE_DIR),
+                bundling=bundling_options(),
+                # The hash of what is shipped: a new pin or a code change is a new asset, and the same files give
+                # the same asset in every Region and partition.
+                asset_hash_type=AssetHashType.OUTPUT,
+            ),
             role=self.role,
             timeout=TIMEOUT,
             memory_size=MEMORY_MB,

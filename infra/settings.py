@@ -18,7 +18,7 @@ from typing import Any
 from constructs import Construct
 
 # The same values the Lambda reads from SECURITY_HUB_MODE / REPORTING_MODE: one definition for both sides.
-from cmk_rule import validation
+from cmk_rule import aws, validation
 from cmk_rule.settings import ReportingMode, SecurityHubMode
 
 
@@ -100,12 +100,12 @@ KEY_CENTRAL_ACCOUNT = "centralAccountId"
 KEY_PACK_NAME = "conformancePackName"
 KEY_REGIONS = "regions"
 KEY_ORGANIZATION_ID = "organizationId"
+KEY_PER_ACCOUNT_METRICS = "perAccountMetrics"
 
 # Keys that no longer exist: giving one is an error that says what replaced it (never silently ignored).
 REMOVED_KEYS = {
     "powertoolsLayerVersion": (
-        "no longer used: the Powertools layer ARN is resolved in each Region at deploy time from the public SSM "
-        "parameter /aws/service/powertools/python/arm64/<runtime>/<version> (version from requirements.txt)"
+        "no longer used: the Lambda asset carries the Powertools release pinned in requirements.txt (no layer)"
     ),
     "centralRoleArn": (
         f"replaced by {KEY_CENTRAL_ACCOUNT} (the central account id; the member role trusts that account's "
@@ -135,6 +135,7 @@ ALL_KEYS = (
     KEY_PACK_NAME,
     KEY_REGIONS,
     KEY_ORGANIZATION_ID,
+    KEY_PER_ACCOUNT_METRICS,
 )
 
 # KMS key ARNs, account ids, role names and role ARNs: the one definition the Lambda uses too (cmk_rule.validation),
@@ -161,20 +162,26 @@ _MAX_ROLE_NAME = 64
 CENTRAL_ROLE_INFIX = "-central-"
 FORWARDER_ROLE_SUFFIX = "-events"
 
-# Region name prefix -> partition (the Regions of one app must share one partition: one IAM, one organization).
-_PARTITION_PREFIXES = (
-    ("cn-", "aws-cn"),
-    ("us-gov-", "aws-us-gov"),
-    ("us-isob-", "aws-iso-b"),
-    ("us-iso-", "aws-iso"),
-    ("eu-isoe-", "aws-iso-e"),
-    ("us-isof-", "aws-iso-f"),
-)
+# `-c regions=all` (every Region of the commercial partition) or `-c regions=all:<partition>` (e.g. all:aws-cn).
+ALL_REGIONS = "all"
 
 
 def partition_of(region: str) -> str:
-    """The partition a Region name belongs to (``aws`` for every commercial Region)."""
-    return next((partition for prefix, partition in _PARTITION_PREFIXES if region.startswith(prefix)), "aws")
+    """The partition a Region belongs to, from botocore's endpoint data (the Lambda's own definition)."""
+    return aws.partition_of(region)
+
+
+def partition_regions(partition: str = "aws") -> tuple[str, ...]:
+    """Every Region of ``partition`` in the installed botocore's endpoints data (``endpoints.json``), sorted.
+
+    The data names each partition's Regions; a Region launched after that botocore release is missing until botocore is
+    updated (its pin in requirements.txt), and can always be listed by name instead."""
+    from botocore.loaders import Loader  # noqa: PLC0415 - synthesis only
+
+    for entry in Loader().load_data("endpoints")["partitions"]:
+        if entry["partition"] == partition:
+            return tuple(sorted(entry["regions"]))
+    raise SettingsError(f"{KEY_REGIONS}: {ALL_REGIONS}:{partition} names no partition of botocore's endpoints data")
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,8 @@ class Settings:
     regions: tuple[str, ...] = ()
     regions_given: bool = False
     organization_id: str | None = None
+    # Organization modes: every metric also per member account and Region (the Lambda's PER_ACCOUNT_METRICS).
+    per_account_metrics: bool = False
 
     @property
     def is_organization(self) -> bool:
@@ -382,6 +391,10 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader, *, default_regio
         regions=regions,
         regions_given=regions_given,
         organization_id=organization_id if is_org else None,
+        # Off by default: 6-9 custom metrics per member account and Region (about $1.80-2.70 a month each) is ~$20,000
+        # a month at 500 accounts x 17 Regions; the organization-wide series and the logs (account and Region of each
+        # run) remain. Turn it on for per-account alarms.
+        per_account_metrics=_bool(get(KEY_PER_ACCOUNT_METRICS), KEY_PER_ACCOUNT_METRICS, False) if is_org else False,
     )
     limit = _MAX_INPUT_PARAMETERS[is_org]
     rendered = json.dumps(settings.input_parameters(), separators=(",", ":"))
@@ -443,7 +456,15 @@ def _optional_int(value: Any, key: str, *, minimum: int) -> int | None:
 
 
 def _regions(value: Any, default_region: str | None) -> tuple[tuple[str, ...], bool]:
-    """The listed Regions (order kept, duplicates removed) and whether they were given; else the default Region."""
+    """The listed Regions (order kept, duplicates removed) and whether they were given; else the default Region.
+
+    ``all`` is every Region of the commercial partition, ``all:<partition>`` every Region of that one, from botocore's
+    endpoints data; the CLI's Region comes first when it is one of them (it becomes the home Region)."""
+    if isinstance(value, str) and value.strip().split(":")[0] == ALL_REGIONS:
+        _, _, partition = value.strip().partition(":")
+        every = partition_regions(partition or "aws")
+        first = [default_region] if default_region in every else []
+        return tuple(dict.fromkeys([*first, *every])), True
     regions = _list(value, KEY_REGIONS, _REGION, "a Region name such as us-east-1")
     if not regions:
         return ((default_region,) if default_region else ()), False
@@ -456,36 +477,17 @@ def _regions(value: Any, default_region: str | None) -> tuple[tuple[str, ...], b
     return regions, True
 
 
-# IAM's default quota for a role trust policy (IAM User Guide, "IAM and AWS STS quotas"; raisable to 4,096).
-MAX_TRUST_POLICY_CHARS = 2048
-# The member role's trust policy without its list of central role ARNs (statement, principal, condition keys).
-_TRUST_POLICY_OVERHEAD = 260
-
-
-def trust_policy_chars(execution_role_name: str, regions: tuple[str, ...]) -> int:
-    """An upper bound of the member role's trust policy size: one central role ARN per Region (longest partition)."""
-    arns = [
-        f"arn:aws-iso-b:iam::123456789012:role/{execution_role_name}{CENTRAL_ROLE_INFIX}{region}" for region in regions
-    ]
-    return _TRUST_POLICY_OVERHEAD + sum(len(arn) + 3 for arn in arns)
-
-
 def _check_derived_role_names(execution_role_name: str, regions: tuple[str, ...]) -> None:
-    """The central roles (<name>-central-<region>) and the forwarder role (<name>-events) must be IAM role names, and
-    the member role's trust policy (one central role ARN per Region) must fit IAM's quota."""
+    """The central roles (<name>-central-<region>) and the forwarder role (<name>-events) must be IAM role names.
+
+    The member role's trust policy names the central roles with one pattern (infra/member_role.py), so its size does
+    not depend on the Region count."""
     longest = max((len(region) for region in regions), default=len("ap-southeast-5"))
     room = _MAX_ROLE_NAME - len(CENTRAL_ROLE_INFIX) - longest
     if len(execution_role_name) > room:
         raise SettingsError(
             f"{KEY_EXECUTION_ROLE}: {execution_role_name!r} is too long: at most {room} characters, because the "
             f"central roles are named <{KEY_EXECUTION_ROLE}>{CENTRAL_ROLE_INFIX}<region> (64 at most)"
-        )
-    size = trust_policy_chars(execution_role_name, regions)
-    if size > MAX_TRUST_POLICY_CHARS:
-        raise SettingsError(
-            f"{KEY_REGIONS}: {len(regions)} Regions make the member role's trust policy about {size} characters "
-            f"(one central role ARN each); IAM accepts {MAX_TRUST_POLICY_CHARS} by default: use a shorter "
-            f"{KEY_EXECUTION_ROLE} or fewer Regions per app"
         )
 
 

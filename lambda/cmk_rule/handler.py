@@ -133,7 +133,7 @@ def _handle(event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         test_mode=invocation.test_mode,
     )
     aws = clients_for(invocation, settings, context)
-    if invocation.parameters.execution_role_name is not None:
+    if invocation.parameters.execution_role_name is not None and settings.per_account_metrics:
         add_account_dimensions(invocation.account_id, invocation.region)  # validated by clients_for
     report = run_invocation(invocation, aws, settings, _deadline(context))
     _observe(report)

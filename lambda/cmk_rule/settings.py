@@ -65,6 +65,9 @@ class Settings:
     # In reporting mode "changes", an unchanged finding is still re-imported once it is this old, safely inside
     # Security Hub's 90-day deletion of findings that are not updated.
     findings_refresh: timedelta = timedelta(days=DEFAULT_REFRESH_DAYS)
+    # PER_ACCOUNT_METRICS (organization mode): also publish every metric per member account and Region. Off unless
+    # "true": each account and Region adds 6-9 CloudWatch custom metrics (the deployment's perAccountMetrics key).
+    per_account_metrics: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +87,7 @@ class Settings:
             organization_rule_name=_optional(
                 env, "ORGANIZATION_RULE_NAME", _ORGANIZATION_RULE_NAME, "a valid organization Config rule name"
             ),
+            per_account_metrics=_flag(env, "PER_ACCOUNT_METRICS"),
         )
 
     def admits(self, account_id: str) -> bool:
@@ -107,6 +111,14 @@ def _enum(kind: type[_E], variable: str, value: str) -> _E:
     except ValueError:
         allowed = ", ".join(member.value for member in kind)
         raise InvalidSettingError(variable, f"'{value[:40]}' is not one of {allowed}") from None
+
+
+def _flag(env: Mapping[str, str], variable: str) -> bool:
+    """``true`` or ``false`` (any case); unset or empty is false."""
+    value = env.get(variable, "").strip().lower()
+    if value not in ("", "true", "false"):
+        raise InvalidSettingError(variable, f"'{value[:20]}' is not true or false")
+    return value == "true"
 
 
 def _refresh_days(text: str) -> int:

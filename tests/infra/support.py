@@ -180,10 +180,12 @@ def synth(**context: str) -> Synth:
     return regional[0] if regional else next(iter(app.stacks.values()))
 
 
-def lint_findings(template: str | dict[str, Any], *, ignore: frozenset[str] = frozenset()) -> list[str]:
-    """cfn-lint (Python API) findings on a template body, as "RULE: message at path"."""
+def lint_findings(
+    template: str | dict[str, Any], *, ignore: frozenset[str] = frozenset(), region: str = REGION
+) -> list[str]:
+    """cfn-lint (Python API) findings on a template body in ``region``, as "RULE: message at path"."""
     from cfnlint.api import ManualArgs, lint
 
     body = template if isinstance(template, str) else json.dumps(template)
-    matches = lint(body, config=ManualArgs(regions=[REGION]))
+    matches = lint(body, config=ManualArgs(regions=[region]))
     return [f"{m.rule.id}: {m.message} at {'/'.join(map(str, m.path))}" for m in matches if m.rule.id not in ignore]

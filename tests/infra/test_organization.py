@@ -195,6 +195,11 @@ def test_invoke_permission_has_no_source_account(org: AppSynth) -> None:
     ]
 
 
+def test_per_account_metrics_are_switched_on_by_the_context_key() -> None:
+    app = synth_app(nag=False, **ORGANIZATION_CONTEXT, regions="us-east-1", perAccountMetrics="true")
+    assert central(app).function()["Environment"]["Variables"]["PER_ACCOUNT_METRICS"] == "true"
+
+
 def test_central_lambda_is_gated_by_organization_membership_not_an_account_list(org: AppSynth) -> None:
     s = central(org)
     variables = s.function()["Environment"]["Variables"]
@@ -202,6 +207,7 @@ def test_central_lambda_is_gated_by_organization_membership_not_an_account_list(
     assert variables["EXECUTION_ROLE_NAME"] == ROLE_NAME
     assert variables["ORGANIZATION_RULE_NAME"] == "elasticache-replication-group-cmk"
     assert variables["ORGANIZATION_ID"] == ORGANIZATION_ID
+    assert variables["PER_ACCOUNT_METRICS"] == "false"  # off unless perAccountMetrics=true (cost)
     assert variables["SECURITY_HUB_MODE"] == "direct"
     assert s.function()["Runtime"] == "python3.14"
     assert s.function()["Architectures"] == ["arm64"]
@@ -262,13 +268,9 @@ def test_member_role_trusts_only_the_central_roles(strict_org: AppSynth) -> None
             "Action": "sts:AssumeRole",
             "Effect": "Allow",
             "Principal": {"AWS": arn(":iam::", central_account, ":root")},
+            # One pattern for every central role, whatever the Region count (infra/member_role.py).
             "Condition": {
-                "ArnEquals": {
-                    "aws:PrincipalArn": [
-                        arn(":iam::", central_account, ":role/cmk-reader-central-us-east-1"),
-                        arn(":iam::", central_account, ":role/cmk-reader-central-eu-west-1"),
-                    ]
-                }
+                "ArnLike": {"aws:PrincipalArn": arn(":iam::", central_account, ":role/cmk-reader-central-*")}
             },
         }
     ]
@@ -289,16 +291,18 @@ def test_member_role_trusts_only_the_central_roles(strict_org: AppSynth) -> None
 
 
 def test_one_member_policy_covers_every_listed_region(strict_org: AppSynth) -> None:
+    """Region "*" in every resource, and every statement limited to the listed Regions by aws:RequestedRegion."""
     (role,) = roles(stack_set_template(global_stack(strict_org))).values()
     statements = role["Policies"][0]["PolicyDocument"]["Statement"]
     account = {"Ref": "AWS::AccountId"}
-    assert statement_by_sid(statements, "ReadReplicationGroups")["Resource"] == [
-        arn(f":elasticache:{region}:", account, ":replicationgroup:*") for region in TWO_REGIONS.split(",")
-    ]
-    assert statement_by_sid(statements, "ReadKmsKeys")["Resource"] == [
-        arn(f":kms:{region}:*:key/*") for region in TWO_REGIONS.split(",")
-    ]
+    assert statement_by_sid(statements, "ReadReplicationGroupTags")["Resource"] == arn(
+        ":elasticache:*:", account, ":replicationgroup:*"
+    )
+    assert statement_by_sid(statements, "ReadKmsKeys")["Resource"] == arn(":kms:*:*:key/*")
     assert statement_by_sid(statements, "ReportToConfig")["Resource"] == "*"
+    assert statement_by_sid(statements, "ListReplicationGroups")["Resource"] == "*"
+    for statement in statements:
+        assert statement["Condition"] == {"StringEquals": {"aws:RequestedRegion": TWO_REGIONS.split(",")}}
 
 
 def test_member_role_with_reevaluation_has_the_forwarder_role(org: AppSynth) -> None:
@@ -450,18 +454,12 @@ def test_member_role_mode_is_the_same_member_part_for_the_management_account(mem
         "AWS": arn(f":iam::{CENTRAL_ACCOUNT}:root")
     }
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"] == {
-        "ArnEquals": {
-            "aws:PrincipalArn": [
-                arn(f":iam::{CENTRAL_ACCOUNT}:role/{ROLE_NAME}-central-us-east-1"),
-                arn(f":iam::{CENTRAL_ACCOUNT}:role/{ROLE_NAME}-central-eu-west-1"),
-            ]
-        }
+        "ArnLike": {"aws:PrincipalArn": arn(f":iam::{CENTRAL_ACCOUNT}:role/{ROLE_NAME}-central-*")}
     }
     assert member_actions(role) == MEMBER_ACTIONS
     readable = statement_by_sid(role["Policies"][0]["PolicyDocument"]["Statement"], "ImportFindings")
-    assert readable["Resource"] == [
-        arn(f":securityhub:{region}:{ACCOUNT}:product/{ACCOUNT}/default") for region in TWO_REGIONS.split(",")
-    ]
+    assert readable["Resource"] == arn(f":securityhub:*:{ACCOUNT}:product/{ACCOUNT}/default")
+    assert readable["Condition"] == {"StringEquals": {"aws:RequestedRegion": TWO_REGIONS.split(",")}}
     for region in TWO_REGIONS.split(","):
         events_stack = member_role_app.stacks[f"ElastiCacheCmkRuleMemberEvents-{region}"]
         assert events_stack.stack.region == region

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import aws_cdk as cdk
 import pytest
 
 from infra import create_stacks
-from infra.settings import DeploymentMode, ReportingMode, SecurityHubMode, SettingsError, parse_settings
+from infra.settings import ALL_KEYS, DeploymentMode, ReportingMode, SecurityHubMode, SettingsError, parse_settings
 from tests.infra.support import (
     CENTRAL_ACCOUNT,
     KEY_ARN_1,
@@ -41,6 +42,16 @@ def test_cdk_json_defaults() -> None:
     assert s.execution_role_name is None
     assert s.regions == ("us-east-1",)  # the CLI's Region
     assert s.regions_given is False
+    assert s.per_account_metrics is False  # 6-9 custom metrics per member account and Region: opt in
+
+
+def test_per_account_metrics_only_in_the_organization_modes() -> None:
+    organization = {**ORGANIZATION_CONTEXT, "regions": "us-east-1"}
+    assert settings(**organization, perAccountMetrics="true").per_account_metrics is True
+    assert settings(**organization).per_account_metrics is False
+    assert settings(perAccountMetrics="true").per_account_metrics is False  # account mode: one series set only
+    with pytest.raises(SettingsError, match=r"^perAccountMetrics: expected true or false"):
+        settings(**organization, perAccountMetrics="yes")
 
 
 def test_values_from_the_command_line_are_strings() -> None:
@@ -96,6 +107,20 @@ def test_regions_are_listed_deduplicated_and_default_to_the_cli_region() -> None
     assert settings(regions=["us-gov-west-1", "us-gov-east-1"]).regions == ("us-gov-west-1", "us-gov-east-1")
 
 
+def test_regions_all_is_every_region_of_a_partition_from_botocore_with_the_cli_region_first() -> None:
+    commercial = settings(regions="all", default_region="eu-west-1")
+    assert commercial.regions_given is True
+    assert len(commercial.regions) == 34  # botocore 1.44.5's endpoints.json, as 1.44.18's (issue 21)
+    assert commercial.regions[0] == "eu-west-1"
+    assert {"us-east-1", "me-central-1", "ap-east-2", "mx-central-1", "ca-west-1"} <= set(commercial.regions)
+    assert len(set(commercial.regions)) == 34
+    assert settings(regions="all:aws-cn", default_region="us-east-1").regions == ("cn-north-1", "cn-northwest-1")
+    assert settings(regions="all:aws-us-gov", default_region="us-gov-west-1").regions == (
+        "us-gov-west-1",
+        "us-gov-east-1",
+    )
+
+
 def test_security_hub_off_turns_suppression_off_by_default() -> None:
     s = settings(securityHubMode="off")
     assert s.security_hub_direct is False
@@ -144,8 +169,7 @@ def test_security_hub_off_turns_suppression_off_by_default() -> None:
         ({"regions": "us-east-1,,eu-west-1"}, "regions"),
         ({"regions": "us-east-1,cn-north-1"}, "regions"),  # two partitions
         ({**ORGANIZATION_CONTEXT, "executionRoleName": "x" * 47}, "executionRoleName"),  # x-central-us-east-1 > 64
-        # 25 central role ARNs do not fit the member role's 2,048-character trust policy.
-        ({**ORGANIZATION_CONTEXT, "regions": ",".join(f"us-test-{i}" for i in range(25))}, "regions"),
+        ({"regions": "all:aws-moon"}, "regions"),  # no such partition in botocore's endpoints data
         ({**ORGANIZATION_CONTEXT, "allowedAccountIds": ",".join(f"{i:012d}" for i in range(300))}, "allowedAccountIds"),
         ({**ORGANIZATION_CONTEXT, "targetOrganizationalUnitIds": ""}, "targetOrganizationalUnitIds"),
         ({**ORGANIZATION_CONTEXT, "targetOrganizationalUnitIds": "123456789012"}, "targetOrganizationalUnitIds"),
@@ -188,3 +212,10 @@ def test_cdk_json_is_valid_and_pins_no_layer_number_or_concurrency() -> None:
     assert "powertoolsLayerVersion" not in cdk_json["context"]
     assert "reservedConcurrency" not in cdk_json["context"]
     assert cdk_json["context"]["cli-telemetry"] is False
+
+
+def test_the_readmes_context_key_table_lists_every_key_and_no_other() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Context keys", 1)[1].split("\n### ", 1)[0]
+    listed = re.findall(r"^\| `([A-Za-z]+)` \|", section, flags=re.MULTILINE)
+    assert sorted(listed) == sorted(ALL_KEYS)

@@ -135,8 +135,13 @@ def assert_valid_emf(document: dict[str, Any]) -> None:
 
 
 def test_organization_metrics_carry_a_dimension_set_per_member_account_and_region(
-    aws: ConfigResultsStore, organization: None, context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+    aws: ConfigResultsStore,
+    organization: None,
+    context: FakeLambdaContext,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("PER_ACCOUNT_METRICS", "true")  # the deployment's perAccountMetrics=true
     capsys.readouterr()
     lambda_handler(member_event(aws), context)
     (document,) = emf_documents(capsys.readouterr().out)
@@ -147,11 +152,28 @@ def test_organization_metrics_carry_a_dimension_set_per_member_account_and_regio
     assert {"EvaluationsCompliant", "AwsErrors", "KeyLookups"} <= {m["Name"] for m in directive["Metrics"]}
 
 
-def test_a_failed_member_invocation_is_counted_for_that_account(
+def test_without_per_account_metrics_a_member_invocation_publishes_the_organization_series_only(
     aws: ConfigResultsStore, organization: None, context: FakeLambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The default (PER_ACCOUNT_METRICS unset, perAccountMetrics=false): no per-account custom metrics to pay for."""
+    capsys.readouterr()
+    lambda_handler(member_event(aws), context)
+    (document,) = emf_documents(capsys.readouterr().out)
+    assert_valid_emf(document)
+    assert document["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["service"]]
+    assert "AccountId" not in document
+
+
+def test_a_failed_member_invocation_is_counted_for_that_account(
+    aws: ConfigResultsStore,
+    organization: None,
+    context: FakeLambdaContext,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An alarm on InvocationErrors per AccountId sees the member whose role cannot be assumed (Stubber: moto
     lets every AssumeRole through)."""
+    monkeypatch.setenv("PER_ACCOUNT_METRICS", "true")
     capsys.readouterr()
     with Stubber(handler.clients.own(REGION).client("sts")) as stub:
         stub.add_client_error("assume_role", "AccessDenied", "not authorized", 403)

@@ -54,6 +54,14 @@ def test_the_findings_refresh_interval_stays_inside_security_hubs_retention() ->
             Settings.from_env({"FINDINGS_REFRESH_DAYS": bad})
 
 
+def test_per_account_metrics_are_off_unless_true() -> None:
+    assert Settings.from_env({}).per_account_metrics is False
+    assert Settings.from_env({"PER_ACCOUNT_METRICS": "false"}).per_account_metrics is False
+    assert Settings.from_env({"PER_ACCOUNT_METRICS": " True "}).per_account_metrics is True
+    with pytest.raises(InvalidSettingError, match="PER_ACCOUNT_METRICS"):
+        Settings.from_env({"PER_ACCOUNT_METRICS": "1"})
+
+
 def test_organization_settings_are_read_and_optional() -> None:
     assert Settings.from_env({}).organization_id is None
     settings = Settings.from_env(

@@ -212,7 +212,7 @@ def newest() -> None:
         env = {k: v for k, v in _environment().items() if k != "PYTHONPATH"}
         env[INSTALLED_ENV] = str(target)
         _run(PYTHON, "-m", "pytest", SMOKE_TESTS, "-q", "-p", "no:cacheprovider", env=env)
-    finished = time.monotonic()
+        finished = time.monotonic()
     print(
         f"tasks.py newest: install {installed_at - started:.0f} s, smoke tests {finished - installed_at:.0f} s",
         flush=True,

@@ -4,7 +4,7 @@ Starts moto's server on a loopback port, seeds the demonstration fleet (every de
 sends real-shaped ScheduledNotification events to ``cmk_rule.handler.lambda_handler`` (which talks to the server over
 HTTP like it would to AWS), then prints the verdicts Config recorded and the Security Hub findings sent.
 
-moto is an optional dependency (``pip install 'elasticache-cmk-rule[demo]'``): it, boto3 and the mock account
+moto is an optional dependency (the package's ``demo`` extra): it, boto3 and the mock account
 (:mod:`cmk_rule_cli.mock_aws`, :mod:`cmk_rule_cli.fleet`) are imported only when the demo runs.
 """
 
@@ -45,10 +45,12 @@ DEMO_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "SECURITY_HUB_MODE": "direct",
 }
+# The package is not on PyPI yet, so the sentence names what works today: the extra installed from where cmk-rule came.
 MISSING_EXTRA = (
-    "cmk-rule demo needs moto's server, which is not installed: pip install 'elasticache-cmk-rule[demo]' "
-    "(from a checkout: pip install '.[demo]')"
+    "cmk-rule demo needs the [demo] extra (moto's server), which is not installed: "
+    'pip install ".[demo]" in a checkout (or python3 tasks.py demo), or pip install "<the wheel file>[demo]"'
 )
+DEMO_MODULES = ("moto", "flask", "flask_cors", "werkzeug")  # moto's ThreadedMotoServer imports the last three
 DEMO_COLUMNS = ("region", "group", "engine", "key", "row", "verdict", "annotation")
 FINDING_COLUMNS = ("region", "group", "severity", "status", "record")
 ROW_MEANING = (
@@ -72,7 +74,7 @@ class DemoRun:
 
 def moto_available() -> bool:
     """Whether the ``demo`` extra (moto's server) is installed."""
-    return importlib.util.find_spec("moto") is not None and importlib.util.find_spec("werkzeug") is not None
+    return all(importlib.util.find_spec(name) is not None for name in DEMO_MODULES)
 
 
 def check_port_free(port: int) -> None:
@@ -322,7 +324,7 @@ HELP = "run the rule end to end on a local mock AWS account (no AWS account need
 DESCRIPTION = f"""Run the real Lambda handler end to end against a local mock AWS account (moto's server on a free
 loopback port), seeded with a fleet that hits every row of the decision table in two Regions, and print the
 verdicts Config recorded and the Security Hub findings sent. Needs no AWS account and leaves nothing behind.
-Needs moto: pip install 'elasticache-cmk-rule[demo]'.
+Needs the [demo] extra (moto's server): in a checkout, python3 tasks.py demo or pip install ".[demo]".
 
 With --serve the mock account stays up after the demo (until Ctrl-C), with the environment to point the
 read-only commands at it printed, so that `cmk-rule scan` and `cmk-rule evidence` can be tried without AWS;

@@ -39,6 +39,20 @@ ACCOUNT_ID = DEFAULT_ACCOUNT_ID  # moto's default account: 123456789012
 CUSTOM_RULE_COMPLIANCE = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 
 
+def as_utc(timestamp: float | str | datetime) -> datetime:
+    """An ``OrderingTimestamp`` as moto hands it to the patched operation, as an aware UTC datetime.
+
+    botocore sends the JSON protocol's timestamps as epoch seconds (its ``serialize.JSONSerializer``). moto up to 5.2.5
+    passes the raw number through ``_get_param``; moto 5.2.6 parses the request with the service model
+    (``automated_parameter_parsing``) and hands over a *naive* datetime that means UTC. Stored results are aware, so a
+    naive one would fail the ``>`` that keeps the latest evaluation (``TypeError: can't compare offset-naive and
+    offset-aware datetimes``), and ``.timestamp()`` of a naive value would read it as local time.
+    """
+    if isinstance(timestamp, datetime):
+        return timestamp.replace(tzinfo=UTC) if timestamp.tzinfo is None else timestamp.astimezone(UTC)
+    return datetime.fromtimestamp(float(timestamp), UTC)
+
+
 @dataclass
 class StoredResult:
     """One recorded evaluation, as GetComplianceDetailsByConfigRule returns it."""
@@ -130,12 +144,7 @@ class ConfigResultsStore:
             region, rule_name = target
             now = datetime.now(UTC)
             for evaluation in evaluations:
-                ordering = evaluation["OrderingTimestamp"]
-                ordering = (
-                    datetime.fromtimestamp(float(ordering), UTC)
-                    if isinstance(ordering, (int, float, str))
-                    else ordering
-                )
+                ordering = as_utc(evaluation["OrderingTimestamp"])
                 resource_type, resource_id = evaluation["ComplianceResourceType"], evaluation["ComplianceResourceId"]
                 key = (region, rule_name, resource_type, resource_id)
                 previous = self.results.get(key)

@@ -1,0 +1,1 @@
+"""Project tooling run by tasks.py (never imported by lambda/ or cli/)."""

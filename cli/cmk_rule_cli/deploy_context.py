@@ -4,7 +4,7 @@ The app (``infra/settings.py``) is not part of the installed package and loads a
 it; this module reads the few keys a preflight needs with the same names, defaults and validation: the values come
 from ``cdk.json``'s ``context`` (JSON booleans, numbers or lists) and from ``-c KEY=VALUE`` (always strings), and a
 bad value is one sentence naming the key. The patterns are the rule's own (:mod:`cmk_rule.validation`, which the app
-uses too); ``tests/cli/test_deploy_context.py`` checks the names, modes, defaults and the trust-policy bound against
+uses too); ``tests/cli/test_deploy_context.py`` checks the names, modes and defaults against
 the app's definitions, so the two cannot drift apart.
 """
 
@@ -42,8 +42,6 @@ KEYS = (
 CALL_AS = ("SELF", "DELEGATED_ADMIN")
 DEFAULT_EXECUTION_ROLE_NAME = "elasticache-cmk-rule-execution"
 CENTRAL_ROLE_INFIX = "-central-"
-# The member role's trust policy without its list of central role ARNs (as infra/settings.py bounds it).
-_TRUST_POLICY_OVERHEAD = 260
 
 
 class DeploymentMode(StrEnum):
@@ -91,15 +89,6 @@ class DeployContext:
         if self.mode is DeploymentMode.MEMBER_ROLE and not self.reevaluation:
             return self.regions[:1]
         return self.regions
-
-
-def trust_policy_chars(execution_role_name: str, regions: Sequence[str]) -> int:
-    """An upper bound of the member role's trust policy size: one central role ARN per Region (longest partition),
-    the bound ``infra/settings.py`` enforces at synthesis against IAM's default quota."""
-    arns = [
-        f"arn:aws-iso-b:iam::123456789012:role/{execution_role_name}{CENTRAL_ROLE_INFIX}{region}" for region in regions
-    ]
-    return _TRUST_POLICY_OVERHEAD + sum(len(arn) + 3 for arn in arns)
 
 
 def read_context(cdk_json: Path | None, overrides: Sequence[str]) -> dict[str, Any]:

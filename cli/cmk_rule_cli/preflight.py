@@ -36,7 +36,6 @@ What it checks, per the mode (deploymentMode):
   organization modes     organization id, trusted access for Config and StackSets, delegated administrators
                          (from a member account; stackSetCallAs=DELEGATED_ADMIN)
   every mode             CDK bootstrap version 6+ where stacks go (/cdk-bootstrap/hnb659fds/version)
-  member-bearing modes   the member role's trust policy within IAM's quota (Service Quotas iam L-C07B4B0D)
 
 Each check prints ok, missing or cannot tell, what it found, and the command or console step that fixes it.
 

@@ -21,10 +21,8 @@ from cmk_rule.aws import error_code
 from cmk_rule_cli.access import kind_of_code
 from cmk_rule_cli.deploy_context import (
     FUNCTION_MODES,
-    MEMBER_MODES,
     ORGANIZATION_MODES,
     DeployContext,
-    trust_policy_chars,
 )
 
 MakeClient = Callable[[str, str], Any]
@@ -46,8 +44,6 @@ OPERATIONS = frozenset(
         ("ssm", "GetParameter"),
         ("cloudformation", "DescribeStacks"),
         ("lambda", "GetAccountSettings"),
-        ("service-quotas", "GetServiceQuota"),
-        ("service-quotas", "GetAWSDefaultServiceQuota"),
     }
 )
 
@@ -59,11 +55,9 @@ MIN_BOOTSTRAP_VERSION = 6
 # Lambda keeps at least 100 concurrent executions unreserved: a reservation that would leave fewer is refused
 # (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html).
 UNRESERVED_FLOOR = 100
-# Service Quotas: IAM "Role trust policy length" (default 2,048 characters, raisable to 4,096). IAM quotas live in
-# us-east-1 in Service Quotas (the aws partition's IAM is global).
-TRUST_POLICY_QUOTA = ("iam", "L-C07B4B0D")
-DEFAULT_TRUST_POLICY_CHARS = 2048
-QUOTAS_REGION = "us-east-1"
+# No check of IAM's "Role trust policy length" quota: the member role trusts the central account's roles through one
+# ArnLike pattern (infra/member_role.py), a policy of under 300 characters whatever the Region count, and the quota
+# can only be raised from its 2,048-character default (tests/infra/test_organization_scale.py measures the policy).
 # Service principals whose trusted access (and, from a delegated administrator, registration) organization modes use.
 CONFIG_PRINCIPAL = "config-multiaccountsetup.amazonaws.com"
 STACKSETS_PRINCIPAL = "member.org.stacksets.cloudformation.amazonaws.com"
@@ -255,37 +249,6 @@ def lambda_headroom(clients: MakeClient, region: str, reserved: int | None) -> C
     )
 
 
-def trust_policy_quota(clients: MakeClient, context: DeployContext) -> Check:
-    """The member role's trust policy (one central role ARN per Region) within IAM's quota in this account."""
-    name = "IAM role trust policy length quota"
-    needed = trust_policy_chars(context.execution_role_name, context.regions)
-    quotas = clients("service-quotas", QUOTAS_REGION)
-    service, code = TRUST_POLICY_QUOTA
-    try:
-        try:
-            value = quotas.get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"]
-            source = "applied"
-        except ClientError as error:
-            if error_code(error) != "NoSuchResourceException":
-                raise
-            value = quotas.get_aws_default_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"]
-            source = "default"
-    except (ClientError, BotoCoreError) as error:
-        return _unknown(name, ACCOUNT, "servicequotas:GetServiceQuota", error)
-    if needed > value:
-        return Check(
-            name,
-            ACCOUNT,
-            Status.MISSING,
-            f"the member role's trust policy needs up to {needed:,} characters for {len(context.regions)} Region(s); "
-            f"the {source} quota is {int(value):,}",
-            f"aws service-quotas request-service-quota-increase --service-code iam --quota-code {code} "
-            f"--desired-value {min(4096, max(needed, DEFAULT_TRUST_POLICY_CHARS))} --region {QUOTAS_REGION} "
-            "(in every member account), or fewer Regions / a shorter executionRoleName",
-        )
-    return Check(name, ACCOUNT, Status.OK, f"needs up to {needed:,} characters; the {source} quota is {int(value):,}")
-
-
 def organization_checks(clients: MakeClient, context: DeployContext, account_id: str) -> list[Check]:
     """The organization is the named one; trusted access for Config and StackSets; and, from an account that is
     not the management account, its registration as delegated administrator for both (StackSets only with
@@ -408,8 +371,8 @@ def _delegated_admins(org: Any, context: DeployContext, account_id: str, managem
 def run_checks(context: DeployContext, clients: MakeClient, account_id: str) -> list[Check]:
     """The checks this deployment needs, in the order they print, as the app deploys (``infra/factory.py``): the
     organization first (organization modes); per Region Config, Security Hub (direct mode), CloudTrail
-    (re-evaluation) and Lambda headroom (modes with the function); the CDK bootstrap where stacks go; the member role's
-    trust policy quota (modes with a member role). A few calls per Region."""
+    (re-evaluation) and Lambda headroom (modes with the function); the CDK bootstrap where stacks go. A few calls per
+    Region."""
     checks: list[Check] = []
     if context.mode in ORGANIZATION_MODES:
         checks.extend(organization_checks(clients, context, account_id))
@@ -422,6 +385,4 @@ def run_checks(context: DeployContext, clients: MakeClient, account_id: str) -> 
         if context.mode in FUNCTION_MODES:
             checks.append(lambda_headroom(clients, region, context.reserved_concurrency))
     checks.extend(cdk_bootstrap(clients, region, account_id) for region in context.bootstrap_regions)
-    if context.mode in MEMBER_MODES:
-        checks.append(trust_policy_quota(clients, context))
     return checks

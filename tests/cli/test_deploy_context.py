@@ -1,5 +1,5 @@
-"""The preflight reads the CDK app's context keys as the app does: the same names, modes, defaults, validation and
-trust-policy bound as ``infra/settings.py`` (which the installed CLI cannot import: it loads aws-cdk-lib)."""
+"""The preflight reads the CDK app's context keys as the app does: the same names, modes, defaults and validation
+as ``infra/settings.py`` (which the installed CLI cannot import: it loads aws-cdk-lib)."""
 
 from __future__ import annotations
 
@@ -20,12 +20,6 @@ def test_the_keys_and_modes_are_the_apps() -> None:
     assert {m.value for m in deploy_context.MEMBER_MODES} == {m.value for m in app.MEMBER_MODES}
     assert deploy_context.DEFAULT_EXECUTION_ROLE_NAME == app.DEFAULT_EXECUTION_ROLE_NAME
     assert deploy_context.CENTRAL_ROLE_INFIX == app.CENTRAL_ROLE_INFIX
-
-
-@pytest.mark.parametrize("regions", [("us-east-1",), ("us-east-1", "eu-west-1", "ap-southeast-5"), ("cn-north-1",)])
-def test_the_trust_policy_bound_is_the_apps(regions: tuple[str, ...]) -> None:
-    for name in ("r", app.DEFAULT_EXECUTION_ROLE_NAME):
-        assert deploy_context.trust_policy_chars(name, regions) == app.trust_policy_chars(name, regions)
 
 
 CONTEXTS: list[dict[str, Any]] = [

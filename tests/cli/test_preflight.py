@@ -9,7 +9,6 @@ from the CLI's ``ReadOnlySession``, whose ``before-call`` handler runs before th
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -20,7 +19,6 @@ import pytest
 from botocore.stub import Stubber
 
 from cmk_rule_cli import collect, deploy_context, main, output, preflight, prerequisites
-from cmk_rule_cli.prerequisites import Status
 
 from .conftest import MakeClient, fresh_account
 
@@ -46,9 +44,8 @@ def seed_ready(make: MakeClient, regions: tuple[str, ...] = REGIONS) -> None:
         make("ssm", region).put_parameter(Name=prerequisites.BOOTSTRAP_VERSION_PARAMETER, Value="27", Type="String")
 
 
-def stubbed(unreserved: int = 1000, quota: float | None = 2048.0, quota_error: str | None = None) -> Callable[..., Any]:
-    """The read-only session's client factory, with Stubbers for what moto lacks (Lambda account settings, IAM
-    quotas in Service Quotas)."""
+def stubbed(unreserved: int = 1000, lambda_error: str | None = None) -> Callable[..., Any]:
+    """The read-only session's client factory, with a Stubber for what moto lacks (Lambda's account settings)."""
     maker = collect.ClientMaker(collect.open_session(None))
     stubbers: list[Stubber] = []
 
@@ -56,6 +53,8 @@ def stubbed(unreserved: int = 1000, quota: float | None = 2048.0, quota_error: s
         client = maker.client(service, region)
         if service == "lambda":
             stubber = Stubber(client)
+            if lambda_error:
+                stubber.add_client_error("get_account_settings", service_error_code=lambda_error, http_status_code=403)
             stubber.add_response(
                 "get_account_settings",
                 {
@@ -63,18 +62,6 @@ def stubbed(unreserved: int = 1000, quota: float | None = 2048.0, quota_error: s
                     "AccountUsage": {"FunctionCount": 3},
                 },
             )
-        elif service == "service-quotas":
-            stubber = Stubber(client)
-            if quota_error:
-                stubber.add_client_error("get_service_quota", service_error_code=quota_error, http_status_code=400)
-            else:
-                # An unchanged quota has no applied value: GetServiceQuota says NoSuchResource, the default answers.
-                stubber.add_client_error("get_service_quota", service_error_code="NoSuchResourceException")
-                stubber.add_response(
-                    "get_aws_default_service_quota",
-                    {"Quota": {"ServiceCode": "iam", "QuotaCode": "L-C07B4B0D", "Value": quota}},
-                    {"ServiceCode": "iam", "QuotaCode": "L-C07B4B0D"},
-                )
         else:
             return client
         stubber.activate()
@@ -187,7 +174,7 @@ def test_reserved_concurrency_needs_headroom(account: MakeClient, capsys: pytest
     assert check["status"] == "ok"  # 1,000 - 900 = 100: exactly the floor
 
 
-def test_organization_mode_reads_trusted_access_and_the_trust_policy_quota(
+def test_organization_mode_reads_trusted_access_and_delegated_administrators(
     account: MakeClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed_ready(account, ("us-east-1",))
@@ -209,7 +196,7 @@ def test_organization_mode_reads_trusted_access_and_the_trust_policy_quota(
     stacksets = by_name[f"trusted access for {prerequisites.STACKSETS_PRINCIPAL}"]
     assert stacksets["status"] == "missing" and "activate-organizations-access" in stacksets["fix"]
     assert by_name["delegated administrator"]["status"] == "ok"  # the management account needs none
-    assert by_name["IAM role trust policy length quota"]["status"] == "ok"
+    assert not any("quota" in name for name in by_name)  # the trust policy has one size whatever the Regions
     assert code == preflight.EXIT_MISSING
     # The wrong organization id is said, with the right one.
     _, out, _ = run(capsys, *context[:2], "-c", "organizationId=o-aaaaaaaaaa", *context[4:], "--format", "json")
@@ -221,25 +208,15 @@ def test_a_denied_read_is_cannot_tell_and_exits_2(account: MakeClient, capsys: p
     seed_ready(account, ("us-east-1",))
     code, out, err = run(
         capsys,
-        "-c", "deploymentMode=member-role", "-c", "centralAccountId=111122223333", "-c", "regions=us-east-1",
-        "--format", "table",
-        clients=stubbed(quota_error="AccessDeniedException"),
+        "-c", "deploymentMode=account", "-c", "regions=us-east-1", "--format", "table",
+        clients=stubbed(lambda_error="AccessDeniedException"),
     )  # fmt: skip
     statuses = lines_by_check(out)
-    assert statuses[("IAM role trust policy length quota", "account")] == "cannot tell"
-    assert "servicequotas:GetServiceQuota failed (AccessDeniedException)" in out
-    assert "Fix: grant servicequotas:GetServiceQuota to this principal" in out
+    assert statuses[("Lambda concurrency headroom", "us-east-1")] == "cannot tell"
+    assert "lambda:GetAccountSettings failed (AccessDeniedException)" in out
+    assert "Fix: grant lambda:GetAccountSettings to this principal" in out
     assert code == preflight.EXIT_INCOMPLETE and "1 cannot tell" in err
     assert out.splitlines()[2].startswith("cannot tell")  # under the heading and the header: failures first
-
-
-def test_a_trust_policy_longer_than_the_quota_is_missing(aws_env: str) -> None:
-    context = deploy_context.parse_context({"deploymentMode": "member-role", "regions": "us-east-1"}, None)
-    many = dataclasses.replace(context, regions=tuple(f"ap-southeast-{n}" for n in range(1, 7)) * 4)
-    check = prerequisites.trust_policy_quota(stubbed(quota=2048.0), many)
-    assert check.status is Status.MISSING and "the default quota is 2,048" in check.detail
-    check = prerequisites.trust_policy_quota(stubbed(quota=4096.0), many)
-    assert check.status is Status.OK
 
 
 @pytest.mark.parametrize(

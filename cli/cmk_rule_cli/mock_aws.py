@@ -35,6 +35,8 @@ from moto.core.resource_tagging import TaggedResource
 from moto.elasticache.models import ElastiCacheBackend, elasticache_backends
 from moto.kms import models as kms_models
 
+from cmk_rule.resource_types import REPLICATION_GROUP
+
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID  # moto's default account: 123456789012
 CUSTOM_RULE_COMPLIANCE = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 
@@ -90,7 +92,7 @@ class ConfigResultsStore:
     ) -> None:
         """Pretend a run a day ago recorded a result (e.g. for a group deleted since)."""
         now = datetime.now(UTC) - timedelta(days=1)
-        resource_type = "AWS::ElastiCache::ReplicationGroup"
+        resource_type = REPLICATION_GROUP.config_type
         self.results[(region, rule_name, resource_type, resource_id)] = StoredResult(
             rule_name, resource_type, resource_id, compliance_type, annotation, now, now
         )

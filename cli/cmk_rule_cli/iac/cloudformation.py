@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
     CLOUDFORMATION,
@@ -31,7 +32,7 @@ from cmk_rule_cli.iac.model import (
 )
 from cmk_rule_cli.iac.static_rules import is_alias_reference, is_aws_managed_reference, key_id_of
 
-GROUP_TYPE = "AWS::ElastiCache::ReplicationGroup"
+GROUP_TYPE = REPLICATION_GROUP.cloudformation_type
 KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 ALIAS_TYPE = "AWS::KMS::Alias"
 # Ref of these returns a parameter name or a secret ARN: never a KMS key.

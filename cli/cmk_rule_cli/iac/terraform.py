@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.hcl import Unknown
 from cmk_rule_cli.iac.model import (
@@ -34,7 +35,7 @@ from cmk_rule_cli.iac.model import (
 )
 from cmk_rule_cli.iac.static_rules import is_aws_managed_reference, is_key_arn
 
-GROUP_TYPE = "aws_elasticache_replication_group"
+GROUP_TYPE = REPLICATION_GROUP.terraform_type
 # Attribute names per key resource type: (enabled, rotation or None when it follows a primary key elsewhere).
 KEY_TYPES: dict[str, tuple[str, str | None]] = {
     "aws_kms_key": ("is_enabled", "enable_key_rotation"),

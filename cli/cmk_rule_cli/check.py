@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cmk_rule.errors import InvalidParameterError
 from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_parameters
-from cmk_rule_cli import __version__, arguments, output
+from cmk_rule_cli import __version__, arguments, formats, output
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.model import (
@@ -61,7 +61,7 @@ examples:
   terraform show -json plan.tfplan > plan.json && cmk-rule check plan.json --format sarif -o check.sarif
 """
 
-FORMATS = ("table", "json", "sarif")
+FORMATS = formats.offered(NAME)
 _MAX_TAG_KEY = 128
 # Only validation matters offline: the rule's parser expands bare key ids with these, and the result is discarded.
 _OFFLINE_ACCOUNT, _OFFLINE_REGION = "000000000000", "us-east-1"
@@ -288,12 +288,36 @@ def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
     return results
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``check`` hands the output format (:mod:`cmk_rule_cli.formats`): the results, what was not read, the
+    policy and the flags."""
+
+    findings: list[Finding]
+    files: int
+    skipped: list[Skipped]
+    policy: StaticPolicy
+    args: argparse.Namespace
+
+    def json(self) -> str:
+        """The JSON report (:mod:`cmk_rule_cli.iac.report`)."""
+        from cmk_rule_cli.iac import report  # noqa: PLC0415 - parsers load only when checking
+
+        return report.render_json(self.findings, self.files, self.policy, __version__, skipped=self.skipped)
+
+    def table(self) -> str:
+        """The table: fitted and coloured on a terminal, whole in a file."""
+        from cmk_rule_cli.iac import report  # noqa: PLC0415 - parsers load only when checking
+
+        args = self.args
+        style = None if args.output else output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")
+        return report.render_table(self.findings, self.files, skipped=self.skipped, style=style)
+
+
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule check``."""
-    from cmk_rule_cli.iac import report, sarif  # noqa: PLC0415 - parsers load only when checking
-
     try:
-        fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
+        fmt = formats.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
     except CliError as error:
         print(f"cmk-rule check: error: {error}", file=sys.stderr)
         return 2
@@ -307,20 +331,7 @@ def run(args: argparse.Namespace) -> int:
     policy = policy_from(args)
     findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
     skipped = [*inputs.skipped, *not_read]
-    if fmt == "sarif":
-        text = sarif.render(
-            findings,
-            __version__,
-            skipped=skipped,
-            include_passed=args.include_passed,
-            base_dir=Path(args.base_dir) if args.base_dir else None,
-            automation_id=args.automation_id,
-        )
-    elif fmt == "json":
-        text = report.render_json(findings, inputs.files, policy, __version__, skipped=skipped)
-    else:
-        style = None if args.output else output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")
-        text = report.render_table(findings, inputs.files, skipped=skipped, style=style)
+    text = formats.render(fmt, CheckResult(findings, inputs.files, skipped, policy, args))
     try:
         output.write_text(text, args.output, sys.stdout)
     except OSError as error:

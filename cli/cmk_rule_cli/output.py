@@ -1,4 +1,6 @@
-"""Rendering result rows for people and machines: one table renderer, JSON, CSV and Markdown, format choice, colour.
+"""Rendering result rows for people and machines: one table renderer, JSON, CSV and Markdown, colour.
+
+Which format a command writes, and which it offers, is :mod:`cmk_rule_cli.formats` (the registry of formats).
 
 Every format carries every column, so each one can be read back into the same rows (the tests do exactly that).
 Rows are plain mappings of column name to ``str | int | bool | None``; ``None`` means "not known / not read".
@@ -28,16 +30,6 @@ from typing import Any, TextIO
 from cmk_rule.timestamps import iso_z
 from cmk_rule_cli.errors import CliError
 
-FORMATS = ("table", "json", "csv", "markdown")
-# Output-file suffixes and the format they mean; a command accepts only the suffixes of its own formats.
-SUFFIX_FORMATS = {
-    ".csv": "csv",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".json": "json",
-    ".txt": "table",
-    ".sarif": "sarif",
-}
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection); such cells get a leading quote.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TABLE_EMPTY = "-"
@@ -81,28 +73,6 @@ def format_type(formats: Sequence[str]) -> Callable[[str], str]:
     return parse
 
 
-def choose_format(
-    explicit: str | None, output: str | None, stdout_is_tty: bool, formats: Sequence[str] = FORMATS
-) -> str:
-    """The output format: ``--format`` if given; else from ``--output``'s suffix; else a table for a terminal and
-    JSON for a pipe, so that ``cmk-rule scan | jq`` just works.
-
-    A suffix that is not one of this command's formats is an error (naming the accepted suffixes), never a silent
-    JSON file: ``-o report.html`` must not quietly write JSON.
-    """
-    if explicit:
-        return explicit
-    if output:
-        suffix = Path(output).suffix.lower()
-        chosen = SUFFIX_FORMATS.get(suffix)
-        if chosen is None or chosen not in formats:
-            accepted = ", ".join(s for s, f in SUFFIX_FORMATS.items() if f in formats)
-            said = f"suffix '{suffix}'" if suffix else "no suffix"
-            raise CliError(f"--output {output} has {said}: use one of {accepted}, or say which with --format")
-        return chosen
-    return "table" if stdout_is_tty else "json"
-
-
 def text(value: Value) -> str:
     """A cell as text: booleans as ``true``/``false``, unknown as the empty string, one line."""
     if value is None:
@@ -122,21 +92,6 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return iso_z(moment)
-
-
-def render(
-    rows: Sequence[Row], columns: Sequence[str], fmt: str, document: Mapping[str, Any], style: TableStyle | None = None
-) -> str:
-    """Render ``rows`` in ``fmt``; JSON renders the whole ``document`` (which carries the rows and the context)."""
-    if fmt == "json":
-        return render_json(document)
-    if fmt == "csv":
-        return render_csv(rows, columns)
-    if fmt == "markdown":
-        return render_markdown(rows, columns)
-    if fmt == "table":
-        return render_table(rows, columns, style=style)
-    raise ValueError(f"unknown format '{fmt}'")
 
 
 def render_json(document: Mapping[str, Any] | Sequence[Any]) -> str:

@@ -12,9 +12,10 @@ import argparse
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cmk_rule_cli import output, vocabulary
+from cmk_rule_cli import formats, output, vocabulary
 from cmk_rule_cli.arguments import add_account_arguments, add_output_arguments, soft_fail
 from cmk_rule_cli.errors import CliError
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 NAME = "scan"
 HELP = "judge every replication group of an account with the rule's engine, read-only (nothing is reported)"
-FORMATS = ("table", "json", "csv", "markdown", "asff")
+FORMATS = formats.offered(NAME)
 DESCRIPTION = """Judge every ElastiCache replication group in one or more Regions of an AWS account with the
 rule's own engine (same decision table, rows and annotations as the Lambda), using your credentials. Strictly
 read-only: it only calls Describe/List/Get operations and never reports to AWS Config or Security Hub.
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
 
     try:
-        fmt = output.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
+        fmt = formats.choose_format(args.format, args.output, sys.stdout.isatty(), FORMATS)
         if args.output:
             output.check_writable(args.output)
         report = collect(args, command=NAME, progress_enabled=not args.quiet)
@@ -119,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     rows = report.rows()
     try:
-        output.write_text(_render(report, rows, fmt, args), args.output, sys.stdout)
+        output.write_text(formats.render(fmt, ScanResult(report, rows, args)), args.output, sys.stdout)
     except OSError as error:
         sys.stderr.write(f"cmk-rule scan: error: cannot write {args.output}: {error.strerror}\n")
         return EXIT_ERROR
@@ -127,19 +128,30 @@ def run(args: argparse.Namespace) -> int:
     return soft_fail(report.exit_code(rows), args)
 
 
-def _render(report: Report, rows: Sequence[output.Row], fmt: str, args: argparse.Namespace) -> str:
-    if fmt == "asff":
-        from cmk_rule_cli import asff  # noqa: PLC0415
+@dataclass(frozen=True)
+class ScanResult:
+    """What ``scan`` hands the output format (:mod:`cmk_rule_cli.formats`): the report, its rows, the flags."""
 
-        return output.render_json(asff.findings(report))
-    if fmt == "json":
-        return output.render_json(scan_document(report, rows))
-    shown = [vocabulary.text_row(row, SCAN_COLUMNS) for row in rows]
-    if fmt == "table" and not args.output:
-        style = output.terminal_style(
-            sys.stdout, no_color=args.no_color, verdict="compliance", right=frozenset({"row"})
-        )
-        if style.width is not None:
-            compact = [{**row, "key": output.short_reference(str(row["key_arn"] or ""))} for row in shown]
-            return output.render_table(compact, TERMINAL_COLUMNS, style=style)
-    return output.render(shown, SCAN_COLUMNS, fmt, {})
+    report: Report
+    rows: Sequence[output.Row]
+    args: argparse.Namespace
+
+    def json(self) -> str:
+        """The JSON report (:func:`scan_document`)."""
+        return output.render_json(scan_document(self.report, self.rows))
+
+    def flat(self) -> tuple[list[output.Row], Sequence[str]]:
+        """Every column of every row, as text rows (CSV, Markdown, and a table written to a file or a pipe)."""
+        return [vocabulary.text_row(row, SCAN_COLUMNS) for row in self.rows], SCAN_COLUMNS
+
+    def table(self) -> str:
+        """On a terminal, the columns a person reads, fitted to its width; elsewhere every column, whole."""
+        shown, columns = self.flat()
+        if not self.args.output:
+            style = output.terminal_style(
+                sys.stdout, no_color=self.args.no_color, verdict="compliance", right=frozenset({"row"})
+            )
+            if style.width is not None:
+                compact = [{**row, "key": output.short_reference(str(row["key_arn"] or ""))} for row in shown]
+                return output.render_table(compact, TERMINAL_COLUMNS, style=style)
+        return output.render_table(shown, columns)

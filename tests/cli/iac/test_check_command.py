@@ -15,7 +15,7 @@ import pytest
 
 from cmk_rule.rows import ROWS, Row
 from cmk_rule_cli import check as check_module
-from cmk_rule_cli import output
+from cmk_rule_cli import formats
 from cmk_rule_cli.iac import sarif
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.main import main
@@ -107,10 +107,10 @@ def test_default_format_is_json_in_a_pipe_and_table_on_a_terminal(
 ) -> None:
     document = check(CFN_JSON).json()
     assert (document["tool"], document["command"]) == ("cmk-rule", "check")
-    formats = check_module.FORMATS
-    assert output.choose_format(None, None, True, formats) == "table"
-    assert output.choose_format(None, "out.sarif", True, formats) == "sarif"
-    assert output.choose_format("json", "out.sarif", True, formats) == "json"
+    offered = check_module.FORMATS
+    assert formats.choose_format(None, None, True, offered) == "table"
+    assert formats.choose_format(None, "out.sarif", True, offered) == "sarif"
+    assert formats.choose_format("json", "out.sarif", True, offered) == "json"
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     table = check(CFN_JSON).out
     assert table.splitlines()[0].split() == ["LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE"]

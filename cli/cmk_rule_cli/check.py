@@ -18,12 +18,10 @@ from cmk_rule.errors import InvalidParameterError
 from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_parameters
 from cmk_rule_cli import __version__, arguments, formats, output
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.iac import inputs
 from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.inputs import IacInput
 from cmk_rule_cli.iac.model import (
-    CHANGE_SET,
-    CLOUDFORMATION,
-    TERRAFORM,
-    TERRAFORM_HCL,
     Candidate,
     Finding,
     KeyDecl,
@@ -157,16 +155,9 @@ def policy_from(args: argparse.Namespace) -> StaticPolicy:
 
 def candidates_of(source: Source, modules: terraform_hcl.ModuleCache | None = None) -> list[Candidate]:
     """The replication groups of one parsed input (a template, a plan, or a Terraform root module)."""
-    from cmk_rule_cli.iac import cloudformation, terraform, terraform_hcl  # noqa: PLC0415 - parsers load only when checking
+    from cmk_rule_cli.iac import terraform_hcl  # noqa: PLC0415 - parsers load only when checking
 
-    if source.iac_format == CLOUDFORMATION:
-        return cloudformation.extract(source.document, source.text, source.display)
-    if source.iac_format == TERRAFORM_HCL:
-        candidates, _skipped = terraform_hcl.extract(source.document, modules or terraform_hcl.ModuleCache())
-        return candidates
-    if source.iac_format == CHANGE_SET:
-        return []
-    return terraform.extract(source.document, source.display)
+    return inputs.named(source.iac_format).groups(source, modules or terraform_hcl.ModuleCache())[0]
 
 
 def check(
@@ -180,24 +171,22 @@ def evaluate(
     sources: list[Source], policy: StaticPolicy, modules: terraform_hcl.ModuleCache | None = None
 ) -> tuple[list[Finding], list[Skipped]]:
     """Every result (groups, then the keys they use, then replacement warnings) and the module calls not read."""
-    from cmk_rule_cli.iac import changeset, key_policy, terraform, terraform_hcl  # noqa: PLC0415 - parsers load only when checking
+    from cmk_rule_cli.iac import key_policy, terraform_hcl  # noqa: PLC0415 - parsers load only when checking
 
     findings: list[Finding] = []
     skipped: list[Skipped] = []
-    keys: dict[tuple[str, str], KeyDecl] = {}
+    keys: dict[tuple[str, str], tuple[KeyDecl, IacInput]] = {}
     modules = modules or terraform_hcl.ModuleCache()
     for source in sources:
-        if source.iac_format == TERRAFORM_HCL:
-            candidates, not_read = terraform_hcl.extract(source.document, modules)
-            skipped.extend(not_read)
-        else:
-            candidates = candidates_of(source, modules)
+        iac_input = inputs.named(source.iac_format)
+        candidates, not_read = iac_input.groups(source, modules)
+        skipped.extend(not_read)
         for candidate in candidates:
             judgement = judge_variants(candidate.variants, policy)
             notes = list(judgement.notes)
             status = judgement.status
             for key in _declared_keys(candidate):
-                keys.setdefault((key.file or candidate.location.file, key.resource_id), key)
+                keys.setdefault((key.file or candidate.location.file, key.resource_id), (key, iac_input))
                 assessment = key_policy.assess(key.policy)
                 if assessment.grants is False:
                     notes.append(f"Key policy of {key.resource_id}: {assessment.detail} (see that key's result).")
@@ -212,7 +201,7 @@ def evaluate(
                 Finding(
                     resource_id=candidate.resource_id,
                     resource_type=candidate.resource_type,
-                    iac_format=TERRAFORM if candidate.iac_format == TERRAFORM_HCL else candidate.iac_format,
+                    iac_format=iac_input.result_format,
                     location=candidate.location,
                     status=status,
                     row=judgement.row,
@@ -221,12 +210,9 @@ def evaluate(
                     check=judgement.check,
                 )
             )
-        if source.iac_format == CHANGE_SET:
-            findings.extend(changeset.findings(source.document, source.text, source.display))
-        elif source.iac_format == TERRAFORM:
-            findings.extend(terraform.replacements(source.document, source.text, source.display))
-    for (file, _resource), key in keys.items():
-        findings.extend(_key_findings(key, file))
+        findings.extend(iac_input.findings(source))
+    for (file, _resource), (key, declared_in) in keys.items():
+        findings.extend(_key_findings(key, file, declared_in))
     return findings, skipped
 
 
@@ -240,11 +226,11 @@ def _declared_keys(candidate: Candidate) -> list[KeyDecl]:
     return found
 
 
-def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
+def _key_findings(key: KeyDecl, file: str, declared_in: IacInput) -> list[Finding]:
     """The control's key pitfalls for one key used by a group: a policy ElastiCache cannot use, no deletion guard."""
     from cmk_rule_cli.iac import key_policy  # noqa: PLC0415 - parsers load only when checking
 
-    iac_format = CLOUDFORMATION if "::" in key.resource_type else TERRAFORM
+    iac_format = declared_in.result_format
     results = []
     assessment = key_policy.assess(key.policy)
     if assessment.grants is False:
@@ -265,11 +251,7 @@ def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
             )
         )
     if key.deletion_protected is False:
-        how = (
-            "add lifecycle { prevent_destroy = true }"
-            if iac_format == TERRAFORM
-            else "set DeletionPolicy: Retain and UpdateReplacePolicy: Retain"
-        )
+        how = declared_in.deletion_fix
         results.append(
             Finding(
                 resource_id=key.resource_id,

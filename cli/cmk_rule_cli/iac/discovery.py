@@ -19,10 +19,10 @@ from typing import Any
 
 import yaml
 
-from cmk_rule_cli.iac import changeset, cloudformation, hcl, terraform, terraform_hcl
-from cmk_rule_cli.iac.model import CHANGE_SET, CLOUDFORMATION, TERRAFORM, TERRAFORM_HCL, Skipped
+from cmk_rule_cli.iac import cloudformation, hcl, inputs, terraform_hcl
+from cmk_rule_cli.iac.model import TERRAFORM_HCL, Skipped
 
-SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tf", ".tfvars")
+SUFFIXES = inputs.suffixes()
 SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
 _TEMPLATE_NAMES = (".template.json", ".template.yaml", ".template.yml")
 
@@ -180,7 +180,7 @@ def _looks_like_iac(path: Path) -> bool:
         head = path.read_text(encoding="utf-8-sig", errors="replace")[:65536]
     except OSError:
         return False
-    return "AWSTemplateFormatVersion" in head or '"resource_changes"' in head or '"ChangeSetId"' in head
+    return any(marker in head for marker in inputs.markers())
 
 
 def _skip_reason(path: Path) -> str:
@@ -207,12 +207,9 @@ def read(path: Path, *, strict: bool) -> Source | None:
         if strict:
             raise InputError(f"{display}: {error}") from None
         return None
-    if terraform.is_plan(document):
-        return Source(path, display, TERRAFORM, document, text)
-    if changeset.is_change_set(document):
-        return Source(path, display, CHANGE_SET, document, text)
-    if cloudformation.is_template(document):
-        return Source(path, display, CLOUDFORMATION, document, text)
+    found = inputs.recognised(document)
+    if found is not None:
+        return Source(path, display, found.name, document, text)
     if strict:
         raise InputError(
             f"{display}: neither a CloudFormation template (Resources/AWSTemplateFormatVersion) nor a Terraform plan "

@@ -352,6 +352,7 @@ class _Template:
 def _render(function: str, argument: Any, names: list[str]) -> str | None:
     """The string ``Fn::Sub``/``Fn::Join`` builds, with ``${...}`` for every part only known at deploy time."""
     if function == "Fn::Sub":
+        variables: Mapping[Any, Any]
         template, variables = (argument, {}) if isinstance(argument, str) else (None, {})
         if isinstance(argument, list) and argument and isinstance(argument[0], str):
             template = argument[0]

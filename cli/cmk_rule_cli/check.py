@@ -18,9 +18,9 @@ from cmk_rule.errors import InvalidParameterError
 from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_parameters
 from cmk_rule_cli import __version__, arguments, formats, output
 from cmk_rule_cli.errors import CliError
-from cmk_rule_cli.iac import inputs
+from cmk_rule_cli.iac import input_types
 from cmk_rule_cli.iac.checks import StaticCheck
-from cmk_rule_cli.iac.inputs import IacInput
+from cmk_rule_cli.iac.input_types import IacInput
 from cmk_rule_cli.iac.model import (
     Candidate,
     Finding,
@@ -157,7 +157,7 @@ def candidates_of(source: Source, modules: terraform_hcl.ModuleCache | None = No
     """The replication groups of one parsed input (a template, a plan, or a Terraform root module)."""
     from cmk_rule_cli.iac import terraform_hcl  # noqa: PLC0415 - parsers load only when checking
 
-    return inputs.named(source.iac_format).groups(source, modules or terraform_hcl.ModuleCache())[0]
+    return input_types.named(source.iac_format).groups(source, modules or terraform_hcl.ModuleCache())[0]
 
 
 def check(
@@ -178,7 +178,7 @@ def evaluate(
     keys: dict[tuple[str, str], tuple[KeyDecl, IacInput]] = {}
     modules = modules or terraform_hcl.ModuleCache()
     for source in sources:
-        iac_input = inputs.named(source.iac_format)
+        iac_input = input_types.named(source.iac_format)
         candidates, not_read = iac_input.groups(source, modules)
         skipped.extend(not_read)
         for candidate in candidates:

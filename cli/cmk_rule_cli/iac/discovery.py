@@ -19,10 +19,10 @@ from typing import Any
 
 import yaml
 
-from cmk_rule_cli.iac import cloudformation, hcl, inputs, terraform_hcl
+from cmk_rule_cli.iac import cloudformation, hcl, input_types, terraform_hcl
 from cmk_rule_cli.iac.model import TERRAFORM_HCL, Skipped
 
-SUFFIXES = inputs.suffixes()
+SUFFIXES = input_types.suffixes()
 SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
 _TEMPLATE_NAMES = (".template.json", ".template.yaml", ".template.yml")
 
@@ -180,7 +180,7 @@ def _looks_like_iac(path: Path) -> bool:
         head = path.read_text(encoding="utf-8-sig", errors="replace")[:65536]
     except OSError:
         return False
-    return any(marker in head for marker in inputs.markers())
+    return any(marker in head for marker in input_types.markers())
 
 
 def _skip_reason(path: Path) -> str:
@@ -207,7 +207,7 @@ def read(path: Path, *, strict: bool) -> Source | None:
         if strict:
             raise InputError(f"{display}: {error}") from None
         return None
-    found = inputs.recognised(document)
+    found = input_types.recognised(document)
     if found is not None:
         return Source(path, display, found.name, document, text)
     if strict:

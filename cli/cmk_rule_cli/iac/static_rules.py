@@ -42,9 +42,9 @@ from cmk_rule.validation import (
     canonical_key_arn,
     is_aws_managed_alias,
 )
-from cmk_rule_cli.iac import inputs
+from cmk_rule_cli.iac import input_types
 from cmk_rule_cli.iac.checks import StaticCheck
-from cmk_rule_cli.iac.inputs import PropertyNames
+from cmk_rule_cli.iac.input_types import PropertyNames
 from cmk_rule_cli.iac.model import (
     GroupDecl,
     Judgement,
@@ -190,7 +190,7 @@ def approval(reference: str, approved: Iterable[str]) -> bool | None:
 
 
 def _names(group: GroupDecl) -> PropertyNames:
-    names = inputs.named(group.iac_format).names
+    names = input_types.named(group.iac_format).names
     if group.property_names:
         at_rest, key = group.property_names
         return PropertyNames(at_rest, key, names.enabled, names.rotation, names.window, "module call")
@@ -232,7 +232,7 @@ def _aws_managed(text: str, notes: tuple[str, ...]) -> Judgement:
 
 def _alias_failure(group: GroupDecl, key: KeyRef, notes: tuple[str, ...]) -> Judgement:
     via = f" (through {key.via})" if key.via else ""
-    fix = key.fix or inputs.named(group.iac_format).key_fix
+    fix = key.fix or input_types.named(group.iac_format).key_fix
     return Judgement(
         Status.FAIL,
         None,

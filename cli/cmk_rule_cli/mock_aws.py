@@ -312,3 +312,21 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return int(self.remaining_seconds * 1000)
+
+
+@contextmanager
+def moto_server(port: int = 0) -> Iterator[str]:
+    """moto's server on loopback (``port`` 0: a free one), stopped on exit; yields its endpoint URL."""
+    import logging  # noqa: PLC0415
+
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - flask and werkzeug load only for the server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        with aws_tagging_types():  # the server runs in this process: the Tagging API as AWS answers it
+            host, bound = server.get_host_and_port()
+            yield f"http://{host}:{bound}"
+    finally:
+        server.stop()

@@ -203,7 +203,7 @@ def _start_evaluation(self: ConfigResponse) -> str:
 
 
 MOTO_REPLICATION_GROUP_TYPE = "elasticache:replication-group"  # moto 5.2's label
-REPLICATION_GROUP_TYPE = "elasticache:replicationgroup"  # AWS's (cmk_rule.inventory.REPLICATION_GROUP_TYPE)
+REPLICATION_GROUP_TYPE = REPLICATION_GROUP.tagging_filter  # as AWS names it in the Tagging API
 _ORIGINAL_TAGGED_RESOURCES = ElastiCacheBackend.iter_tagged_resources
 
 

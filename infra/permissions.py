@@ -41,7 +41,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cmk_rule import operations as ops
 from cmk_rule.operations import RULE_OPERATIONS, Operation
 from cmk_rule.resource_types import REPLICATION_GROUP
 
@@ -67,7 +66,7 @@ SECURITY_HUB_PRODUCT = "arn:{partition}:securityhub:{region}:{account}:product/{
 SECURITY_HUB_HUB = "arn:{partition}:securityhub:{region}:{account}:hub/default"
 MEMBER_ROLE_ANY_ACCOUNT = "arn:{partition}:iam::*:role/{role_name}"
 ALL_RESOURCES = "*"
-BULK_TAG_READ = ops.GET_RESOURCES.iam_action
+BULK_TAG_READ = "tag:GetResources"
 
 # Actions added by the platform rather than called by the rule's code; listed so tests can state the exact action set.
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")  # the function's own log group only
@@ -115,27 +114,23 @@ class PermissionOptions:
 def code_grants(options: PermissionOptions) -> list[Grant]:
     """Statements for the identity that evaluates one account: the Lambda role (account and conformance-pack
     modes) or the member-account role (organization mode)."""
-    elasticache = [ops.DESCRIBE_REPLICATION_GROUPS.iam_action]
+    elasticache = ["elasticache:DescribeReplicationGroups"]
     if options.exemption_tag:
-        elasticache.append(ops.LIST_TAGS_FOR_RESOURCE.iam_action)
-    kms = [ops.DESCRIBE_KEY.iam_action]
+        elasticache.append("elasticache:ListTagsForResource")
+    kms = ["kms:DescribeKey"]
     if options.require_rotation:
-        kms.append(ops.GET_KEY_ROTATION_STATUS.iam_action)
-    rule_actions = [ops.GET_COMPLIANCE_DETAILS_BY_CONFIG_RULE.iam_action]
+        kms.append("kms:GetKeyRotationStatus")
+    rule_actions = ["config:GetComplianceDetailsByConfigRule"]
     if options.start_evaluations:
-        rule_actions.append(ops.START_CONFIG_RULES_EVALUATION.iam_action)
+        rule_actions.append("config:StartConfigRulesEvaluation")
     if options.find_rule:
-        rule_actions.append(ops.DESCRIBE_CONFIG_RULES.iam_action)
+        rule_actions.append("config:DescribeConfigRules")
 
     grants = [
         Grant("ReadReplicationGroups", tuple(elasticache), (REPLICATION_GROUPS,)),
         Grant("ReadKmsKeys", tuple(kms), (KMS_KEYS_ANY_ACCOUNT,)),
         # Neither action supports resource-level permissions (Service Authorization Reference, AWS Config).
-        Grant(
-            "ReportToConfig",
-            (ops.PUT_EVALUATIONS.iam_action, ops.GET_RESOURCE_CONFIG_HISTORY.iam_action),
-            (ALL_RESOURCES,),
-        ),
+        Grant("ReportToConfig", ("config:PutEvaluations", "config:GetResourceConfigHistory"), (ALL_RESOURCES,)),
     ]
     if options.exemption_tag:
         # No resource-level permissions (Service Authorization Reference, Resource Group Tagging API): see above.
@@ -145,8 +140,8 @@ def code_grants(options: PermissionOptions) -> list[Grant]:
     )
     if options.security_hub_direct:
         grants += [
-            Grant("ImportFindings", (ops.BATCH_IMPORT_FINDINGS.iam_action,), (SECURITY_HUB_PRODUCT,)),
-            Grant("ReadFindings", (ops.GET_FINDINGS.iam_action,), (SECURITY_HUB_HUB,)),
+            Grant("ImportFindings", ("securityhub:BatchImportFindings",), (SECURITY_HUB_PRODUCT,)),
+            Grant("ReadFindings", ("securityhub:GetFindings",), (SECURITY_HUB_HUB,)),
         ]
     return [*grants, rule_grant]
 
@@ -161,7 +156,7 @@ def central_grants() -> list[Grant]:
     return [
         Grant(
             "AssumeMemberRole",
-            (ops.ASSUME_ROLE.iam_action,),
+            ("sts:AssumeRole",),
             (MEMBER_ROLE_ANY_ACCOUNT,),
             conditions=(ORGANIZATION_CONDITION,),
         )

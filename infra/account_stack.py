@@ -10,13 +10,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from infra.permissions import THIS_CONFIG_RULE, PermissionOptions, code_grants
 from infra.reevaluation import Reevaluation
 from infra.rule_function import RuleFunction, statement
 from infra.security_hub import SuppressConfigIntegrationDuplicates
 from infra.settings import Settings
 
-RESOURCE_TYPE = "AWS::ElastiCache::ReplicationGroup"
+RESOURCE_TYPE = REPLICATION_GROUP.config_type
 CONFIG_PRINCIPAL = "config.amazonaws.com"
 RULE_DESCRIPTION = (
     "ElastiCache replication groups must be encrypted at rest with an enabled, customer-managed KMS key "

@@ -80,7 +80,7 @@ class AssetError(RuntimeError):
 
 def pinned_versions(requirements: Path = REQUIREMENTS) -> dict[str, str]:
     """``name==version`` lines of requirements.txt, by canonical name."""
-    pins = {}
+    pins: dict[str, str] = {}
     for line in requirements.read_text(encoding="utf-8").splitlines():
         match = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)==([0-9][0-9A-Za-z.+-]*)\s*(#.*)?", line)
         if match:

@@ -59,36 +59,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# boto3 (service, method) -> IAM action. Paginators authorize as their underlying method.
-API_ACTIONS: dict[tuple[str, str], str] = {
-    ("elasticache", "describe_replication_groups"): "elasticache:DescribeReplicationGroups",
-    ("elasticache", "list_tags_for_resource"): "elasticache:ListTagsForResource",
-    ("resourcegroupstaggingapi", "get_resources"): "tag:GetResources",
-    ("kms", "describe_key"): "kms:DescribeKey",
-    ("kms", "get_key_rotation_status"): "kms:GetKeyRotationStatus",
-    ("config", "put_evaluations"): "config:PutEvaluations",
-    ("config", "get_compliance_details_by_config_rule"): "config:GetComplianceDetailsByConfigRule",
-    ("config", "start_config_rules_evaluation"): "config:StartConfigRulesEvaluation",
-    ("config", "describe_config_rules"): "config:DescribeConfigRules",  # member rule name (organization re-evaluation)
-    ("config", "get_resource_config_history"): "config:GetResourceConfigHistory",
-    ("securityhub", "batch_import_findings"): "securityhub:BatchImportFindings",
-    ("securityhub", "get_findings"): "securityhub:GetFindings",
-    ("sts", "assume_role"): "sts:AssumeRole",
-}
+from cmk_rule.operations import RULE_OPERATIONS, Operation
+from cmk_rule.resource_types import REPLICATION_GROUP
+
+# boto3 (service, method) -> IAM action, from the one list of the operations the rule calls
+# (cmk_rule.operations). Paginators authorize as their underlying method.
+API_ACTIONS: dict[tuple[str, str], str] = {(op.service, op.method): op.iam_action for op in RULE_OPERATIONS}
 
 ALL_CODE_ACTIONS: frozenset[str] = frozenset(API_ACTIONS.values())
-# The IAM service prefix where it is not boto3's service name.
-IAM_PREFIXES: dict[str, str] = {"resourcegroupstaggingapi": "tag"}
 
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action of one API operation (boto3 service name, API operation name)."""
-    return f"{IAM_PREFIXES.get(service, service)}:{operation}"
+    return Operation(service, operation).iam_action
 
 
 # Resource templates. Placeholders: {partition} {region} {account} {role_name} {rule_arn}.
 # Condition templates additionally know {organization_id}.
-REPLICATION_GROUPS = "arn:{partition}:elasticache:{region}:{account}:replicationgroup:*"
+REPLICATION_GROUPS = REPLICATION_GROUP.arn_template
 KMS_KEYS_ANY_ACCOUNT = "arn:{partition}:kms:{region}:*:key/*"
 ANY_CONFIG_RULE = "arn:{partition}:config:{region}:{account}:config-rule/*"
 THIS_CONFIG_RULE = "{rule_arn}"

@@ -19,13 +19,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cmk_rule.aws import describe_error
 from cmk_rule.validation import is_account_id
-from cmk_rule_cli import __version__, output, vocabulary
+from cmk_rule_cli import output
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.scan_report import (
     SKIPPED,
     VERDICTS,
     ScanReport,
     exit_code_of,
+    report_header,
 )
 
 if TYPE_CHECKING:
@@ -141,20 +142,14 @@ class MultiAccountReport:
         return exit_code_of(rows)
 
     def header(self) -> dict[str, Any]:
-        return {
-            "tool": "cmk-rule",
-            "version": __version__,
-            "command": self.command,
-            "generated_at": output.iso(self.started_at),
-            "account": None,
-            "accounts": list(self.requested),
-            "accounts_not_assumed": dict(sorted(self.unassumed.items())),
-            "role": self.role_name,
-            "principal": self.principal_arn,
-            "partition": self.partition,
-            "regions": self.regions,
-            "parameters": vocabulary.typed_parameters(self.parameters),
-        }
+        """The context every machine-readable report starts with (:func:`report_header`), for several accounts."""
+        return report_header(
+            self,
+            account=None,
+            accounts=list(self.requested),
+            accounts_not_assumed=dict(sorted(self.unassumed.items())),
+            role=self.role_name,
+        )
 
 
 Report = ScanReport | MultiAccountReport

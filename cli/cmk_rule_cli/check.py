@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cmk_rule.errors import InvalidParameterError
 from cmk_rule.parameters import APPROVED_KEYS, EXEMPTION_TAG_KEY, parse_rule_parameters
-from cmk_rule_cli import __version__, arguments, output
+from cmk_rule_cli import __version__, arguments, formats, output
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.iac import input_types
 from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.input_types import IacInput
 from cmk_rule_cli.iac.limits import LimitExceeded
 from cmk_rule_cli.iac.model import (
-    CHANGE_SET,
-    CLOUDFORMATION,
-    TERRAFORM,
-    TERRAFORM_HCL,
     Candidate,
     Finding,
     KeyDecl,
@@ -69,7 +67,7 @@ examples:
   terraform show -json plan.tfplan > plan.json && cmk-rule check plan.json --format sarif -o check.sarif
 """
 
-FORMATS = ("table", "json", "sarif")
+FORMATS = formats.offered(NAME)
 _MAX_TAG_KEY = 128
 # Only validation matters offline: the rule's parser expands bare key ids with these, and the result is discarded.
 _OFFLINE_ACCOUNT, _OFFLINE_REGION = "000000000000", "us-east-1"
@@ -165,16 +163,9 @@ def policy_from(args: argparse.Namespace) -> StaticPolicy:
 
 def candidates_of(source: Source, modules: terraform_hcl.ModuleCache | None = None) -> list[Candidate]:
     """The replication groups of one parsed input (a template, a plan, or a Terraform root module)."""
-    from cmk_rule_cli.iac import cloudformation, terraform, terraform_hcl  # noqa: PLC0415 - parsers load only when checking
+    from cmk_rule_cli.iac import terraform_hcl  # noqa: PLC0415 - parsers load only when checking
 
-    if source.iac_format == CLOUDFORMATION:
-        return cloudformation.extract(source.document, source.text, source.display)
-    if source.iac_format == TERRAFORM_HCL:
-        candidates, _skipped = terraform_hcl.extract(source.document, modules or terraform_hcl.ModuleCache())
-        return candidates
-    if source.iac_format == CHANGE_SET:
-        return []
-    return terraform.extract(source.document, source.display, source.text)
+    return input_types.named(source.iac_format).groups(source, modules or terraform_hcl.ModuleCache())[0]
 
 
 def check(
@@ -188,21 +179,19 @@ def evaluate(
     sources: list[Source], policy: StaticPolicy, modules: terraform_hcl.ModuleCache | None = None
 ) -> tuple[list[Finding], list[Skipped]]:
     """Every result (groups, then the keys they use, then replacement warnings) and the module calls not read."""
-    from cmk_rule_cli.iac import changeset, key_policy, terraform, terraform_hcl  # noqa: PLC0415 - parsers load only when checking
+    from cmk_rule_cli.iac import key_policy, terraform_hcl  # noqa: PLC0415 - parsers load only when checking
 
     findings: list[Finding] = []
     skipped: list[Skipped] = []
-    keys: dict[tuple[str, str], KeyDecl] = {}
+    keys: dict[tuple[str, str], tuple[KeyDecl, IacInput]] = {}
     modules = modules or terraform_hcl.ModuleCache()
     for source in sources:
+        iac_input = input_types.named(source.iac_format)
         try:
-            if source.iac_format == TERRAFORM_HCL:
-                candidates, not_read = terraform_hcl.extract(source.document, modules)
-                skipped.extend(not_read)
-            else:
-                candidates = candidates_of(source, modules)
+            candidates, not_read = iac_input.groups(source, modules)
         except RecursionError:  # the last guard behind the nesting and evaluation limits (iac/limits.py)
             raise LimitExceeded(f"{source.display}: nested too deeply to evaluate") from None
+        skipped.extend(not_read)
         for candidate in candidates:
             judgement = judge_variants(candidate.variants, policy)
             notes = list(judgement.notes)
@@ -211,7 +200,7 @@ def evaluate(
                 notes.append(f"Declared at {inner.file}:{inner.line}: {inner.what.removesuffix(' (declared here)')}.")
             status = judgement.status
             for key in _declared_keys(candidate):
-                keys.setdefault((key.file or candidate.location.file, key.resource_id), key)
+                keys.setdefault((key.file or candidate.location.file, key.resource_id), (key, iac_input))
                 assessment = key_policy.assess(key.policy)
                 if assessment.grants is False:
                     notes.append(f"Key policy of {key.resource_id}: {assessment.detail} (see that key's result).")
@@ -226,7 +215,7 @@ def evaluate(
                 Finding(
                     resource_id=candidate.resource_id,
                     resource_type=candidate.resource_type,
-                    iac_format=TERRAFORM if candidate.iac_format == TERRAFORM_HCL else candidate.iac_format,
+                    iac_format=iac_input.result_format,
                     location=candidate.location,
                     status=status,
                     row=judgement.row,
@@ -235,12 +224,9 @@ def evaluate(
                     check=judgement.check,
                 )
             )
-        if source.iac_format == CHANGE_SET:
-            findings.extend(changeset.findings(source.document, source.text, source.display))
-        elif source.iac_format == TERRAFORM:
-            findings.extend(terraform.replacements(source.document, source.text, source.display))
-    for (file, _resource), key in keys.items():
-        findings.extend(_key_findings(key, file))
+        findings.extend(iac_input.findings(source))
+    for (file, _resource), (key, declared_in) in keys.items():
+        findings.extend(_key_findings(key, file, declared_in))
     return list(dict.fromkeys(findings)), skipped  # identical results (one module call seen twice) once
 
 
@@ -254,11 +240,11 @@ def _declared_keys(candidate: Candidate) -> list[KeyDecl]:
     return found
 
 
-def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
+def _key_findings(key: KeyDecl, file: str, declared_in: IacInput) -> list[Finding]:
     """The control's key pitfalls for one key used by a group: a policy ElastiCache cannot use, no deletion guard."""
     from cmk_rule_cli.iac import key_policy  # noqa: PLC0415 - parsers load only when checking
 
-    iac_format = CLOUDFORMATION if "::" in key.resource_type else TERRAFORM
+    iac_format = declared_in.result_format
     results = []
     assessment = key_policy.assess(key.policy)
     if assessment.grants is False:
@@ -279,11 +265,7 @@ def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
             )
         )
     if key.deletion_protected is False:
-        how = (
-            "add lifecycle { prevent_destroy = true }"
-            if iac_format == TERRAFORM
-            else "set DeletionPolicy: Retain and UpdateReplacePolicy: Retain"
-        )
+        how = declared_in.deletion_fix
         results.append(
             Finding(
                 resource_id=key.resource_id,
@@ -302,12 +284,39 @@ def _key_findings(key: KeyDecl, file: str) -> list[Finding]:
     return results
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """What ``check`` hands the output format (:mod:`cmk_rule_cli.formats`): the results, what was not read, the
+    policy and the flags."""
+
+    findings: list[Finding]
+    files: int
+    skipped: list[Skipped]
+    policy: StaticPolicy
+    args: argparse.Namespace
+    listed: list[Finding] | None = None  # --failed-only: the results listed (table, JSON); None: all
+
+    def json(self) -> str:
+        """The JSON report (:mod:`cmk_rule_cli.iac.report`)."""
+        from cmk_rule_cli.iac import report  # noqa: PLC0415 - parsers load only when checking
+
+        return report.render_json(
+            self.findings, self.files, self.policy, __version__, skipped=self.skipped, listed=self.listed
+        )
+
+    def table(self) -> str:
+        """The table: fitted and coloured on a terminal, whole in a file."""
+        from cmk_rule_cli.iac import report  # noqa: PLC0415 - parsers load only when checking
+
+        args = self.args
+        style = None if args.output else output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")
+        return report.render_table(self.findings, self.files, skipped=self.skipped, style=style, listed=self.listed)
+
+
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule check``."""
-    from cmk_rule_cli.iac import report, sarif  # noqa: PLC0415 - parsers load only when checking
-
     try:
-        fmt = output.choose_format(args.format, args.output, FORMATS)
+        fmt = formats.choose_format(args.format, args.output, FORMATS)
     except CliError as error:
         print(f"cmk-rule check: error: {visible(str(error))}", file=sys.stderr)
         return 2
@@ -327,20 +336,7 @@ def run(args: argparse.Namespace) -> int:
     skipped = [*inputs.skipped, *not_read]
     # --failed-only: the results listed (table, JSON); the totals count every result, SARIF lists failures anyway
     listed = [f for f in findings if f.status is Status.FAIL] if args.failed_only else None
-    if fmt == "sarif":
-        text = sarif.render(
-            findings,
-            __version__,
-            skipped=skipped,
-            include_passed=args.include_passed,
-            base_dir=Path(args.base_dir) if args.base_dir else None,
-            automation_id=args.automation_id,
-        )
-    elif fmt == "json":
-        text = report.render_json(findings, inputs.files, policy, __version__, skipped=skipped, listed=listed)
-    else:
-        style = None if args.output else output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")
-        text = report.render_table(findings, inputs.files, skipped=skipped, style=style, listed=listed)
+    text = formats.render(fmt, CheckResult(findings, inputs.files, skipped, policy, args, listed))
     try:
         output.write_text(text, args.output, sys.stdout)
     except OSError as error:

@@ -38,6 +38,7 @@ from cmk_rule.engine import Engine, Judgement, RunResult
 from cmk_rule.errors import AwsCallError, InvalidSettingError
 from cmk_rule.inventory import ReplicationGroup, ReplicationGroupInventory
 from cmk_rule.keys import KeyFacts, KeyLookup, KeyResolver, read_rotation
+from cmk_rule.operations import ASSUME_ROLE, RULE_READS, Operation
 from cmk_rule.outcomes import Skip, Step
 from cmk_rule.verdict import Compliance
 from cmk_rule_cli import accounts, regions
@@ -52,26 +53,24 @@ from cmk_rule_cli.scan_report import RegionScan, ScanReport
 MAX_PARALLEL_REGIONS = 4
 
 # Every AWS operation the scan, evidence and preflight commands may make. Anything else is refused before it is sent.
+# The rule's own reads are named once, in cmk_rule.operations (which the IAM grants read too).
 READ_ONLY_OPERATIONS = frozenset(
-    {
-        ("sts", "GetCallerIdentity"),
-        ("ec2", "DescribeRegions"),
-        ("elasticache", "DescribeReplicationGroups"),
-        ("elasticache", "ListTagsForResource"),
-        ("resourcegroupstaggingapi", "GetResources"),  # tag:GetResources, the exemption tags in bulk
-        ("kms", "DescribeKey"),
-        ("kms", "GetKeyRotationStatus"),
-        ("config", "GetComplianceDetailsByConfigRule"),
+    (operation.service, operation.name)
+    for operation in (
+        *RULE_READS,
+        Operation("sts", "GetCallerIdentity"),
+        Operation("ec2", "DescribeRegions"),
         # evidence: key-use proof, organization-wide results, other accounts
-        ("cloudtrail", "LookupEvents"),
-        ("cloudtrail", "StartQuery"),
-        ("cloudtrail", "GetQueryResults"),
-        ("config", "DescribeAggregateComplianceByConfigRules"),
-        ("config", "GetAggregateComplianceDetailsByConfigRule"),
-        ("organizations", "ListAccounts"),
-        ("sts", "AssumeRole"),
-    }
-    | PREFLIGHT_OPERATIONS  # preflight: the deployment's prerequisites
+        Operation("cloudtrail", "LookupEvents"),
+        Operation("cloudtrail", "StartQuery"),
+        Operation("cloudtrail", "GetQueryResults"),
+        Operation("config", "DescribeAggregateComplianceByConfigRules"),
+        Operation("config", "GetAggregateComplianceDetailsByConfigRule"),
+        Operation("organizations", "ListAccounts"),
+        ASSUME_ROLE,
+        # preflight: the deployment's prerequisites
+        *(Operation(service, name) for service, name in PREFLIGHT_OPERATIONS),
+    )
 )
 
 

@@ -93,23 +93,12 @@ def check_port_free(port: int) -> None:
 
 @contextlib.contextmanager
 def moto_server(port: int = 0) -> Iterator[str]:
-    """moto's server on loopback (``port`` 0: a free one), stopped on exit; yields its endpoint URL."""
-    import logging  # noqa: PLC0415
-
-    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - the demo extra, imported only when it runs
-
-    from cmk_rule_cli import mock_aws  # noqa: PLC0415
+    """The mock account's server (:func:`cmk_rule_cli.mock_aws.moto_server`) once ``port`` is known to be free."""
+    from cmk_rule_cli import mock_aws  # noqa: PLC0415 - the demo extra, imported only when it runs
 
     check_port_free(port)
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        with mock_aws.aws_tagging_types():  # the server runs in this process: the Tagging API as AWS answers it
-            host, port = server.get_host_and_port()
-            yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with mock_aws.moto_server(port) as endpoint:
+        yield endpoint
 
 
 @contextlib.contextmanager

@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from cmk_rule.timestamps import iso_z
 
 RULE_ID = "config-rule-0123ab"
@@ -104,7 +105,7 @@ def change_event(
         "configurationStateId": 1_700_000_000_000,
         "awsAccountId": account_id,
         "configurationItemStatus": status,
-        "resourceType": "AWS::ElastiCache::ReplicationGroup",
+        "resourceType": REPLICATION_GROUP.config_type,
         "resourceId": group_id,
         "resourceName": group_id,
         "ARN": arn,
@@ -149,7 +150,7 @@ def oversized_event(
         "configurationStateId": 1_700_000_000_000,
         "awsAccountId": account_id,
         "configurationItemStatus": status,
-        "resourceType": "AWS::ElastiCache::ReplicationGroup",
+        "resourceType": REPLICATION_GROUP.config_type,
         "resourceId": group_id,
         "resourceName": group_id,
         "ARN": f"arn:aws:elasticache:{region}:{account_id}:replicationgroup:{group_id}",

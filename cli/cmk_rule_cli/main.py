@@ -23,8 +23,9 @@ from typing import Any, NoReturn
 
 from cmk_rule_cli import __version__
 
-# Subcommand modules, in the order --help lists them.
+# Subcommand modules, in the order --help lists them, and the package that holds them.
 COMMAND_MODULES = ("demo", "scan", "evidence", "check", "preflight")
+COMMANDS_PACKAGE = "cmk_rule_cli"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a process stopped by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
@@ -46,9 +47,9 @@ def _commands(names: Sequence[str] = COMMAND_MODULES) -> list[ModuleType]:
     modules = []
     for name in names:
         try:
-            modules.append(importlib.import_module(f"cmk_rule_cli.{name}"))
+            modules.append(importlib.import_module(f"{COMMANDS_PACKAGE}.{name}"))
         except ModuleNotFoundError as error:
-            if error.name != f"cmk_rule_cli.{name}":
+            if error.name != f"{COMMANDS_PACKAGE}.{name}":
                 raise
     return modules
 

@@ -35,6 +35,8 @@ from moto.core.resource_tagging import TaggedResource
 from moto.elasticache.models import ElastiCacheBackend, elasticache_backends
 from moto.kms import models as kms_models
 
+from cmk_rule.resource_types import REPLICATION_GROUP
+
 ACCOUNT_ID = DEFAULT_ACCOUNT_ID  # moto's default account: 123456789012
 CUSTOM_RULE_COMPLIANCE = ("COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE")
 
@@ -104,7 +106,7 @@ class ConfigResultsStore:
     ) -> None:
         """Pretend a run a day ago recorded a result (e.g. for a group deleted since)."""
         now = datetime.now(UTC) - timedelta(days=1)
-        resource_type = "AWS::ElastiCache::ReplicationGroup"
+        resource_type = REPLICATION_GROUP.config_type
         self.results[(region, rule_name, resource_type, resource_id)] = StoredResult(
             rule_name, resource_type, resource_id, compliance_type, annotation, now, now
         )
@@ -210,7 +212,7 @@ def _start_evaluation(self: ConfigResponse) -> str:
 
 
 MOTO_REPLICATION_GROUP_TYPE = "elasticache:replication-group"  # moto 5.2's label
-REPLICATION_GROUP_TYPE = "elasticache:replicationgroup"  # AWS's (cmk_rule.inventory.REPLICATION_GROUP_TYPE)
+REPLICATION_GROUP_TYPE = REPLICATION_GROUP.tagging_filter  # as AWS names it in the Tagging API
 _ORIGINAL_TAGGED_RESOURCES = ElastiCacheBackend.iter_tagged_resources
 
 
@@ -338,3 +340,21 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return int(self.remaining_seconds * 1000)
+
+
+@contextmanager
+def moto_server(port: int = 0) -> Iterator[str]:
+    """moto's server on loopback (``port`` 0: a free one), stopped on exit; yields its endpoint URL."""
+    import logging  # noqa: PLC0415
+
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415 - flask and werkzeug load only for the server
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request otherwise
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        with aws_tagging_types():  # the server runs in this process: the Tagging API as AWS answers it
+            host, bound = server.get_host_and_port()
+            yield f"http://{host}:{bound}"
+    finally:
+        server.stop()

@@ -1,4 +1,6 @@
-"""Rendering result rows for people and machines: one table renderer, JSON, CSV and Markdown, format choice, colour.
+"""Rendering result rows for people and machines: one table renderer, JSON, CSV and Markdown, colour.
+
+Which format a command writes, and which it offers, is :mod:`cmk_rule_cli.formats` (the registry of formats).
 
 Every format carries every column, so each one can be read back into the same rows (the tests do exactly that).
 Rows are plain mappings of column name to ``str | int | bool | None``; ``None`` means "not known / not read".
@@ -30,16 +32,6 @@ from cmk_rule.timestamps import iso_z
 from cmk_rule_cli import text_safety
 from cmk_rule_cli.errors import CliError
 
-FORMATS = ("table", "json", "csv", "markdown")
-# Output-file suffixes and the format they mean; a command accepts only the suffixes of its own formats.
-SUFFIX_FORMATS = {
-    ".csv": "csv",
-    ".md": "markdown",
-    ".markdown": "markdown",
-    ".json": "json",
-    ".txt": "table",
-    ".sarif": "sarif",
-}
 TABLE_EMPTY = "-"
 
 Value = str | int | bool | None
@@ -81,27 +73,6 @@ def format_type(formats: Sequence[str]) -> Callable[[str], str]:
     return parse
 
 
-def choose_format(explicit: str | None, output: str | None, formats: Sequence[str] = FORMATS) -> str:
-    """The output format: ``--format`` if given; else from ``--output``'s suffix; else a table, whether stdout is a
-    terminal or a pipe (``| less`` and ``| grep`` read what the terminal shows, as with Prowler, Checkov and Trivy;
-    only the colour goes). JSON is asked for with ``--format json`` or a ``.json`` file.
-
-    A suffix that is not one of this command's formats is an error (naming the accepted suffixes), never a silent
-    JSON file: ``-o report.html`` must not quietly write JSON.
-    """
-    if explicit:
-        return explicit
-    if output:
-        suffix = Path(output).suffix.lower()
-        chosen = SUFFIX_FORMATS.get(suffix)
-        if chosen is None or chosen not in formats:
-            accepted = ", ".join(s for s, f in SUFFIX_FORMATS.items() if f in formats)
-            said = f"suffix '{suffix}'" if suffix else "no suffix"
-            raise CliError(f"--output {output} has {said}: use one of {accepted}, or say which with --format")
-        return chosen
-    return "table"
-
-
 def text(value: Value) -> str:
     """A cell as text: booleans as ``true``/``false``, unknown as the empty string, one line, control and bidi
     characters shown escaped (:mod:`cmk_rule_cli.text_safety`)."""
@@ -122,21 +93,6 @@ def iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return iso_z(moment)
-
-
-def render(
-    rows: Sequence[Row], columns: Sequence[str], fmt: str, document: Mapping[str, Any], style: TableStyle | None = None
-) -> str:
-    """Render ``rows`` in ``fmt``; JSON renders the whole ``document`` (which carries the rows and the context)."""
-    if fmt == "json":
-        return render_json(document)
-    if fmt == "csv":
-        return render_csv(rows, columns)
-    if fmt == "markdown":
-        return render_markdown(rows, columns)
-    if fmt == "table":
-        return render_table(rows, columns, style=style)
-    raise ValueError(f"unknown format '{fmt}'")
 
 
 def render_json(document: Mapping[str, Any] | Sequence[Any]) -> str:

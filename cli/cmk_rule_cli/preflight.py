@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cmk_rule_cli import __version__, arguments, output
+from cmk_rule_cli import __version__, arguments, formats, output
 from cmk_rule_cli.errors import CliError
 
 if TYPE_CHECKING:  # botocore loads only once the command runs
@@ -50,7 +51,7 @@ examples:
   cmk-rule preflight --profile org-admin -c deploymentMode=organization -c organizationId=o-a1b2c3d4e5 \\
       -c targetOrganizationalUnitIds=r-ab12 -c regions=us-east-1,eu-west-1
 """
-FORMATS = ("table", "json")
+FORMATS = formats.offered(NAME)
 COLUMNS = ("status", "check", "where", "detail")
 EXIT_OK, EXIT_MISSING, EXIT_INCOMPLETE = 0, 1, 2
 
@@ -137,12 +138,40 @@ def summary_line(checks: list[Check]) -> str:
     return f"{first} ({missing} missing, {unknown} cannot tell)"
 
 
+@dataclass(frozen=True)
+class PreflightResult:
+    """What ``preflight`` hands the output format (:mod:`cmk_rule_cli.formats`): the checks listed and their context."""
+
+    context: DeployContext
+    account_id: str
+    listed: list[Check]
+    args: argparse.Namespace
+
+    def json(self) -> str:
+        """The JSON document (:func:`document`)."""
+        return output.render_json(document(self.context, self.account_id, self.listed))
+
+    def table(self) -> str:
+        """The checks, failures first, under a line naming the deployment (left out with ``--quiet``)."""
+        args = self.args
+        style = output.TableStyle(verdict="status")
+        if not args.output:
+            style = output.terminal_style(sys.stdout, no_color=args.no_color, verdict="status")
+        style = dataclasses.replace(style, title=("check", "where"))
+        heading = (
+            f"Deployment: {self.context.mode.value} in {', '.join(self.context.regions)}, account {self.account_id}\n"
+            if not args.quiet
+            else ""
+        )
+        return heading + output.render_table(rows(self.listed), COLUMNS, style=style)
+
+
 def execute(args: argparse.Namespace, clients: MakeClient | None = None) -> int:
     """Run the command; ``clients`` (service, Region) -> client replaces the read-only session's (tests)."""
     from cmk_rule_cli import collect, deploy_context, prerequisites  # noqa: PLC0415 - botocore, only once it runs
 
     try:
-        fmt = output.choose_format(args.format, args.output, FORMATS)
+        fmt = formats.choose_format(args.format, args.output, FORMATS)
         if args.output:
             output.check_writable(args.output)
         cdk_json = Path(args.cdk_json)
@@ -160,19 +189,7 @@ def execute(args: argparse.Namespace, clients: MakeClient | None = None) -> int:
     checks = prerequisites.run_checks(context, make, account_id)
     ordered = sorted(checks, key=lambda c: output.failure_rank(c.status.value))
     listed = [c for c in ordered if c.status is not prerequisites.Status.OK] if args.failed_only else ordered
-    if fmt == "json":
-        text = output.render_json(document(context, account_id, listed))
-    else:
-        style = output.TableStyle(verdict="status")
-        if not args.output:
-            style = output.terminal_style(sys.stdout, no_color=args.no_color, verdict="status")
-        style = dataclasses.replace(style, title=("check", "where"))
-        heading = (
-            f"Deployment: {context.mode.value} in {', '.join(context.regions)}, account {account_id}\n"
-            if not args.quiet
-            else ""
-        )
-        text = heading + output.render_table(rows(listed), COLUMNS, style=style)
+    text = formats.render(fmt, PreflightResult(context, account_id, listed, args))
     try:
         output.write_text(text, args.output, sys.stdout)
     except OSError as error:

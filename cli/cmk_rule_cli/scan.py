@@ -13,9 +13,10 @@ import dataclasses
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
-from cmk_rule_cli import output, vocabulary
+from cmk_rule_cli import formats, output, vocabulary
 from cmk_rule_cli.arguments import add_account_arguments, add_output_arguments, soft_fail
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.text_safety import visible
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 NAME = "scan"
 HELP = "judge every replication group of an account with the rule's engine, read-only (nothing is reported)"
-FORMATS = ("table", "json", "csv", "markdown", "asff")
+FORMATS = formats.offered(NAME)
 DESCRIPTION = """Judge every ElastiCache replication group in one or more Regions of an AWS account with the
 rule's own engine (same decision table, rows and annotations as the Lambda), using your credentials. Strictly
 read-only: it only calls Describe/List/Get operations and never reports to AWS Config or Security Hub.
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
 
     try:
-        fmt = output.choose_format(args.format, args.output, FORMATS)
+        fmt = formats.choose_format(args.format, args.output, FORMATS)
         if args.output:
             output.check_writable(args.output)
         report = collect(args, command=NAME, progress_enabled=not args.quiet)
@@ -144,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     rows = output.failures_first(report.rows(), "verdict")  # every format: failures first
     listed = failed_rows(rows) if args.failed_only and fmt != "asff" else rows
     try:
-        output.write_text(_render(report, rows, listed, fmt, args), args.output, sys.stdout)
+        output.write_text(formats.render(fmt, ScanResult(report, rows, listed, args)), args.output, sys.stdout)
     except OSError as error:
         sys.stderr.write(
             f"cmk-rule scan: error: cannot write {visible(args.output)}: {error.strerror}; nothing was written\n"
@@ -156,18 +157,29 @@ def run(args: argparse.Namespace) -> int:
     return soft_fail(report.exit_code(rows), args)
 
 
-def _render(
-    report: Report, rows: Sequence[output.Row], listed: Sequence[output.Row], fmt: str, args: argparse.Namespace
-) -> str:
-    if fmt == "asff":
-        from cmk_rule_cli import asff  # noqa: PLC0415
+@dataclass(frozen=True)
+class ScanResult:
+    """What ``scan`` hands the output format (:mod:`cmk_rule_cli.formats`): the report, its rows (failures first),
+    the rows listed (``--failed-only``), the flags."""
 
-        return output.render_json(asff.findings(report))
-    if fmt == "json":
-        return output.render_json(scan_document(report, rows, listed))
-    if fmt == "table" and not args.output:
-        return results_table(listed, no_color=args.no_color)
-    return output.render([vocabulary.text_row(row, SCAN_COLUMNS) for row in listed], SCAN_COLUMNS, fmt, {})
+    report: Report
+    rows: Sequence[output.Row]
+    listed: Sequence[output.Row]
+    args: argparse.Namespace
+
+    def json(self) -> str:
+        """The JSON report (:func:`scan_document`)."""
+        return output.render_json(scan_document(self.report, self.rows, self.listed))
+
+    def flat(self) -> tuple[list[output.Row], Sequence[str]]:
+        """Every column of every listed row, as text rows (CSV, Markdown, and a table written to a file)."""
+        return [vocabulary.text_row(row, SCAN_COLUMNS) for row in self.listed], SCAN_COLUMNS
+
+    def table(self) -> str:
+        """On stdout, the table a person reads (:func:`results_table`); in a file every column, whole."""
+        if not self.args.output:
+            return results_table(self.listed, no_color=self.args.no_color)
+        return output.render_table(*self.flat())
 
 
 def results_table(rows: Sequence[output.Row], *, no_color: bool) -> str:

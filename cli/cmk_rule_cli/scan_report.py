@@ -7,7 +7,7 @@ Kept apart from the AWS collection (:mod:`cmk_rule_cli.collect`) and from the co
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -37,6 +37,38 @@ def exit_code_of(rows: Iterable[Mapping[str, output.Value]]) -> int:
     if SKIPPED in verdicts:
         return EXIT_ERROR
     return EXIT_NON_COMPLIANT if Compliance.NON_COMPLIANT.value in verdicts else EXIT_OK
+
+
+class Reported(Protocol):
+    """What a report (one account, or several) says about the run that made it."""
+
+    @property
+    def command(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def principal_arn(self) -> str | None: ...
+    @property
+    def partition(self) -> str: ...
+    @property
+    def regions(self) -> Sequence[str]: ...
+    @property
+    def parameters(self) -> Mapping[str, str]: ...
+
+
+def report_header(report: Reported, **scope: Any) -> dict[str, Any]:
+    """The context every machine-readable report starts with; ``scope`` names the accounts it covers."""
+    return {
+        "tool": "cmk-rule",
+        "version": __version__,
+        "command": report.command,
+        "generated_at": output.iso(report.started_at),
+        **scope,
+        "principal": report.principal_arn,
+        "partition": report.partition,
+        "regions": list(report.regions),
+        "parameters": vocabulary.typed_parameters(report.parameters),
+    }
 
 
 class Listing(Protocol):
@@ -207,15 +239,5 @@ class ScanReport:
         return exit_code_of(rows)
 
     def header(self) -> dict[str, Any]:
-        """The context every machine-readable report starts with."""
-        return {
-            "tool": "cmk-rule",
-            "version": __version__,
-            "command": self.command,
-            "generated_at": output.iso(self.started_at),
-            "account": self.account_id,
-            "principal": self.principal_arn,
-            "partition": self.partition,
-            "regions": list(self.regions),
-            "parameters": vocabulary.typed_parameters(self.parameters),
-        }
+        """The context every machine-readable report starts with (:func:`report_header`), for one account."""
+        return report_header(self, account=self.account_id)

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from cmk_rule.aws import AWS_ERRORS, bounded_pages, call_error
 from cmk_rule.errors import AwsCallError
+from cmk_rule.operations import GET_COMPLIANCE_DETAILS_BY_CONFIG_RULE, GET_RESOURCE_CONFIG_HISTORY
 from cmk_rule.request import RESOURCE_TYPE, OversizedItem
 
 if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
@@ -25,8 +26,8 @@ if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
 RESULTS_PAGE_SIZE = 100  # GetComplianceDetailsByConfigRule Limit maximum
 # GetResourceConfigHistory may answer empty pages with a nextToken; a run follows at most this many.
 HISTORY_MAX_PAGES = 100
-RESULTS_OPERATION = "config:GetComplianceDetailsByConfigRule"
-HISTORY_OPERATION = "config:GetResourceConfigHistory"
+RESULTS_OPERATION = GET_COMPLIANCE_DETAILS_BY_CONFIG_RULE.iam_action
+HISTORY_OPERATION = GET_RESOURCE_CONFIG_HISTORY.iam_action
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def _as_event_item(resource_id: str, api_item: Mapping[str, Any]) -> dict[str, A
             configuration = json.loads(configuration) if configuration.strip() else None
         except json.JSONDecodeError as error:
             raise AwsCallError(
-                "config:GetResourceConfigHistory", f"the configuration of {resource_id} is not valid JSON ({error.msg})"
+                HISTORY_OPERATION, f"the configuration of {resource_id} is not valid JSON ({error.msg})"
             ) from None
     capture = api_item.get("configurationItemCaptureTime")
     return {

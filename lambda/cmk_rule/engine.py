@@ -17,6 +17,7 @@ from cmk_rule.config_history import PreviousResult, fetch_configuration_item, pr
 from cmk_rule.config_reporter import Evaluation
 from cmk_rule.errors import AwsCallError, InvalidEventError
 from cmk_rule.inventory import (
+    LISTING_OPERATION,
     TAGS_OPERATION,
     ReplicationGroup,
     ReplicationGroupInventory,
@@ -301,7 +302,7 @@ def _deduplicated(
     listed twice with different facts is not judged at all (which facts are current is unknown)."""
     first: dict[str, ReplicationGroup] = {}
     repeated: list[str] = []
-    operation = "elasticache:DescribeReplicationGroups"
+    operation = LISTING_OPERATION
     for group in groups:
         earlier = first.setdefault(group.group_id, group)
         if earlier is not group:

@@ -19,14 +19,16 @@ from botocore.exceptions import ClientError
 
 from cmk_rule.aws import AWS_ERRORS, bounded_pages, call_error, error_code, malformed
 from cmk_rule.errors import AwsCallError, InvalidEventError
+from cmk_rule.operations import GET_RESOURCES, LIST_TAGS_FOR_RESOURCE
+from cmk_rule.resource_types import REPLICATION_GROUP
 
 if TYPE_CHECKING:  # typed clients (boto3-stubs); never imported at run time
     from mypy_boto3_elasticache import ElastiCacheClient
     from mypy_boto3_resourcegroupstaggingapi import ResourceGroupsTaggingAPIClient
 
 PAGE_SIZE = 100  # DescribeReplicationGroups MaxRecords maximum
-LISTING_OPERATION = "elasticache:DescribeReplicationGroups"
-TAGS_OPERATION = "elasticache:ListTagsForResource"
+LISTING_OPERATION = REPLICATION_GROUP.list_operation.iam_action
+TAGS_OPERATION = LIST_TAGS_FOR_RESOURCE.iam_action
 
 # The bulk tag read, GetResources (Resource Groups Tagging API Reference,
 # https://docs.aws.amazon.com/resourcegroupstagging/latest/APIReference/API_GetResources.html):
@@ -38,9 +40,9 @@ TAGS_OPERATION = "elasticache:ListTagsForResource"
 #   100 groups), and a listed group that is absent from the answer does not carry the key;
 # * "GetResources does not return untagged resources": likewise, absent means "not exempt", never "not read".
 # TagsPerPage is not sent: AWS "recommends using ResourcesPerPage instead", and the two limits cannot both apply.
-BULK_TAGS_OPERATION = "tag:GetResources"
+BULK_TAGS_OPERATION = GET_RESOURCES.iam_action
 BULK_TAGS_PAGE_SIZE = 100
-REPLICATION_GROUP_TYPE = "elasticache:replicationgroup"
+REPLICATION_GROUP_TYPE = REPLICATION_GROUP.tagging_filter
 
 
 @dataclass(frozen=True)

@@ -39,14 +39,15 @@ from botocore.exceptions import BotoCoreError, ClientError
 from cmk_rule.accounts import check_target, function_partition, member_clients, own_clients
 from cmk_rule.aws import AwsClients, ClientFactory, call_error, error_code, lambda_region
 from cmk_rule.errors import AwsCallError, ForbiddenAccountError, InvalidSettingError, RuleError, TransientAwsError
+from cmk_rule.operations import DESCRIBE_CONFIG_RULES, START_CONFIG_RULES_EVALUATION
 from cmk_rule.settings import Settings
 from cmk_rule.telemetry import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-START = "config:StartConfigRulesEvaluation"
-DESCRIBE = "config:DescribeConfigRules"
+START = START_CONFIG_RULES_EVALUATION.iam_action
+DESCRIBE = DESCRIBE_CONFIG_RULES.iam_action
 # Config's answers while an evaluation of the rule is running or was just requested: retry later, never "done".
 EVALUATION_ALREADY_REQUESTED = frozenset({"LimitExceededException", "ResourceInUseException"})
 # StartConfigRulesEvaluation takes up to 25 rule names a call.

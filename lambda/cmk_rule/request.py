@@ -21,9 +21,10 @@ from typing import Any
 from cmk_rule import validation
 from cmk_rule.errors import InvalidEventError, UnsupportedEvaluationModeError
 from cmk_rule.parameters import RuleParameters, parse_rule_parameters
+from cmk_rule.resource_types import REPLICATION_GROUP
 
 TEST_MODE_TOKEN = "TESTMODE"  # noqa: S105  # nosec B105 - not a secret: Config's documented token for rules invoked outside Config (PutEvaluations TestMode)
-RESOURCE_TYPE = "AWS::ElastiCache::ReplicationGroup"
+RESOURCE_TYPE = REPLICATION_GROUP.config_type
 _RULE_ARN = re.compile(
     rf"arn:({validation.PARTITION_PATTERN}):config:({validation.REGION_PATTERN}):({validation.ACCOUNT_ID_PATTERN})"
     r":config-rule/[\w/+=,.@-]+",

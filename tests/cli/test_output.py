@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from cmk_rule_cli import arguments, output, progress, regions
+from cmk_rule_cli import arguments, formats, output, progress, regions
 from cmk_rule_cli.errors import CliError
 
 from .formats import parse_csv, parse_markdown, parse_table
@@ -44,15 +44,15 @@ def test_text_formats_read_back() -> None:
     ],
 )
 def test_format_choice(explicit: str | None, target: str | None, chosen: str) -> None:
-    assert output.choose_format(explicit, target) == chosen
+    assert formats.choose_format(explicit, target) == chosen
 
 
 @pytest.mark.parametrize("target", ["out.data", "report.html", "noext", "check.sarif"])
 def test_an_unknown_or_foreign_suffix_is_an_error_not_silent_json(target: str) -> None:
     # .sarif is a format of `check`, not of `scan`: each command accepts only the suffixes of its own formats.
     with pytest.raises(CliError, match=r"use one of \.csv, \.md, \.markdown, \.json, \.txt, or say which"):
-        output.choose_format(None, target)
-    assert output.choose_format(None, "check.sarif", ("table", "json", "sarif")) == "sarif"
+        formats.choose_format(None, target)
+    assert formats.choose_format(None, "check.sarif", ("table", "json", "sarif")) == "sarif"
 
 
 def test_format_names_are_case_insensitive_and_unknown_ones_refused() -> None:

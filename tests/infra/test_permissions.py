@@ -8,10 +8,10 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
+from cmk_rule.operations import IAM_PREFIXES
 from infra.permissions import (
     ALL_CODE_ACTIONS,
     API_ACTIONS,
-    IAM_PREFIXES,
     PermissionOptions,
     actions_of,
     central_grants,

@@ -14,10 +14,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.model import CLOUDFORMATION, Finding, Location, Status
 
-GROUP_TYPE = "AWS::ElastiCache::ReplicationGroup"
+GROUP_TYPE = REPLICATION_GROUP.cloudformation_type
 KEY_PROPERTIES = ("AtRestEncryptionEnabled", "KmsKeyId")
 
 

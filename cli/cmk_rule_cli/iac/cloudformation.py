@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from cmk_rule_cli.iac import limits
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
@@ -32,7 +33,7 @@ from cmk_rule_cli.iac.model import (
 )
 from cmk_rule_cli.iac.static_rules import declared_durability, is_alias_reference, is_aws_managed_reference, key_id_of
 
-GROUP_TYPE = "AWS::ElastiCache::ReplicationGroup"
+GROUP_TYPE = REPLICATION_GROUP.cloudformation_type
 KEY_TYPES = ("AWS::KMS::Key", "AWS::KMS::ReplicaKey")
 ALIAS_TYPE = "AWS::KMS::Alias"
 # Ref of these returns a parameter name or a secret ARN: never a KMS key.
@@ -436,6 +437,7 @@ class _Template:
 def _render(function: str, argument: Any, names: list[str]) -> str | None:
     """The string ``Fn::Sub``/``Fn::Join`` builds, with ``${...}`` for every part only known at deploy time."""
     if function == "Fn::Sub":
+        variables: Mapping[Any, Any]
         template, variables = (argument, {}) if isinstance(argument, str) else (None, {})
         if isinstance(argument, list) and argument and isinstance(argument[0], str):
             template = argument[0]

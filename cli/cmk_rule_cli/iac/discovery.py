@@ -19,10 +19,10 @@ from typing import Any
 
 import yaml
 
-from cmk_rule_cli.iac import changeset, cloudformation, hcl, limits, terraform, terraform_hcl
-from cmk_rule_cli.iac.model import CHANGE_SET, CLOUDFORMATION, TERRAFORM, TERRAFORM_HCL, Skipped
+from cmk_rule_cli.iac import cloudformation, hcl, input_types, limits, terraform_hcl
+from cmk_rule_cli.iac.model import TERRAFORM_HCL, Skipped
 
-SUFFIXES = (".json", ".yaml", ".yml", ".template", ".tf", ".tfvars")
+SUFFIXES = input_types.suffixes()
 SKIPPED_DIRECTORIES = frozenset({".git", ".terraform", ".venv", "node_modules", "__pycache__", ".mypy_cache"})
 _TEMPLATE_NAMES = (".template.json", ".template.yaml", ".template.yml")
 
@@ -210,7 +210,7 @@ def _looks_like_iac(path: Path) -> bool:
             head = handle.read(_HEAD_BYTES).decode("utf-8", errors="replace")
     except (OSError, limits.NotReadable):
         return False
-    return "AWSTemplateFormatVersion" in head or '"resource_changes"' in head or '"ChangeSetId"' in head
+    return any(marker in head for marker in input_types.markers())
 
 
 _NEITHER = "not a CloudFormation template, Terraform plan or change set"
@@ -237,12 +237,9 @@ def read(path: Path, *, strict: bool, budget: limits.Budget | None = None) -> So
         if strict:
             raise InputError(f"{display}: {error}") from None
         return _TF_JSON if path.name.lower().endswith(".tf.json") else str(error)
-    if terraform.is_plan(document):
-        return Source(path, display, TERRAFORM, document, text)
-    if changeset.is_change_set(document):
-        return Source(path, display, CHANGE_SET, document, text)
-    if cloudformation.is_template(document):
-        return Source(path, display, CLOUDFORMATION, document, text)
+    found = input_types.recognised(document)
+    if found is not None:
+        return Source(path, display, found.name, document, text)
     if strict:
         raise InputError(
             f"{display}: neither a CloudFormation template (Resources/AWSTemplateFormatVersion) nor a Terraform plan "

@@ -20,10 +20,11 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from cmk_rule_cli.iac.hcl import Choice, Unknown
 from cmk_rule_cli.iac.model import TERRAFORM_HCL, GroupDecl, KeyRef, Setting
 
-GROUP_TYPE = "aws_elasticache_replication_group"
+GROUP_TYPE = REPLICATION_GROUP.terraform_type
 _SOURCES = re.compile(
     r"^(?:(?:registry\.terraform\.io/)?terraform-aws-modules/elasticache/aws"
     r"|(?:git::https://|https://|git@)?github\.com[/:]terraform-aws-modules/terraform-aws-elasticache(?:\.git)?)"

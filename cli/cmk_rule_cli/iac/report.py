@@ -10,11 +10,12 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from cmk_rule_cli import output, text_safety, vocabulary
 from cmk_rule_cli.iac.model import Finding, Skipped, Status
 from cmk_rule_cli.iac.static_rules import StaticPolicy
 
-GROUP_TYPES = ("AWS::ElastiCache::ReplicationGroup", "aws_elasticache_replication_group")
+GROUP_TYPES = (REPLICATION_GROUP.cloudformation_type, REPLICATION_GROUP.terraform_type)
 VERDICT_LABELS = {
     Status.PASS: "PASS",
     Status.PASS_WITH_NOTE: "PASS (note)",

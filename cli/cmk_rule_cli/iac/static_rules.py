@@ -49,7 +49,6 @@ pass one it would not.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -66,10 +65,10 @@ from cmk_rule.validation import (
     canonical_key_arn,
     is_aws_managed_alias,
 )
+from cmk_rule_cli.iac import input_types
 from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.input_types import PropertyNames
 from cmk_rule_cli.iac.model import (
-    CLOUDFORMATION,
-    TERRAFORM_HCL,
     GroupDecl,
     Judgement,
     KeyDecl,
@@ -213,31 +212,11 @@ def approval(reference: str, approved: Iterable[str]) -> bool | None:
     return False
 
 
-@dataclass(frozen=True)
-class _Names:
-    at_rest: str
-    key: str
-    enabled: str
-    rotation: str
-    window: str
-    container: str
-
-
-_CFN_NAMES = _Names(
-    "AtRestEncryptionEnabled", "KmsKeyId", "Enabled", "EnableKeyRotation", "PendingWindowInDays", "template"
-)
-_TF_NAMES = _Names(
-    "at_rest_encryption_enabled", "kms_key_id", "is_enabled", "enable_key_rotation", "deletion_window_in_days", "plan"
-)
-
-
-def _names(group: GroupDecl) -> _Names:
-    names = _CFN_NAMES if group.iac_format == CLOUDFORMATION else _TF_NAMES
-    if group.iac_format == TERRAFORM_HCL:
-        names = dataclasses.replace(names, container="configuration")
+def _names(group: GroupDecl) -> PropertyNames:
+    names = input_types.named(group.iac_format).names
     if group.property_names:
         at_rest, key = group.property_names
-        return _Names(at_rest, key, names.enabled, names.rotation, names.window, "module call")
+        return PropertyNames(at_rest, key, names.enabled, names.rotation, names.window, "module call", names.durability)
     return names
 
 
@@ -260,7 +239,7 @@ def _encryption(group: GroupDecl) -> tuple[bool, str | None]:
     if group.at_rest is Setting.TRUE:
         return True, None
     if group.durability is not None:
-        durability = "Durability" if group.iac_format == CLOUDFORMATION else "durability"
+        durability = _names(group).durability
         if group.at_rest is Setting.FALSE:
             return True, (
                 f"{prop} is false, but {durability} {group.durability} turns at-rest encryption on (set {prop} to true "
@@ -293,7 +272,7 @@ def _aws_managed(text: str, notes: tuple[str, ...]) -> Judgement:
 
 def _alias_failure(group: GroupDecl, key: KeyRef, notes: tuple[str, ...]) -> Judgement:
     via = f" (through {key.via})" if key.via else ""
-    fix = key.fix or ("aws_kms_key.<name>.arn" if group.iac_format != CLOUDFORMATION else "!GetAtt <Key>.Arn")
+    fix = key.fix or input_types.named(group.iac_format).key_fix
     return Judgement(
         Status.FAIL,
         None,
@@ -397,7 +376,7 @@ def _judge_declared(group: GroupDecl, ref: KeyRef, policy: StaticPolicy, notes: 
     )
 
 
-def _rotation_failure(key: KeyDecl, names: _Names, label: str) -> str | None:
+def _rotation_failure(key: KeyDecl, names: PropertyNames, label: str) -> str | None:
     if key.rotation is not False:
         return None
     state = f"{names.rotation} is false" if key.rotation_declared else f"{names.rotation} is omitted, which means off"

@@ -11,12 +11,14 @@ key created in another module still resolves to its ``aws_kms_key`` and is judge
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cmk_rule.resource_types import REPLICATION_GROUP
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.iac.hcl import Unknown
 from cmk_rule_cli.iac.model import (
@@ -35,7 +37,7 @@ from cmk_rule_cli.iac.model import (
 )
 from cmk_rule_cli.iac.static_rules import declared_durability, is_aws_managed_reference, is_key_arn
 
-GROUP_TYPE = "aws_elasticache_replication_group"
+GROUP_TYPE = REPLICATION_GROUP.terraform_type
 # Attribute names per key resource type: (enabled, rotation or None when it follows a primary key elsewhere).
 KEY_TYPES: dict[str, tuple[str, str | None]] = {
     "aws_kms_key": ("is_enabled", "enable_key_rotation"),
@@ -74,7 +76,9 @@ def split_address(address: str) -> tuple[tuple[str, ...], str, str]:
 
 def split_reference(reference: str) -> list[str]:
     """``aws_kms_key.k["a.b"].arn`` → ``["aws_kms_key", 'k["a.b"]', "arn"]``: dots inside an index do not split."""
-    parts, current, depth, quoted = [], [], 0, False
+    parts: list[str] = []
+    current: list[str] = []
+    depth, quoted = 0, False
     for position, char in enumerate(reference):
         if char == '"' and (position == 0 or reference[position - 1] != "\\"):
             quoted = not quoted
@@ -491,7 +495,7 @@ def _instances(document: Mapping[str, Any]) -> Iterator[_Instance]:
             mode=str(change.get("mode", "managed")),
             type=str(change.get("type", "")),
             after=_mapping(body.get("after")),
-            is_unknown=lambda attribute, unknown=unknown: unknown.get(attribute) is True,
+            is_unknown=functools.partial(_marked_unknown, unknown),
         )
     for resource in _module_resources(_mapping(_mapping(document.get("planned_values")).get("root_module"))):
         if resource.get("address") in seen:
@@ -503,7 +507,7 @@ def _instances(document: Mapping[str, Any]) -> Iterator[_Instance]:
             type=str(resource.get("type", "")),
             after=values,
             # planned_values omits what is known only after apply
-            is_unknown=lambda attribute, values=values: attribute not in values,
+            is_unknown=functools.partial(_absent_from, values),
         )
 
 
@@ -636,3 +640,13 @@ def replacements(document: Mapping[str, Any], text: str, file: str) -> list[Find
             )
         )
     return results
+
+
+def _marked_unknown(unknown: Mapping[str, Any], attribute: str) -> bool:
+    """A plan's ``after_unknown`` marks an attribute known only after apply."""
+    return unknown.get(attribute) is True
+
+
+def _absent_from(values: Mapping[str, Any], attribute: str) -> bool:
+    """``planned_values`` omits what is known only after apply."""
+    return attribute not in values

@@ -16,7 +16,7 @@ import pytest
 
 from cmk_rule.rows import ROWS, Row
 from cmk_rule_cli import check as check_module
-from cmk_rule_cli import output
+from cmk_rule_cli import formats
 from cmk_rule_cli.iac import sarif
 from cmk_rule_cli.iac.checks import StaticCheck
 from cmk_rule_cli.main import main
@@ -106,10 +106,10 @@ def test_usage_errors_are_exit_2(check: Callable[..., Run], argv: list[str]) -> 
 def test_default_format_is_a_table_in_a_pipe_too_and_json_is_asked_for(check: Callable[..., Run]) -> None:
     document = check(CFN_JSON, "--format", "json").json()
     assert (document["tool"], document["command"]) == ("cmk-rule", "check")
-    formats = check_module.FORMATS
-    assert output.choose_format(None, None, formats) == "table"
-    assert output.choose_format(None, "out.sarif", formats) == "sarif"
-    assert output.choose_format("json", "out.sarif", formats) == "json"
+    offered = check_module.FORMATS
+    assert formats.choose_format(None, None, offered) == "table"
+    assert formats.choose_format(None, "out.sarif", offered) == "sarif"
+    assert formats.choose_format("json", "out.sarif", offered) == "json"
     table = check(CFN_JSON, "--format", "table").out  # what a pipe gets by default (captured stdout is one)
     assert table.splitlines()[0].split() == ["LOCATION", "RESOURCE", "ROW", "VERDICT", "MESSAGE"]
     assert f"{CFN_JSON}:63" in table and "StringFlagCache" in table

@@ -3,7 +3,8 @@
 One Regional stack per Region in ``regions`` (default: the CLI's Region), each with an explicit ``env`` Region; the
 organization modes add a global part (member-role StackSet) that every Regional stack depends on and, with
 near-real-time re-evaluation, a member-events part that depends on every Regional stack. ``npx cdk deploy --all``
-deploys them in that order.
+deploys them in that order. Which stacks, with which ids, in which Regions and after what: the mode's entry in
+:data:`infra.modes.MODES`, from which :func:`stack_ids` and :func:`create_stacks` both work (:func:`plan`).
 """
 
 from __future__ import annotations

@@ -10,10 +10,10 @@ import aws_cdk as cdk
 import pytest
 
 from cmk_rule_cli import deploy_context
-from infra.factory import create_stacks, stack_class, stack_ids
+from infra.factory import PlannedStack, create_stacks, plan, stack_class, stack_ids
 from infra.modes import FUNCTION_MODES, MEMBER_MODES, MODES, ORGANIZATION_MODES, REEVALUATION_MODES, DeploymentMode
 from infra.settings import ALL_KEYS, SettingsError, parse_settings
-from tests.infra.support import ENV, cdk_json_context, mode_context, synth_app
+from tests.infra.support import ENV, REGION, cdk_json_context, mode_context, synth_app
 
 
 def test_every_mode_has_one_entry_and_its_own_stack_ids() -> None:
@@ -65,6 +65,23 @@ def test_the_factory_builds_the_stacks_it_names(mode: DeploymentMode, near_real_
 @pytest.mark.parametrize("mode", list(MODES), ids=str)
 def test_a_function_mode_deploys_the_rules_function(mode: DeploymentMode) -> None:
     assert bool(synth_app(nag=False, **mode_context(mode)).regional()) is MODES[mode].function
+
+
+@pytest.mark.parametrize("mode", list(MODES), ids=str)
+def test_each_part_waits_for_every_stack_of_the_part_before_it(mode: DeploymentMode) -> None:
+    """Across two Regions: a part with ``after`` depends on all of the previous part's stacks, other parts on none."""
+    app = synth_app(nag=False, **mode_context(mode, regions="us-east-1,eu-west-1"))
+    settings = parse_settings(
+        {**cdk_json_context(), **mode_context(mode, regions="us-east-1,eu-west-1")}, default_region=REGION
+    )
+    planned = plan(settings, default_region=REGION)
+    before: list[PlannedStack] = []
+    for part_stacks in planned:
+        for stack in part_stacks:
+            expected = sorted(earlier.stack_id for earlier in before) if stack.part.after else []
+            assert sorted(app.dependencies(stack.stack_id)) == expected, stack.stack_id
+        before = part_stacks
+    assert sorted(app.stacks) == sorted(stack_ids(settings))
 
 
 def test_the_cli_copies_the_tables_facts() -> None:

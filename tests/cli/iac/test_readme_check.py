@@ -63,10 +63,10 @@ def test_every_check_option_is_documented() -> None:
 
 
 def test_every_bound_is_documented_with_its_value() -> None:
-    """The README's "Bounds" table names each limit of iac/limits.py once, with the value the code uses."""
+    """The "Bounds" table of docs/cli/check.md names each limit of iac/limits.py once, with the value the code uses."""
     from cmk_rule_cli.iac import limits
 
-    text = README.split("**Bounds.**", 1)[1]
+    text = CHECK_PAGE.split("**Bounds.**", 1)[1]
     rows = {cells[0].strip("`"): cells[1] for cells in table(text)}
     defined = {name: value for name, value in vars(limits).items() if name.startswith("MAX_")}
     assert set(rows) == set(defined)

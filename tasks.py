@@ -158,7 +158,8 @@ def docs() -> None:
 
 
 def screenshots() -> None:
-    """Terminal captures (SVG, rich's export) of real runs of demo, scan and check, into docs/assets/."""
+    """Terminal captures (SVG, rich's export) of real runs of demo, scan and check, and a headless-Chromium screenshot
+    of the demo's evidence page (evidence.png; says what is missing without Chromium), into docs/assets/."""
     _run(PYTHON, "-m", "tools.screenshots", *sys.argv[2:])
 
 

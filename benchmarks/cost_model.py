@@ -1,4 +1,4 @@
-"""The monthly cost model in the README: AWS Config evaluations, Security Hub finding ingestion and Lambda time.
+"""The monthly cost model in docs/cost.md: AWS Config evaluations, Security Hub finding ingestion and Lambda time.
 
 Prices (us-east-1, public AWS pricing, read 2026-11-28; check the pricing pages before relying on them):
 
@@ -67,7 +67,7 @@ def lambda_cost(groups: int, runs: int, *, changes: bool) -> float:
 
 @dataclass(frozen=True)
 class MonthlyCost:
-    """One row of the README's cost table."""
+    """One row of the cost table (docs/cost.md)."""
 
     groups: int
     frequency: str
@@ -96,7 +96,7 @@ def monthly(groups: int, frequency: str) -> MonthlyCost:
 
 
 def markdown_table() -> str:
-    """The README's cost table."""
+    """The cost table of docs/cost.md."""
     lines = [
         "| groups | every | managed rule (Config only) | this rule, `all` | this rule, `changes` (1% change a run) |"
         " evaluations a month (`all` / `changes`) |",

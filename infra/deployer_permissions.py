@@ -10,8 +10,8 @@ EFS, KMS-encrypted buses); they are listed because the provider documents them, 
 them works only as long as CloudFormation does not call them.
 
 ``tests/infra/test_deployer_permissions.py`` fails when a synthesized template (any mode, StackSet templates included)
-holds a resource type missing here, when an entry drifts from its schema, and when the README's table differs from
-:func:`readme_table`.
+holds a resource type missing here, when an entry drifts from its schema, and when the table of docs/iam.md differs
+from :func:`readme_table`.
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def actions_for(resource_types: set[str]) -> set[str]:
 
 
 def readme_table(types_by_mode: dict[str, set[str]]) -> str:
-    """The README's table: one row per resource type, the modes whose templates hold it, and its actions."""
+    """The table of docs/iam.md: one row per resource type, the modes whose templates hold it, and its actions."""
     lines = ["| resource type | modes | actions (CloudFormation handler permissions) |", "|---|---|---|"]
     for resource_type in sorted(RESOURCE_ACTIONS):
         modes = [mode for mode, types in types_by_mode.items() if resource_type in types]

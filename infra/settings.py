@@ -64,7 +64,7 @@ DEFAULT_CONFORMANCE_PACK_NAME = "elasticache-cmk"
 # The central account's custom event bus that member accounts forward their events to (one per Region).
 EVENT_BUS_NAME = "elasticache-cmk-rule"
 
-# Context keys, in one place so that the README's "Context keys" table and the tests can refer to them.
+# Context keys, in one place so that the "Context keys" page (docs/deployment/) and the tests can refer to them.
 KEY_MODE = "deploymentMode"
 KEY_RULE_NAME = "configRuleName"
 KEY_FREQUENCY = "maximumExecutionFrequency"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from cmk_rule.errors import AwsCallError
 
-PERMISSIONS_DOC = 'see "Permissions" under cmk-rule scan in the README'
+PERMISSIONS_DOC = 'see "Permissions of cmk-rule scan and evidence" in docs/iam.md'
 
 DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedException", "AuthorizationError"}

@@ -112,7 +112,7 @@ def parse_parameters(raw: Mapping[str, str], *, partition: str, region: str, acc
 def add_output_arguments(
     parser: argparse.ArgumentParser, formats: tuple[str, ...], *, format_help: str, output_help: str | None = None
 ) -> argparse._ArgumentGroup:
-    """The output flags every command has, spelt as Checkov, Prowler and Trivy users expect (see the README).
+    """The output flags every command has, spelt as Checkov, Prowler and Trivy users expect (see docs/cli/index.md).
 
     ``--format`` is case-insensitive; ``-o``/``--output`` writes a file (its suffix picks the format when
     ``--format`` is not given; an unknown suffix is an error); ``--quiet`` keeps stderr to errors; ``--soft-fail``

@@ -40,6 +40,8 @@ KEYS = (
     KEY_ORGANIZATION_ID,
 )
 CALL_AS = ("SELF", "DELEGATED_ADMIN")
+# `-c regions=all` (every Region of the commercial partition) or `-c regions=all:<partition>`, as the app reads it.
+ALL_REGIONS = "all"
 DEFAULT_EXECUTION_ROLE_NAME = "elasticache-cmk-rule-execution"
 CENTRAL_ROLE_INFIX = "-central-"
 
@@ -91,6 +93,17 @@ class DeployContext:
         return self.regions
 
 
+def every_region(partition: str) -> tuple[str, ...]:
+    """Every Region of ``partition`` in the installed botocore's endpoints data, sorted: what ``-c regions=all``
+    deploys to (the app reads the same data: ``infra.settings.partition_regions``; a test compares them)."""
+    from botocore.loaders import create_loader  # noqa: PLC0415 - only for regions=all
+
+    for entry in create_loader().load_data("endpoints")["partitions"]:
+        if entry["partition"] == partition:
+            return tuple(sorted(entry["regions"]))
+    raise CliError(f"{KEY_REGIONS}: all:{partition} names no partition of botocore's endpoints data")
+
+
 def read_context(cdk_json: Path | None, overrides: Sequence[str]) -> dict[str, Any]:
     """``cdk.json``'s ``context`` (when the file is given and exists), then each ``-c KEY=VALUE`` over it, as the CDK
     CLI merges them."""
@@ -113,7 +126,7 @@ def read_context(cdk_json: Path | None, overrides: Sequence[str]) -> dict[str, A
 def parse_context(context: Mapping[str, Any], default_region: str | None) -> DeployContext:
     """Validate the keys a preflight needs, as the app does; other keys are the app's business and are ignored."""
     mode = _enum(context.get(KEY_MODE), KEY_MODE, DeploymentMode, DeploymentMode.ACCOUNT)
-    regions = _regions(context.get(KEY_REGIONS)) or ((default_region,) if default_region else ())
+    regions = _regions(context.get(KEY_REGIONS), default_region) or ((default_region,) if default_region else ())
     if not regions:
         raise CliError(
             f"{KEY_REGIONS}: no Region: pass -c {KEY_REGIONS}=us-east-1,eu-west-1 or set a default Region (the "
@@ -185,19 +198,23 @@ def _pattern(value: Any, key: str, pattern: Any) -> str | None:
     return text
 
 
-def _regions(value: Any) -> tuple[str, ...]:
+def _regions(value: Any, default_region: str | None) -> tuple[str, ...]:
     """A comma-separated string (``-c``) or a JSON list (``cdk.json``), checked against botocore's Region names (a
-    near miss gets a suggestion, as ``--region`` does)."""
+    near miss gets a suggestion, as ``--region`` does); ``all`` / ``all:<partition>`` as the app reads them: every
+    Region of that partition (default ``aws``) in botocore's endpoints data, the default Region first."""
     from cmk_rule_cli import regions  # noqa: PLC0415 - botocore's partition data, only when a preflight runs
 
+    if isinstance(value, str) and value.strip().split(":")[0] == ALL_REGIONS:
+        every = every_region(value.strip().partition(":")[2] or "aws")
+        return tuple(dict.fromkeys([*([default_region] if default_region in every else []), *every]))
     if _blank(value):
         return ()
     items = [str(item).strip() for item in value] if isinstance(value, (list, tuple)) else str(value).split(",")
     names = [item.strip() for item in items]
     if any(not name for name in names):
         raise CliError(f"{KEY_REGIONS}: empty entry in {value!r}")
-    if regions.ALL in names:
-        raise CliError(f"{KEY_REGIONS}: name the Regions (the app deploys to the ones listed; 'all' is scan's)")
+    if ALL_REGIONS in names:
+        raise CliError(f"{KEY_REGIONS}: 'all' stands alone (-c {KEY_REGIONS}=all or all:<partition>), as in the app")
     try:
         return regions.parse_region_arguments(names, None).regions
     except regions.RegionArgumentError as error:

@@ -31,7 +31,7 @@ REMEDIATION_TEXT = (
     "and cut over. "
     "If the key is disabled or pending deletion, re-enable it or cancel its deletion first."
 )
-# The frameworks this control maps to (documented in the README's Security Hub section).
+# The frameworks this control maps to (documented in docs/security-hub.md).
 RELATED_REQUIREMENTS = [
     "NIST.800-53.r5 SC-12",
     "NIST.800-53.r5 SC-13",

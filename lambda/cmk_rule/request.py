@@ -5,7 +5,7 @@ The event is read as the plain mapping Lambda passes, and every field is validat
 raises :class:`InvalidEventError` naming the field instead of a bare ``KeyError``. Powertools' ``AWSConfigRuleEvent``
 is not used: it is a thin wrapper over the same dict whose only use here was ``evaluationMode``, and importing it
 runs ``aws_lambda_powertools.utilities.data_classes/__init__`` (every event class, ~35 modules): about a third of
-the handler's import time beyond boto3 (see the README's Benchmarks section and ``benchmarks/coldstart.py``).
+the handler's import time beyond boto3 (see docs/benchmarks.md and ``benchmarks/coldstart.py``).
 """
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 
 Everything that names a row derives from here: the verdict function's :class:`Row`, the ASFF severity and
 ``ReasonCode`` (:mod:`cmk_rule.findings`), the SARIF rules of ``cmk-rule check`` and their index, the CSV/JSON
-columns of ``cmk-rule scan``, the demo fleet's coverage check and the README's two decision tables (checked by
-``tests/docs``).
+columns of ``cmk-rule scan``, the demo fleet's coverage check and the two decision tables (README.md and
+docs/cli/check.md, checked by ``tests/docs``).
 
 A row has two identities. ``slug`` is stable: it never changes, even when a row is inserted, so users can filter on
 it. ``number`` is the display position (the README's "#" column, the ``DecisionRow`` field, the SARIF ``CMK-ROW-nn``
 id); it follows the table's order. Adding a row: add a member to :class:`Row` (in order), its branch in
-:mod:`cmk_rule.verdict`, and its tests — see the README's "Contributing" section.
+:mod:`cmk_rule.verdict`, and its tests — see docs/contributing.md.
 """
 
 from __future__ import annotations

@@ -23,6 +23,19 @@ def test_the_keys_and_modes_are_the_apps() -> None:
     assert deploy_context.CENTRAL_ROLE_INFIX == app.CENTRAL_ROLE_INFIX
 
 
+@pytest.mark.parametrize("value", ["all", "all:aws-cn", "all:aws-us-gov"])
+def test_regions_all_is_the_apps(value: str) -> None:
+    assert deploy_context.ALL_REGIONS == app.ALL_REGIONS
+    read = deploy_context.parse_context({"regions": value}, "eu-west-1").regions
+    assert read == app._regions(value, "eu-west-1")[0]
+    assert len(read) > 1 and (read[0] == "eu-west-1") == (value == "all")  # the default Region first, when listed
+
+
+def test_regions_all_of_an_unknown_partition_is_refused() -> None:
+    with pytest.raises(CliError, match="all:aws-moon names no partition"):
+        deploy_context.parse_context({"regions": "all:aws-moon"}, "us-east-1")
+
+
 CONTEXTS: list[dict[str, Any]] = [
     {},
     {"deploymentMode": "conformance-pack", "securityHubMode": "off", "nearRealTimeReevaluation": False},

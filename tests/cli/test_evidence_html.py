@@ -1,6 +1,6 @@
 """The auditor's page on its own (no AWS): escaping in every new section, shortened key ARNs with the full value on
-hover, accounts with failures first, collapsed accounts for large packs, and the size the README states for 10,000
-groups."""
+hover, accounts with failures first, collapsed accounts for large packs, and the size docs/cli/evidence.md states for
+10,000 groups."""
 
 from __future__ import annotations
 
@@ -217,7 +217,7 @@ def test_parameters_are_a_table_and_nothing_wraps_inside_a_word() -> None:
     assert "v" in (verdict.get("class") or "").split()
 
 
-def test_ten_thousand_groups_make_a_page_of_the_size_the_readme_states() -> None:
+def test_ten_thousand_groups_make_a_page_of_the_size_the_docs_state() -> None:
     rows = []
     for n in range(10_000):
         account = f"{100000000000 + n % 20:012d}"
@@ -241,5 +241,5 @@ def test_ten_thousand_groups_make_a_page_of_the_size_the_readme_states() -> None
         )
     html, _ = _page(rows)
     megabytes = len(html.encode()) / 1_000_000
-    assert 5.0 < megabytes < 6.5, megabytes  # README: "10,000 groups ... make a 5.7 MB page"
+    assert 5.0 < megabytes < 6.5, megabytes  # docs/cli/evidence.md: "10,000 groups ... make a 5.7 MB page"
     assert all(f"group-{n:05d}" in html for n in range(0, 10_000, 997))

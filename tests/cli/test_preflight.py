@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber
 
 from cmk_rule_cli import collect, deploy_context, main, output, preflight, prerequisites
+from tests.docs.pages import page, section
 
 from .conftest import MakeClient, fresh_account
 
@@ -287,10 +287,9 @@ def test_a_trail_that_is_not_logging_does_not_count(account: MakeClient, capsys:
     assert code == preflight.EXIT_MISSING
 
 
-def test_the_readme_lists_exactly_the_iam_actions_preflight_calls() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Before `cdk deploy`: `cmk-rule preflight`") : readme.index("### Context keys")]
-    policy = json.loads(re.search(r"```json\n(.*?)```", section, flags=re.S).group(1))  # type: ignore[union-attr]
+def test_the_iam_page_lists_exactly_the_iam_actions_preflight_calls() -> None:
+    text = section("Permissions of `cmk-rule preflight`", page("iam.md"))
+    policy = json.loads(re.search(r"```json\n(.*?)```", text, flags=re.S).group(1))  # type: ignore[union-attr]
     listed = set(policy["Statement"][0]["Action"])
     # IAM's prefix for Service Quotas is servicequotas (botocore's service name is service-quotas)
     prefixes = {"service-quotas": "servicequotas"}

@@ -211,7 +211,7 @@ def test_access_denied_names_the_permission_and_region(
     assert code == scan_report.EXIT_ERROR
     assert (
         f"elasticache:DescribeReplicationGroups was denied in eu-west-1 for {PRINCIPAL}; grant it "
-        '(see "Permissions" under cmk-rule scan in the README) and run again.'
+        '(see "Permissions of cmk-rule scan and evidence" in docs/iam.md) and run again.'
     ) in err
     assert "Traceback" not in err
     results = json.loads(out)["results"]

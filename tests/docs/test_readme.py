@@ -1,23 +1,15 @@
-"""The README must match the code: the decision table, the parameters, the quick start, and the example finding."""
+"""The README and the docs pages must match the code: the decision table, the parameters and the quick start (README),
+the example finding (docs/security-hub.md) and the failure behaviour tables (docs/reliability.md)."""
 
 from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from cmk_rule.findings import FindingScope, build_finding, validate_finding
 from cmk_rule.parameters import KNOWN_PARAMETERS
 from cmk_rule.verdict import Compliance, Row, Verdict
-
-ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
-
-
-def section(title: str) -> str:
-    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", README, flags=re.S | re.M)
-    assert match, f"README has no '## {title}' section"
-    return match.group(1)
+from tests.docs.pages import README, ROOT, page, section
 
 
 def test_the_decision_table_has_one_line_per_row_in_order() -> None:
@@ -40,7 +32,7 @@ def test_the_quick_start_is_two_commands_and_ci_runs_the_second() -> None:
 
 
 def test_the_example_finding_is_what_the_rule_builds() -> None:
-    example = json.loads(re.search(r"A real finding.*?```json\n(.*?)```", README, flags=re.S).group(1))  # type: ignore[union-attr]
+    example = json.loads(re.search(r"A real finding.*?```json\n(.*?)```", page("security-hub.md"), flags=re.S).group(1))  # type: ignore[union-attr]
     assert validate_finding(example) == []
     scope = FindingScope("aws", "us-east-1", "123456789012", "elasticache-replication-group-cmk")
     verdict = Verdict("audit-pending-deletion", Compliance.NON_COMPLIANT, "x", Row.KEY_NOT_ENABLED)
@@ -53,7 +45,7 @@ def test_the_example_finding_is_what_the_rule_builds() -> None:
 
 
 def test_every_failure_behaviour_row_names_a_test_that_exists() -> None:
-    rows = [line for line in section("Failure behaviour").splitlines() if line.startswith("| ") and "::" in line]
+    rows = [line for line in page("reliability.md").splitlines() if line.startswith("| ") and "::" in line]
     assert len(rows) >= 40
     sources = {path.name: path.read_text() for path in (ROOT / "tests").rglob("test_*.py")}
     for row in rows:

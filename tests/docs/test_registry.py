@@ -1,14 +1,14 @@
-"""The row registry is the one truth: the README's tables, the SARIF rules and the demo fleet all agree with it.
+"""The row registry is the one truth: the decision tables (README, docs/cli/check.md), the SARIF rules and the demo
+fleet all agree with it.
 
-These are the checks the README's "Contributing" section promises: adding a row to ``cmk_rule.rows`` without its
-README lines, its SARIF rule or a demo group that reaches it fails here.
+These are the checks docs/contributing.md promises: adding a row to ``cmk_rule.rows`` without its table lines, its
+SARIF rule or a demo group that reaches it fails here.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import boto3
 
@@ -20,9 +20,7 @@ from cmk_rule.rows import ROWS, Severity
 from cmk_rule_cli import fleet, mock_aws
 from cmk_rule_cli.iac import sarif
 from cmk_rule_cli.mock_aws import ConfigResultsStore
-from tests.docs.test_readme import README, section
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.docs.pages import ROOT, page, section
 
 
 def _table_lines(text: str) -> list[list[str]]:
@@ -43,16 +41,15 @@ def test_the_decision_table_is_the_registry() -> None:
 
 
 def test_the_side_by_side_table_is_the_registry() -> None:
-    part = README.split("### Runtime and static decision tables side by side", 1)[1].split("\n## ", 1)[0]
-    lines = _table_lines(part)
+    lines = _table_lines(section("Runtime and static decision tables side by side", page("cli/check.md")))
     assert [int(cells[0]) for cells in lines] == [row.number for row in ROWS]
     for row, cells in zip(ROWS, lines, strict=True):
         assert cells[2] == row.spec.compliance.value, row
         assert ("runtime only" in cells[3]) is (not row.spec.static.decidable), row
 
 
-def test_the_readme_names_the_high_severity_rows_of_the_registry() -> None:
-    severity = next(line for line in section("Security Hub findings").splitlines() if line.startswith("| `Severity`"))
+def test_the_security_hub_page_names_the_high_severity_rows_of_the_registry() -> None:
+    severity = next(line for line in page("security-hub.md").splitlines() if line.startswith("| `Severity`"))
     named = {int(n) for n in re.findall(r"row (\d+)", severity)}
     assert named == {row.number for row in ROWS if row.spec.severity is Severity.HIGH}
 
@@ -95,7 +92,7 @@ def test_every_row_is_reached_by_the_demo_fleet(aws: ConfigResultsStore) -> None
 
 
 def test_every_file_the_contributing_section_names_exists() -> None:
-    text = section("Contributing")
+    text = section("Adding things", page("contributing.md"))
     paths = set(re.findall(r"`((?:lambda|cli|infra|tests)/[\w/.]+\.py)`", text))
     assert len(paths) >= 10
     assert [path for path in sorted(paths) if not (ROOT / path).is_file()] == []

@@ -1,7 +1,7 @@
 """The deploying side's permissions are complete for every mode: every resource type of every synthesized template
 (StackSet templates included) has its CloudFormation handler permissions in infra/deployer_permissions.py, each entry
-equals its resource provider schema (as bundled with the pinned cfn-lint), and the README's table is generated from
-that data."""
+equals its resource provider schema (as bundled with the pinned cfn-lint), and the table of docs/iam.md is generated
+from that data."""
 
 from __future__ import annotations
 
@@ -85,8 +85,8 @@ def test_the_actions_the_issue_names_are_listed() -> None:
     assert "config:PutOrganizationConformancePack" in actions_for(types_by_mode()["organization-conformance-pack"])
 
 
-def test_the_readme_table_is_generated_from_the_data() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert readme_table(types_by_mode()) in readme
+def test_the_iam_page_table_is_generated_from_the_data() -> None:
+    iam_page = (REPO / "docs" / "iam.md").read_text(encoding="utf-8")
+    assert readme_table(types_by_mode()) in iam_page
     for action, resource in DEPLOYER_ACTIONS:
-        assert f"`{action}` on `{resource}`" in readme
+        assert f"`{action}` on `{resource}`" in iam_page

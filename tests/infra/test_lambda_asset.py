@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from infra import lambda_asset
+from tests.docs.pages import page
 from tests.infra.support import REPO, synth_app
 
 LAMBDA_SOURCES = sorted((REPO / "lambda" / "cmk_rule").rglob("*.py"))
@@ -135,11 +136,10 @@ def _zipped_size(asset: Path) -> int:
     return archive.stat().st_size
 
 
-def test_the_readme_states_the_asset_size(asset: Path) -> None:
-    """README, "What gets deployed": "about X MB zipped (Y MB unzipped)", each within 10% of the built asset."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"about ([0-9.]+) MB zipped \(([0-9.]+) MB unzipped\)", readme)
-    assert match, "README states no asset size"
+def test_the_docs_state_the_asset_size(asset: Path) -> None:
+    """docs/deployment/resources.md: "about X MB zipped (Y MB unzipped)", each within 10% of the built asset."""
+    match = re.search(r"about ([0-9.]+) MB zipped \(([0-9.]+) MB unzipped\)", page("deployment/resources.md"))
+    assert match, "docs/deployment/resources.md states no asset size"
     unzipped = sum(p.stat().st_size for p in asset.rglob("*") if p.is_file())
     stated_zipped, stated_unzipped = (float(value) * 1_000_000 for value in match.groups())
     assert abs(stated_zipped - _zipped_size(asset)) / _zipped_size(asset) < 0.10

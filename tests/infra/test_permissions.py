@@ -30,7 +30,7 @@ PENDING_LAMBDA_SIDE: set[tuple[str, str]] = (
     set() if REEVALUATION_MODULE.exists() else {("config", "describe_config_rules")}
 )
 
-# The actions of the contract with the Lambda code (README, "IAM").
+# The actions of the contract with the Lambda code (docs/iam.md, "The rule's permissions").
 CONTRACT = {
     "elasticache:DescribeReplicationGroups",
     "elasticache:ListTagsForResource",

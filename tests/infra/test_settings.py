@@ -10,6 +10,7 @@ import pytest
 
 from infra import create_stacks
 from infra.settings import ALL_KEYS, DeploymentMode, ReportingMode, SecurityHubMode, SettingsError, parse_settings
+from tests.docs.pages import page
 from tests.infra.support import (
     CENTRAL_ACCOUNT,
     KEY_ARN_1,
@@ -214,8 +215,7 @@ def test_cdk_json_is_valid_and_pins_no_layer_number_or_concurrency() -> None:
     assert cdk_json["context"]["cli-telemetry"] is False
 
 
-def test_the_readmes_context_key_table_lists_every_key_and_no_other() -> None:
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### Context keys", 1)[1].split("\n### ", 1)[0]
-    listed = re.findall(r"^\| `([A-Za-z]+)` \|", section, flags=re.MULTILINE)
+def test_the_context_key_table_lists_every_key_and_no_other() -> None:
+    text = page("deployment/context-keys.md")  # the page is the table: every key of the app, and no other
+    listed = re.findall(r"^\| `([A-Za-z]+)` \|", text, flags=re.MULTILINE)
     assert sorted(listed) == sorted(ALL_KEYS)

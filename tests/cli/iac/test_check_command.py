@@ -272,16 +272,20 @@ class _Terminal:
 def test_the_table_fits_any_terminal_width(
     check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, width: int
 ) -> None:
-    results = len(check(CFN_YAML, CORPUS / "terraform-hcl" / "control-examples").json()["results"])
+    # Paths relative to the repository, as `cmk-rule check .` shows them in CI: the test does not depend on where
+    # the checkout lies (an absolute location longer than the terminal cannot fit without being cut).
+    monkeypatch.chdir(REPO)
+    template, module = CFN_YAML.relative_to(REPO), (CORPUS / "terraform-hcl" / "control-examples").relative_to(REPO)
+    results = len(check(template, module).json()["results"])
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stdout", terminal)
     monkeypatch.setenv("COLUMNS", str(width))
     monkeypatch.setenv("NO_COLOR", "1")
-    run = check(CFN_YAML, CORPUS / "terraform-hcl" / "control-examples", "--format", "table")
+    run = check(template, module, "--format", "table")
     shown = terminal.buffer.getvalue()
     assert run.code == 1 and shown
     assert all(len(line) <= width for line in shown.splitlines()), max(shown.splitlines(), key=len)
-    locations = {f"{CFN_YAML}:71", f"{CORPUS / 'terraform-hcl' / 'control-examples' / 'main.tf'}:1"}
+    locations = {f"{template}:71", f"{module / 'main.tf'}:1"}
     assert all(location in shown for location in locations)  # file:line whole, as an editor takes it
     lines = shown.splitlines()
     # blocks until the columns fit whole next to the message's longest word (an 80-character templated ARN here)
@@ -291,7 +295,7 @@ def test_the_table_fits_any_terminal_width(
         assert len(starts) == results and starts[0].startswith("FAIL")
     else:  # one table: the header, then a line per result starting with its location
         assert lines[0].split()[0] == "LOCATION"
-        assert sum(line.startswith(str(CORPUS)) for line in lines) == results
+        assert sum(line.startswith(str(CORPUS.relative_to(REPO))) for line in lines) == results
 
 
 def test_failed_only_lists_failures_and_the_totals_count_all(check: Callable[..., Run]) -> None:

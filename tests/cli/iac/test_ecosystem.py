@@ -65,16 +65,17 @@ def test_the_hook_entry_gates_a_commit(tmp_path: Path) -> None:
 
 
 def _workflow_steps() -> list[dict[str, Any]]:
-    readme = (REPO / "README.md").read_text()
-    block = re.search(r"GitHub Actions \(the step the tests run.*?```yaml\n(.*?)```", readme, flags=re.S)
-    assert block, "README has no GitHub Actions step"
+    check_page = (REPO / "docs" / "cli" / "check.md").read_text()
+    block = re.search(r"GitHub Actions \(the step the tests run.*?```yaml\n(.*?)```", check_page, flags=re.S)
+    assert block, "docs/cli/check.md has no GitHub Actions step"
     steps = yaml.safe_load(block.group(1))
     assert isinstance(steps, list)
     return steps
 
 
 def test_the_documented_github_actions_step(tmp_path: Path) -> None:
-    """The README's `run:` step on a repository, and the SARIF file the upload step names, valid for code scanning."""
+    """The documented `run:` step (docs/cli/check.md) on a repository, and the SARIF file the upload step names,
+    valid for code scanning."""
     steps = _workflow_steps()
     (check_step,) = [s for s in steps if "cmk-rule check" in s.get("run", "")]
     (upload,) = [s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")]

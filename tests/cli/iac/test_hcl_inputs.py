@@ -263,12 +263,12 @@ def test_the_readme_example_is_what_check_prints(check: Callable[..., Run], monk
 
     from .support import REPO
 
-    readme = (REPO / "README.md").read_text()
-    block = re.search(r"\$ cmk-rule check main\.tf\n(.*?)\$ echo \$\?\n(\d)\n", readme, flags=re.S)
-    assert block, "README has no example for the control's two examples"
+    check_page = (REPO / "docs" / "cli" / "check.md").read_text()
+    block = re.search(r"\$ cmk-rule check main\.tf\n(.*?)\$ echo \$\?\n(\d)\n", check_page, flags=re.S)
+    assert block, "docs/cli/check.md has no example for the control's two examples"
     monkeypatch.chdir(HCL / "control-examples")
     monkeypatch.setattr("sys.stdout.isatty", lambda: True)
-    # A terminal wide enough for the README's lines, without colour (the README shows plain text).
+    # A terminal wide enough for the page's lines, without colour (the page shows plain text).
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "400")
     run = check("main.tf", "--format", "table")

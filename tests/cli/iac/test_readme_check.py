@@ -1,28 +1,21 @@
-"""The README's `cmk-rule check` section matches the code: the side-by-side tables, the pitfall checks, the options."""
+"""The `cmk-rule check` page (docs/cli/check.md) matches the code: the side-by-side table against the README's decision
+table, the pitfall checks, the options."""
 
 from __future__ import annotations
 
 import argparse
-import re
 
 from cmk_rule.rows import ROWS, Compliance
 from cmk_rule_cli import check as check_module
 from cmk_rule_cli.iac.checks import StaticCheck
+from tests.docs.pages import README, page, section
 
-from .support import REPO
-
-README = (REPO / "README.md").read_text()
+CHECK_PAGE = page("cli/check.md")
 STATIC_VERDICT = {
     Compliance.NON_COMPLIANT: "fail",
     Compliance.COMPLIANT: "pass / pass with a note",
     Compliance.NOT_APPLICABLE: "not applicable",
 }
-
-
-def section(title: str) -> str:
-    match = re.search(rf"^#+ {re.escape(title)}\n(.*?)(?=^#+ )", README, flags=re.S | re.M)
-    assert match, f"README has no '{title}' section"
-    return match.group(1)
 
 
 def table(text: str) -> list[list[str]]:
@@ -37,8 +30,8 @@ def table(text: str) -> list[list[str]]:
 
 
 def test_static_and_runtime_tables_agree_row_by_row() -> None:
-    runtime = table(section("Decision table"))
-    side_by_side = table(section("Runtime and static decision tables side by side"))
+    runtime = table(section("Decision table", README))
+    side_by_side = table(section("Runtime and static decision tables side by side", CHECK_PAGE))
     assert [int(r[0]) for r in side_by_side] == [row.number for row in ROWS] == [int(r[0]) for r in runtime]
     for row, cells, runtime_cells in zip(ROWS, side_by_side, runtime, strict=True):
         number, _runtime_text, compliance, static_text, verdict = cells
@@ -51,7 +44,7 @@ def test_static_and_runtime_tables_agree_row_by_row() -> None:
 
 
 def test_every_pitfall_check_is_documented_with_its_verdict() -> None:
-    text = section("Before deployment: `cmk-rule check`")
+    text = section("`cmk-rule check`", CHECK_PAGE)
     block = text[text.index("| check id |") :]
     rows = table(block)
     documented = {cells[0].strip("`"): cells[-1].strip("*") for cells in rows}
@@ -64,16 +57,16 @@ def test_every_check_option_is_documented() -> None:
     options = {option for action in parser._actions for option in action.option_strings if option.startswith("--")} - {
         "--help"
     }
-    text = section("Before deployment: `cmk-rule check`")
+    text = section("`cmk-rule check`", CHECK_PAGE)
     for option in options:
         assert f"`{option}" in text, option
 
 
 def test_every_bound_is_documented_with_its_value() -> None:
-    """The README's "Bounds" table names each limit of iac/limits.py once, with the value the code uses."""
+    """The "Bounds" table of docs/cli/check.md names each limit of iac/limits.py once, with the value the code uses."""
     from cmk_rule_cli.iac import limits
 
-    text = README.split("**Bounds.**", 1)[1]
+    text = CHECK_PAGE.split("**Bounds.**", 1)[1]
     rows = {cells[0].strip("`"): cells[1] for cells in table(text)}
     defined = {name: value for name, value in vars(limits).items() if name.startswith("MAX_")}
     assert set(rows) == set(defined)

@@ -4,6 +4,7 @@ and the synthesized app show, and the CLI's copy of the facts agrees."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import aws_cdk as cdk
@@ -13,7 +14,7 @@ from cmk_rule_cli import deploy_context
 from infra.factory import PlannedStack, create_stacks, plan, stack_class, stack_ids
 from infra.modes import FUNCTION_MODES, MEMBER_MODES, MODES, ORGANIZATION_MODES, REEVALUATION_MODES, DeploymentMode
 from infra.settings import ALL_KEYS, SettingsError, parse_settings
-from tests.infra.support import ENV, REGION, cdk_json_context, mode_context, synth_app
+from tests.infra.support import ENV, REGION, REPO, cdk_json_context, mode_context, synth_app
 
 
 def test_every_mode_has_one_entry_and_its_own_stack_ids() -> None:
@@ -96,3 +97,19 @@ def test_the_cli_copies_the_tables_facts() -> None:
     for mode in MODES:
         ours = deploy_context.parse_context(mode_context(mode), "us-east-1")
         assert ours.reevaluation is (mode in REEVALUATION_MODES)
+
+
+def test_the_deployment_pages_table_names_every_modes_stacks() -> None:
+    """docs/deployment/index.md's "Modes and stacks" table: one row per mode, naming each stack the mode deploys."""
+    rows = {
+        line.split("`")[1]: line
+        for line in (REPO / "docs" / "deployment" / "index.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+    }
+    for mode, spec in MODES.items():
+        row = rows[mode.value]
+        for part in spec.stacks:
+            if part.reevaluation_only and not spec.reevaluation:
+                continue
+            base = re.escape((part.stack_id or spec.stack_id) + part.suffix)
+            assert re.search(f"`{base}(`|-<region>`|\\[-<region>\\]`)", row), (mode.value, part.stack)

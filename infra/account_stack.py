@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_config as config
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -13,8 +13,7 @@ from constructs import Construct
 from cmk_rule.resource_types import REPLICATION_GROUP
 from infra.permissions import THIS_CONFIG_RULE, PermissionOptions, code_grants
 from infra.reevaluation import Reevaluation
-from infra.rule_function import RuleFunction, statement
-from infra.security_hub import SuppressConfigIntegrationDuplicates
+from infra.rule_function import RuleFunction, finish_rule_stack, statement
 from infra.settings import Settings
 
 RESOURCE_TYPE = REPLICATION_GROUP.config_type
@@ -110,10 +109,7 @@ class AccountStack(Stack):
                 function=function,
                 failure_queue=rule_function.failure_queue,
             )
-        if settings.suppress_config_integration_duplicates:
-            SuppressConfigIntegrationDuplicates(self, "SecurityHubDuplicates", settings=settings)
-
         self.rule_function = rule_function
-        CfnOutput(self, "ConfigRuleName", value=self.config_rule.ref)
-        CfnOutput(self, "FunctionArn", value=function.function_arn)
-        CfnOutput(self, "FailureQueueUrl", value=rule_function.failure_queue.queue_url)
+        finish_rule_stack(
+            self, settings=settings, rule_function=rule_function, outputs={"ConfigRuleName": self.config_rule.ref}
+        )

@@ -5,14 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import Stack
 from aws_cdk import aws_config as config
 from constructs import Construct
 
 from infra.account_stack import invoke_permission
 from infra.permissions import PermissionOptions, code_grants
-from infra.rule_function import RuleFunction
-from infra.security_hub import SuppressConfigIntegrationDuplicates
+from infra.rule_function import RuleFunction, finish_rule_stack
 from infra.settings import Settings
 
 TEMPLATE_PATH = Path(__file__).resolve().parent / "conformance-pack.yaml"
@@ -73,10 +72,7 @@ class ConformancePackStack(Stack):
         )
         self.pack.node.add_dependency(permission)
 
-        if settings.suppress_config_integration_duplicates:
-            SuppressConfigIntegrationDuplicates(self, "SecurityHubDuplicates", settings=settings)
-
         self.rule_function = rule_function
-        CfnOutput(self, "ConformancePackName", value=self.pack.ref)
-        CfnOutput(self, "FunctionArn", value=function.function_arn)
-        CfnOutput(self, "FailureQueueUrl", value=rule_function.failure_queue.queue_url)
+        finish_rule_stack(
+            self, settings=settings, rule_function=rule_function, outputs={"ConformancePackName": self.pack.ref}
+        )

@@ -3,37 +3,35 @@
 One Regional stack per Region in ``regions`` (default: the CLI's Region), each with an explicit ``env`` Region; the
 organization modes add a global part (member-role StackSet) that every Regional stack depends on and, with
 near-real-time re-evaluation, a member-events part that depends on every Regional stack. ``npx cdk deploy --all``
-deploys them in that order.
+deploys them in that order. Which stacks, with which ids, in which Regions and after what: the mode's entry in
+:data:`infra.modes.MODES`, from which :func:`stack_ids` and :func:`create_stacks` both work (:func:`plan`).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 from aws_cdk import App, Environment, Stack
+from constructs import Construct
 
-from infra.account_stack import AccountStack
-from infra.conformance_pack_stack import ConformancePackStack
-from infra.member_role import MemberEventsStack, MemberRoleStack
-from infra.organization_stack import (
-    OrganizationGlobalStack,
-    OrganizationMemberEventsStack,
-    OrganizationRegionalStack,
-)
-from infra.settings import DeploymentMode, Settings, load_settings
+from infra.modes import MODES, Placement, StackPart
+from infra.settings import Settings, load_settings
 
-# Base stack ids; Regional stacks append "-<region>" (account and pack modes: only when `regions` is given, so a
-# deployment without it keeps its stack name).
-STACK_IDS = {
-    DeploymentMode.ACCOUNT: "ElastiCacheCmkRule",
-    DeploymentMode.CONFORMANCE_PACK: "ElastiCacheCmkRuleConformancePack",
-    DeploymentMode.ORGANIZATION: "ElastiCacheCmkRuleOrganization",
-    DeploymentMode.ORGANIZATION_CONFORMANCE_PACK: "ElastiCacheCmkRuleOrganizationPack",
-    DeploymentMode.MEMBER_ROLE: "ElastiCacheCmkRuleMemberRole",
-}
-MEMBER_EVENTS_STACK_ID = "ElastiCacheCmkRuleMemberEvents"
-GLOBAL_SUFFIX = "-Global"
-MEMBER_EVENTS_SUFFIX = "-MemberEvents"
+
+class StackClass(Protocol):
+    """What a :class:`infra.modes.StackPart` names: a Stack built from the settings, in one environment."""
+
+    def __call__(self, scope: Construct, construct_id: str, *, settings: Settings, **kwargs: Any) -> Stack: ...
+
+
+@dataclass(frozen=True)
+class PlannedStack:
+    part: StackPart
+    stack_id: str
+    region: str | None
 
 
 def default_environment() -> Environment:
@@ -41,17 +39,38 @@ def default_environment() -> Environment:
     return Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION"))
 
 
+def plan(settings: Settings, default_region: str | None = None) -> list[list[PlannedStack]]:
+    """The mode's table entry (:data:`infra.modes.MODES`) applied to ``settings``: for each stack part deployed, its
+    stacks' ids and Regions, in deployment order. ``default_region`` is where a stack without ``regions`` goes."""
+    spec = MODES[settings.mode]
+    planned: list[list[PlannedStack]] = []
+    for part in spec.stacks:
+        if part.reevaluation_only and not settings.reevaluation_enabled:
+            continue
+        base = (part.stack_id or spec.stack_id) + part.suffix
+        if part.placement is Placement.HOME:
+            stacks = [PlannedStack(part, base, settings.home_region)]
+        elif part.placement is Placement.EACH_REGION or settings.regions_given:
+            stacks = [PlannedStack(part, f"{base}-{region}", region) for region in settings.regions]
+        else:
+            stacks = [PlannedStack(part, base, default_region)]
+        planned.append(stacks)
+    return planned
+
+
 def stack_ids(settings: Settings) -> list[str]:
     """The ids of the stacks :func:`create_stacks` builds, in deployment order."""
-    base = STACK_IDS[settings.mode]
-    regions = list(settings.regions)
-    if settings.mode in (DeploymentMode.ACCOUNT, DeploymentMode.CONFORMANCE_PACK):
-        return [f"{base}-{region}" for region in regions] if settings.regions_given else [base]
-    if settings.mode is DeploymentMode.MEMBER_ROLE:
-        events = [f"{MEMBER_EVENTS_STACK_ID}-{region}" for region in regions] if settings.reevaluation_enabled else []
-        return [base, *events]
-    events = [f"{base}{MEMBER_EVENTS_SUFFIX}"] if settings.reevaluation_enabled else []
-    return [f"{base}{GLOBAL_SUFFIX}", *(f"{base}-{region}" for region in regions), *events]
+    return [stack.stack_id for part in plan(settings) for stack in part]
+
+
+def stack_class(part: StackPart) -> StackClass:
+    """The class a stack part names ("module.Class")."""
+    module, _, name = part.stack.rpartition(".")
+    found = getattr(importlib.import_module(module), name)
+    if not (isinstance(found, type) and issubclass(found, Stack)):
+        raise TypeError(f"{part.stack}: not an aws_cdk.Stack subclass")
+    # Checked above to be a Stack; its signature (settings=...) is the table's contract, checked by tests/infra.
+    return cast(StackClass, found)
 
 
 def create_stacks(app: App, *, env: Environment | None = None, settings: Settings | None = None) -> list[Stack]:
@@ -62,41 +81,24 @@ def create_stacks(app: App, *, env: Environment | None = None, settings: Setting
     """
     env = env or default_environment()
     settings = settings or load_settings(app, default_region=env.region)
-    ids = iter(stack_ids(settings))
-
-    def at(region: str | None) -> Environment:
-        return Environment(account=env.account, region=region)
-
-    if settings.mode in (DeploymentMode.ACCOUNT, DeploymentMode.CONFORMANCE_PACK):
-        stack_class = AccountStack if settings.mode is DeploymentMode.ACCOUNT else ConformancePackStack
-        regions: list[str | None] = list(settings.regions) if settings.regions_given else [env.region]
-        return [stack_class(app, next(ids), settings=settings, env=at(region)) for region in regions]
-
-    home = settings.home_region
-    if settings.mode is DeploymentMode.MEMBER_ROLE:
-        role_stack = MemberRoleStack(
-            app, next(ids), settings=settings, central_account=settings.central_account_id, env=at(home)
-        )
-        stacks: list[Stack] = [role_stack]
-        if settings.reevaluation_enabled:
-            for region in settings.regions:
-                events_stack = MemberEventsStack(
-                    app, next(ids), settings=settings, central_account=settings.central_account_id, env=at(region)
-                )
-                events_stack.add_stack_dependency(role_stack, "the forwarding role must exist before the rules use it")
-                stacks.append(events_stack)
-        return stacks
-
-    global_stack = OrganizationGlobalStack(app, next(ids), settings=settings, env=at(home))
-    regional: list[Stack] = []
-    for region in settings.regions:
-        central = OrganizationRegionalStack(app, next(ids), settings=settings, env=at(region))
-        central.add_stack_dependency(global_stack, "the organization rule's first evaluations need every member role")
-        regional.append(central)
-    stacks = [global_stack, *regional]
-    if settings.reevaluation_enabled:
-        forwarding = OrganizationMemberEventsStack(app, next(ids), settings=settings, env=at(home))
-        for central_stack in regional:
-            forwarding.add_stack_dependency(central_stack, "member accounts forward to the central buses")
-        stacks.append(forwarding)
-    return stacks
+    created: list[Stack] = []
+    previous: list[Stack] = []
+    for part_stacks in plan(settings, default_region=env.region):
+        current: list[Stack] = []
+        for planned in part_stacks:
+            part = planned.part
+            extra = {"central_account": settings.central_account_id} if part.central_account else {}
+            stack = stack_class(part)(
+                app,
+                planned.stack_id,
+                settings=settings,
+                env=Environment(account=env.account, region=planned.region),
+                **extra,
+            )
+            if part.after is not None:
+                for earlier in previous:
+                    stack.add_stack_dependency(earlier, part.after)
+            current.append(stack)
+        created.extend(current)
+        previous = current
+    return created

@@ -40,11 +40,11 @@ from infra.member_role import (
     member_role_template,
     template_body,
 )
+from infra.modes import DeploymentMode
 from infra.permissions import central_grants
 from infra.reevaluation import CentralEventBus
-from infra.rule_function import RuleFunction
-from infra.security_hub import SuppressConfigIntegrationDuplicates
-from infra.settings import KEY_REGIONS, DeploymentMode, Settings, SettingsError
+from infra.rule_function import RuleFunction, finish_rule_stack
+from infra.settings import KEY_REGIONS, Settings, SettingsError
 
 # CloudFormation accepts at most 51,200 bytes of template in a request's TemplateBody (CloudFormation User Guide,
 # "CloudFormation quotas"); a StackSet's template is always passed that way here.
@@ -218,13 +218,13 @@ class OrganizationRegionalStack(Stack):
                 function=function,
                 failure_queue=rule_function.failure_queue,
             )
-        if settings.suppress_config_integration_duplicates:
-            SuppressConfigIntegrationDuplicates(self, "SecurityHubDuplicates", settings=settings)
-
         self.rule_function = rule_function
-        CfnOutput(self, "CentralRoleArn", value=rule_function.role.role_arn)
-        CfnOutput(self, "FunctionArn", value=function.function_arn)
-        CfnOutput(self, "FailureQueueUrl", value=rule_function.failure_queue.queue_url)
+        finish_rule_stack(
+            self,
+            settings=settings,
+            rule_function=rule_function,
+            outputs={"CentralRoleArn": rule_function.role.role_arn},
+        )
 
 
 class OrganizationMemberEventsStack(Stack):

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Stack
+from aws_cdk import (
+    AssetHashType,
+    BundlingOptions,
+    CfnOutput,
+    DockerImage,
+    Duration,
+    ILocalBundling,
+    RemovalPolicy,
+    Stack,
+)
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -16,6 +26,7 @@ from constructs import Construct
 
 from infra import lambda_asset, nag_suppressions
 from infra.permissions import Grant, render
+from infra.security_hub import SuppressConfigIntegrationDuplicates
 from infra.settings import Settings
 
 HANDLER = "cmk_rule.handler.lambda_handler"
@@ -176,6 +187,19 @@ class RuleFunction(Construct):
 
         nag_suppressions.acknowledge_wildcards(self.role, grants, role_name=role_name, tracing=True)
         nag_suppressions.acknowledge_failure_queue(self.failure_queue)
+
+
+def finish_rule_stack(
+    stack: Stack, *, settings: Settings, rule_function: RuleFunction, outputs: Mapping[str, str]
+) -> None:
+    """The ending every stack with the rule's function shares: the optional Security Hub automation rule, then the
+    stack's own ``outputs`` and the function's ARN and failure queue as outputs (in that order)."""
+    if settings.suppress_config_integration_duplicates:
+        SuppressConfigIntegrationDuplicates(stack, "SecurityHubDuplicates", settings=settings)
+    for name, value in outputs.items():
+        CfnOutput(stack, name, value=value)
+    CfnOutput(stack, "FunctionArn", value=rule_function.function.function_arn)
+    CfnOutput(stack, "FailureQueueUrl", value=rule_function.failure_queue.queue_url)
 
 
 def statement(

@@ -31,7 +31,8 @@ from aws_cdk import Aws
 from aws_cdk import aws_securityhub as securityhub
 from constructs import Construct
 
-from infra.settings import DeploymentMode, Settings
+from infra.modes import DeploymentMode
+from infra.settings import Settings
 
 CONFIG_PRODUCT_NAME = "Config"
 

@@ -21,26 +21,12 @@ from constructs import Construct
 from cmk_rule import aws, validation
 from cmk_rule.settings import ReportingMode, SecurityHubMode
 
+# The deployment modes and their facts: one table, read here to validate the context.
+from infra.modes import MODES, DeploymentMode
+
 
 class SettingsError(ValueError):
     """A context value is missing or invalid. The message always starts with the context key."""
-
-
-class DeploymentMode(StrEnum):
-    ACCOUNT = "account"
-    CONFORMANCE_PACK = "conformance-pack"
-    ORGANIZATION = "organization"
-    # The pack of infra/conformance-pack.yaml in every member account (AWS::Config::OrganizationConformancePack),
-    # evaluated by the same central Lambda as organization mode.
-    ORGANIZATION_CONFORMANCE_PACK = "organization-conformance-pack"
-    # The member-account part alone (role, and its EventBridge forwarding), for accounts a service-managed StackSet
-    # never reaches (the management account).
-    MEMBER_ROLE = "member-role"
-
-
-ORGANIZATION_MODES = frozenset({DeploymentMode.ORGANIZATION, DeploymentMode.ORGANIZATION_CONFORMANCE_PACK})
-# Modes whose member-account part (role + event forwarding) is deployed: by StackSets, or by hand (member-role).
-MEMBER_MODES = ORGANIZATION_MODES | {DeploymentMode.MEMBER_ROLE}
 
 
 # AWS Config's MaximumExecutionFrequency enum (PutConfigRule / AWS::Config::ConfigRule).
@@ -218,7 +204,7 @@ class Settings:
     @property
     def is_organization(self) -> bool:
         """The central-account side of an organization deployment (rule or pack in every member account)."""
-        return self.mode in ORGANIZATION_MODES
+        return MODES[self.mode].organization
 
     @property
     def home_region(self) -> str | None:
@@ -251,11 +237,7 @@ class Settings:
         """EventBridge-driven re-evaluation: account mode (own events) and organization mode (every member account's
         events forwarded to the central bus). Not for packs: their rules' names are generated (infra/reevaluation.py).
         In member-role mode it deploys the member account's forwarding rules."""
-        return self.near_real_time and self.mode in (
-            DeploymentMode.ACCOUNT,
-            DeploymentMode.ORGANIZATION,
-            DeploymentMode.MEMBER_ROLE,
-        )
+        return self.near_real_time and MODES[self.mode].reevaluation
 
     def input_parameters(self) -> dict[str, str]:
         """The Config rule's InputParameters: only the parameters that are set (the Lambda rejects empty ones)."""
@@ -296,8 +278,9 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader, *, default_regio
             "integration's findings are then the only Security Hub findings for this rule"
         )
 
-    is_org = mode in ORGANIZATION_MODES
-    needs_role_name = mode in MEMBER_MODES
+    spec = MODES[mode]
+    is_org = spec.organization
+    needs_role_name = spec.member
     execution_role_name = _pattern(
         get(KEY_EXECUTION_ROLE),
         KEY_EXECUTION_ROLE,
@@ -316,20 +299,20 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader, *, default_regio
     organization_id = _pattern(
         get(KEY_ORGANIZATION_ID), KEY_ORGANIZATION_ID, _ORGANIZATION_ID, None, "an organization id (o-[a-z0-9]{10,32})"
     )
-    if is_org and organization_id is None:
+    if KEY_ORGANIZATION_ID in spec.requires and organization_id is None:
         raise SettingsError(
             f"{KEY_ORGANIZATION_ID}: required in {mode.value} mode (o-..., from "
             "`aws organizations describe-organization --query Organization.Id`): the central role may assume member "
             "roles only in accounts of this organization"
         )
     regions, regions_given = _regions(get(KEY_REGIONS), default_region)
-    if mode in MEMBER_MODES and not regions:
+    if KEY_REGIONS in spec.requires and not regions:
         raise SettingsError(
             f"{KEY_REGIONS}: required in {mode.value} mode when the CLI has no default Region (comma-separated Region "
             "names, e.g. us-east-1,eu-west-1)"
         )
     target_ous = _list(get(KEY_TARGET_OUS), KEY_TARGET_OUS, _OU_OR_ROOT, "an Organizations root id (r-...) or OU id")
-    if is_org and not target_ous:
+    if KEY_TARGET_OUS in spec.requires and not target_ous:
         raise SettingsError(
             f"{KEY_TARGET_OUS}: required in organization mode (root id r-... or OU ids ou-... the member-account "
             "role's StackSet deploys to)"
@@ -337,7 +320,7 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader, *, default_regio
     central_account = _pattern(
         get(KEY_CENTRAL_ACCOUNT), KEY_CENTRAL_ACCOUNT, _ACCOUNT_ID, None, "a 12-digit account id"
     )
-    if mode is DeploymentMode.MEMBER_ROLE and not central_account:
+    if KEY_CENTRAL_ACCOUNT in spec.requires and not central_account:
         raise SettingsError(
             f"{KEY_CENTRAL_ACCOUNT}: required in member-role mode (the account id where the organization stacks run; "
             "the member role trusts that account's central roles only)"
@@ -380,7 +363,7 @@ def parse_settings(context: Mapping[str, Any] | _ContextReader, *, default_regio
         if is_org
         else (),
         stack_set_call_as=_choice(get(KEY_CALL_AS), KEY_CALL_AS, ("SELF", "DELEGATED_ADMIN"), "SELF"),
-        central_account_id=central_account if mode is DeploymentMode.MEMBER_ROLE else None,
+        central_account_id=central_account if KEY_CENTRAL_ACCOUNT in spec.requires else None,
         conformance_pack_name=_pattern(
             get(KEY_PACK_NAME),
             KEY_PACK_NAME,

@@ -9,15 +9,16 @@ import pytest
 
 from cmk_rule_cli import deploy_context
 from cmk_rule_cli.errors import CliError
+from infra import modes
 from infra import settings as app
 
 
 def test_the_keys_and_modes_are_the_apps() -> None:
     assert deploy_context.KEY_MODE == app.KEY_MODE and deploy_context.KEY_REGIONS == app.KEY_REGIONS
     assert set(deploy_context.KEYS) <= set(app.ALL_KEYS)
-    assert [m.value for m in deploy_context.DeploymentMode] == [m.value for m in app.DeploymentMode]
-    assert {m.value for m in deploy_context.ORGANIZATION_MODES} == {m.value for m in app.ORGANIZATION_MODES}
-    assert {m.value for m in deploy_context.MEMBER_MODES} == {m.value for m in app.MEMBER_MODES}
+    assert [m.value for m in deploy_context.DeploymentMode] == [m.value for m in modes.DeploymentMode]
+    assert {m.value for m in deploy_context.ORGANIZATION_MODES} == {m.value for m in modes.ORGANIZATION_MODES}
+    assert {m.value for m in deploy_context.MEMBER_MODES} == {m.value for m in modes.MEMBER_MODES}
     assert deploy_context.DEFAULT_EXECUTION_ROLE_NAME == app.DEFAULT_EXECUTION_ROLE_NAME
     assert deploy_context.CENTRAL_ROLE_INFIX == app.CENTRAL_ROLE_INFIX
 

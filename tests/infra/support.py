@@ -13,6 +13,7 @@ from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 
 from infra import create_stacks
+from infra.modes import MODES, DeploymentMode
 from infra.settings import parse_settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,6 +28,13 @@ ORGANIZATION_CONTEXT = {
     "targetOrganizationalUnitIds": "ou-ab12-cdefgh34,ou-ab12-ijklmn56",
 }
 MEMBER_ROLE_CONTEXT = {"deploymentMode": "member-role", "centralAccountId": CENTRAL_ACCOUNT}
+# A value for every context key a deployment mode may require (infra.modes.Mode.requires).
+REQUIRED_VALUES = {
+    "organizationId": ORGANIZATION_ID,
+    "targetOrganizationalUnitIds": ORGANIZATION_CONTEXT["targetOrganizationalUnitIds"],
+    "centralAccountId": CENTRAL_ACCOUNT,
+    "regions": "us-east-1,eu-west-1",
+}
 # Every commercial Region with AWS Config and ElastiCache that a 17-Region organization might list.
 REGIONS_17 = (
     "us-east-1,us-east-2,us-west-1,us-west-2,ca-central-1,eu-west-1,eu-west-2,eu-west-3,eu-central-1,eu-north-1,"
@@ -53,6 +61,11 @@ PLATFORM_ACTIONS = {
     "sqs:GetQueueAttributes",
     "sqs:GetQueueUrl",  # on-failure destination (grantSendMessages)
 }
+
+
+def mode_context(mode: DeploymentMode, **extra: str) -> dict[str, str]:
+    """The smallest context that synthesizes ``mode`` (its required keys, from the modes table), then ``extra``."""
+    return {"deploymentMode": mode.value, **{key: REQUIRED_VALUES[key] for key in MODES[mode].requires}, **extra}
 
 
 def cdk_json_context() -> dict[str, Any]:

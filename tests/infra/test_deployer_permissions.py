@@ -15,22 +15,19 @@ import cfnlint
 import pytest
 
 from infra.deployer_permissions import DEPLOYER_ACTIONS, RESOURCE_ACTIONS, actions_for, readme_table
-from tests.infra.support import (
-    CENTRAL_ACCOUNT,
-    ORGANIZATION_CONTEXT,
-    REPO,
-    synth_app,
-)
+from infra.modes import MODES as TABLE
+from infra.modes import DeploymentMode
+from tests.infra.support import REPO, mode_context, synth_app
 
-ORGANIZATION = {**ORGANIZATION_CONTEXT, "regions": "us-east-1,eu-west-1"}
-# Each mode with every optional resource switched on (the Security Hub automation rule is opt-in).
-MODES: dict[str, dict[str, str]] = {
-    "account": {"suppressConfigIntegrationDuplicates": "true"},
-    "conformance-pack": {"deploymentMode": "conformance-pack", "suppressConfigIntegrationDuplicates": "true"},
-    "organization": {**ORGANIZATION, "suppressConfigIntegrationDuplicates": "true"},
-    "organization-conformance-pack": {**ORGANIZATION, "deploymentMode": "organization-conformance-pack"},
-    "member-role": {"deploymentMode": "member-role", "centralAccountId": CENTRAL_ACCOUNT, "regions": "us-east-1"},
+# Each mode of the table with every optional resource switched on (the Security Hub automation rule is opt-in; the
+# organization pack's stays off, as in the README's table).
+EXTRA: dict[DeploymentMode, dict[str, str]] = {
+    DeploymentMode.ACCOUNT: {"suppressConfigIntegrationDuplicates": "true"},
+    DeploymentMode.CONFORMANCE_PACK: {"suppressConfigIntegrationDuplicates": "true"},
+    DeploymentMode.ORGANIZATION: {"suppressConfigIntegrationDuplicates": "true"},
+    DeploymentMode.MEMBER_ROLE: {"regions": "us-east-1"},
 }
+MODES = {mode.value: mode_context(mode, **EXTRA.get(mode, {})) for mode in TABLE}
 IAM_ACTION = re.compile(r"[a-z0-9-]+:[A-Za-z0-9]+")
 
 

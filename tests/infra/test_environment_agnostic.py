@@ -8,20 +8,19 @@ import aws_cdk as cdk
 import pytest
 
 from infra import create_stacks
+from infra.modes import MODES, DeploymentMode
 from infra.settings import parse_settings
-from tests.infra.support import MEMBER_ROLE_CONTEXT, ORGANIZATION_CONTEXT, cdk_json_context, nag_violations
+from tests.infra.support import cdk_json_context, mode_context, nag_violations
 
-MODES = {
-    "account": {"exemptionTagKey": "exempt", "requireKeyRotation": "true"},
-    "conformance-pack": {"deploymentMode": "conformance-pack"},
-    "organization": {**ORGANIZATION_CONTEXT, "regions": "us-east-1,eu-west-1"},
-    "member-role": {**MEMBER_ROLE_CONTEXT, "regions": "us-east-1,eu-west-1"},
+# Every mode of the table; account mode with its optional acknowledged resources.
+EXTRA: dict[DeploymentMode, dict[str, str]] = {
+    DeploymentMode.ACCOUNT: {"exemptionTagKey": "exempt", "requireKeyRotation": "true"},
 }
 
 
-@pytest.mark.parametrize("mode", list(MODES))
-def test_environment_agnostic_stack_passes_cdk_nag(mode: str) -> None:
-    context = {**cdk_json_context(), **MODES[mode]}
+@pytest.mark.parametrize("mode", list(MODES), ids=str)
+def test_environment_agnostic_stack_passes_cdk_nag(mode: DeploymentMode) -> None:
+    context = {**cdk_json_context(), **mode_context(mode, **EXTRA.get(mode, {}))}
     app = cdk.App(context=context, analytics_reporting=False)
     stacks = create_stacks(app, env=cdk.Environment(), settings=parse_settings(context))
     for stack in stacks:

@@ -13,8 +13,8 @@ from typing import Any
 
 from cmk_rule.findings import FindingScope, build_finding
 from cmk_rule_cli import output
-from cmk_rule_cli.accounts import Report, account_scans
 from cmk_rule_cli.fleet import RULE_NAME as DEFAULT_RULE_NAME  # the deployed rule's default name (Id, GeneratorId)
+from cmk_rule_cli.scan_report import Report, account_scans
 
 
 def findings(report: Report, rule_name: str = DEFAULT_RULE_NAME) -> list[dict[str, Any]]:

@@ -168,7 +168,7 @@ class PreflightResult:
 
 def execute(args: argparse.Namespace, clients: MakeClient | None = None) -> int:
     """Run the command; ``clients`` (service, Region) -> client replaces the read-only session's (tests)."""
-    from cmk_rule_cli import collect, deploy_context, prerequisites  # noqa: PLC0415 - botocore, only once it runs
+    from cmk_rule_cli import deploy_context, prerequisites, session  # noqa: PLC0415 - botocore, only once it runs
 
     try:
         fmt = formats.choose_format(args.format, args.output, FORMATS)
@@ -177,12 +177,12 @@ def execute(args: argparse.Namespace, clients: MakeClient | None = None) -> int:
         cdk_json = Path(args.cdk_json)
         if args.cdk_json != "cdk.json" and not cdk_json.is_file():
             raise CliError(f"--cdk-json {args.cdk_json}: no such file")
-        session = collect.open_session(args.profile)
+        opened = session.open_session(args.profile)
         raw = deploy_context.read_context(cdk_json, args.context)
-        context = deploy_context.parse_context(raw, session.region_name)
-        maker = collect.ClientMaker(session)
+        context = deploy_context.parse_context(raw, opened.region_name)
+        maker = session.ClientMaker(opened)
         make = clients or maker.client
-        account_id, _principal = collect.caller_identity(maker, context.regions[0], args.profile)
+        account_id, _principal = session.caller_identity(maker, context.regions[0], args.profile)
     except CliError as error:
         sys.stderr.write(f"cmk-rule {NAME}: error: {error}\n")
         return EXIT_INCOMPLETE

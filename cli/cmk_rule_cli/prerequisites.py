@@ -1,7 +1,7 @@
 """What a deployment needs to find in place, read from AWS (read-only): one :class:`Check` per prerequisite and place.
 
 Each check says ``ok``, ``missing`` or ``cannot tell`` (the read failed or was denied), what it found, and the command
-or console step that fixes it. Every read goes through the CLI's read-only session (``collect.ReadOnlySession``,
+or console step that fixes it. Every read goes through the CLI's read-only session (``session.ReadOnlySession``,
 whose allowlist names each operation used here). An AWS error never stops the other checks: it makes its own check
 ``cannot tell``, naming the operation and the error code.
 
@@ -28,7 +28,7 @@ from cmk_rule_cli.deploy_context import (
 MakeClient = Callable[[str, str], Any]
 
 # Every AWS operation the checks make (botocore service name, operation): the read-only session's allowlist includes
-# them (collect.READ_ONLY_OPERATIONS), and the README's preflight policy lists them (a test compares both).
+# them (session.READ_ONLY_OPERATIONS), and the README's preflight policy lists them (a test compares both).
 OPERATIONS = frozenset(
     {
         ("config", "DescribeConfigurationRecorders"),

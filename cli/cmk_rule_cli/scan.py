@@ -1,7 +1,7 @@
 """``cmk-rule scan``: judge every replication group of a real account with the Lambda's own engine, read-only.
 
 This module is the command only: its flags, the report on stdout (table, CSV, Markdown, JSON or ASFF) and the
-summary on stderr. The read-only AWS collection is :mod:`cmk_rule_cli.collect`, the report model
+summary on stderr. The read-only AWS reading is :mod:`cmk_rule_cli.collect`, the report model
 :mod:`cmk_rule_cli.scan_report`, the JSON vocabulary :mod:`cmk_rule_cli.vocabulary`; ``cmk-rule evidence`` shares
 them, plus :func:`report_problems` from here. boto3 is imported only once the flags are valid (in :func:`run`).
 """
@@ -22,7 +22,7 @@ from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.text_safety import visible
 
 if TYPE_CHECKING:
-    from cmk_rule_cli.accounts import Report
+    from cmk_rule_cli.scan_report import Report
 
 NAME = "scan"
 HELP = "judge every replication group of an account with the rule's engine, read-only (nothing is reported)"
@@ -116,14 +116,14 @@ def scan_document(
 ) -> dict[str, Any]:
     """The JSON report, in the vocabulary shared with ``check`` and ``evidence`` (:mod:`cmk_rule_cli.vocabulary`).
     ``listed``: the results to list (``--failed-only``); the summary and totals always count every row."""
-    from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
+    from cmk_rule_cli.scan_report import EXIT_ERROR, exit_code_of, report_header  # noqa: PLC0415
 
     results = [vocabulary.result(row, SCAN_COLUMNS) for row in rows]
     return {
-        **report.header(),
+        **report_header(report),
         "summary": report.counts(rows),
         "totals": vocabulary.totals(results),
-        "complete": report.exit_code(rows) != EXIT_ERROR,
+        "complete": exit_code_of(rows) != EXIT_ERROR,
         "problems": report.problems(),
         "results": results if listed is None else [vocabulary.result(row, SCAN_COLUMNS) for row in listed],
     }
@@ -132,7 +132,7 @@ def scan_document(
 def run(args: argparse.Namespace) -> int:
     """Entry point of ``cmk-rule scan``."""
     from cmk_rule_cli.collect import collect  # noqa: PLC0415 - boto3, only once the command runs
-    from cmk_rule_cli.scan_report import EXIT_ERROR  # noqa: PLC0415
+    from cmk_rule_cli.scan_report import EXIT_ERROR, exit_code_of  # noqa: PLC0415
 
     try:
         fmt = formats.choose_format(args.format, args.output, FORMATS)
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output and not args.quiet:
         sys.stderr.write(output.wrote_note(NAME, args.output, f"{len(listed):,} result(s) as {fmt}"))
     report_problems(report, rows, sys.stderr, quiet=args.quiet)
-    return soft_fail(report.exit_code(rows), args)
+    return soft_fail(exit_code_of(rows), args)
 
 
 @dataclass(frozen=True)

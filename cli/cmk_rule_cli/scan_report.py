@@ -1,13 +1,16 @@
 """The report model of a scan: what the Regions yielded, as rows, counts, problems, notes and an exit code.
 
-Kept apart from the AWS collection (:mod:`cmk_rule_cli.collect`) and from the commands that render it (``scan``,
+One account (:class:`ScanReport`) or several (:class:`MultiAccountReport`, one ScanReport per account read plus the
+accounts that could not be); both present themselves the same way, and the rules they share are defined once
+(:func:`exit_code_of`, :func:`report_header`): each report only says which accounts it covers (``scope``). Kept
+apart from the AWS reading (:mod:`cmk_rule_cli.collect`) and from the commands that render it (``scan``,
 ``evidence``), so presenting results never touches AWS and collecting them never decides how they are shown.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -40,7 +43,7 @@ def exit_code_of(rows: Iterable[Mapping[str, output.Value]]) -> int:
 
 
 class Reported(Protocol):
-    """What a report (one account, or several) says about the run that made it."""
+    """What a report (one account, or several) says about the run that made it, and which accounts it covers."""
 
     @property
     def command(self) -> str: ...
@@ -54,16 +57,19 @@ class Reported(Protocol):
     def regions(self) -> Sequence[str]: ...
     @property
     def parameters(self) -> Mapping[str, str]: ...
+    def scope(self) -> dict[str, Any]:
+        """The header's fields that name the accounts the report covers."""
+        ...
 
 
-def report_header(report: Reported, **scope: Any) -> dict[str, Any]:
-    """The context every machine-readable report starts with; ``scope`` names the accounts it covers."""
+def report_header(report: Reported) -> dict[str, Any]:
+    """The context every machine-readable report (one account or several) starts with."""
     return {
         "tool": "cmk-rule",
         "version": __version__,
         "command": report.command,
         "generated_at": output.iso(report.started_at),
-        **scope,
+        **report.scope(),
         "principal": report.principal_arn,
         "partition": report.partition,
         "regions": list(report.regions),
@@ -81,7 +87,7 @@ class Listing(Protocol):
 @dataclass
 class RegionScan:
     """What one Region yielded: the engine's result plus the facts the reports need (built by
-    :func:`cmk_rule_cli.collect.scan_region`; defined here so the report never imports the collection)."""
+    :func:`cmk_rule_cli.region_scan.scan_region`; defined here so the report never imports the AWS reading)."""
 
     region: str
     result: RunResult
@@ -89,8 +95,8 @@ class RegionScan:
     rotation: dict[str, tuple[bool | None, str | None]] = field(default_factory=dict)  # key ARN -> (enabled, note)
     config_results: dict[str, PreviousResult] | None = None
     config_error: AwsCallError | None = None
-    # The account's clients (a collect.ClientMaker), for evidence's reads after the scan; typed loosely so the
-    # report never imports the collection.
+    # The account's clients (a session.ClientMaker), for evidence's reads after the scan; typed loosely so the
+    # report never imports the AWS reading.
     clients: Any = None
 
     def skips(self) -> list[Skip]:
@@ -234,10 +240,91 @@ class ScanReport:
                 )
         return notes
 
-    def exit_code(self, rows: Iterable[Mapping[str, output.Value]]) -> int:
-        """See :func:`exit_code_of`."""
-        return exit_code_of(rows)
+    def scope(self) -> dict[str, Any]:
+        """One account (:func:`report_header`)."""
+        return {"account": self.account_id}
 
-    def header(self) -> dict[str, Any]:
-        """The context every machine-readable report starts with (:func:`report_header`), for one account."""
-        return report_header(self, account=self.account_id)
+
+UNASSUMED_GROUP = "(account not assumed)"
+
+
+@dataclass
+class MultiAccountReport:
+    """One :class:`ScanReport` per account that could be read, plus the accounts that could not (with why).
+
+    Presents itself like a ScanReport (rows, counts, problems, notes, scope), so ``scan`` and ``evidence`` render it
+    the same way; each row keeps its own ``account``.
+    """
+
+    command: str
+    principal_arn: str
+    partition: str
+    parameters: dict[str, str]
+    started_at: datetime
+    role_name: str
+    requested: list[str]
+    reports: list[ScanReport] = field(default_factory=list)
+    unassumed: dict[str, str] = field(default_factory=dict)  # account -> reason
+    rule_name: str | None = None
+
+    @property
+    def account_id(self) -> str:
+        return f"{len(self.requested)} accounts"
+
+    @property
+    def regions(self) -> list[str]:
+        return list(dict.fromkeys(region for report in self.reports for region in report.regions))
+
+    @property
+    def scans(self) -> list[RegionScan]:
+        return [scan for report in self.reports for scan in report.scans]
+
+    def rows(self) -> list[dict[str, output.Value]]:
+        rows = [row for report in self.reports for row in report.rows()]
+        for account, reason in sorted(self.unassumed.items()):
+            rows.append(
+                {
+                    "account": account,
+                    "region": None,
+                    "group_id": UNASSUMED_GROUP,
+                    "verdict": SKIPPED,
+                    "annotation": f"Not judged: {reason}",
+                }
+            )
+        return rows
+
+    def counts(self, rows: Iterable[Mapping[str, output.Value]]) -> dict[str, dict[str, int]]:
+        """Counts per "account/Region" and verdict (every scanned Region of every account, zeros included)."""
+        counted = Counter((f"{row['account']}/{row['region'] or '-'}", str(row["verdict"])) for row in rows)
+        places = [f"{r.account_id}/{region}" for r in self.reports for region in r.regions]
+        places += [f"{account}/-" for account in sorted(self.unassumed)]
+        return {place: {verdict: counted[(place, verdict)] for verdict in VERDICTS} for place in places}
+
+    def problems(self) -> list[str]:
+        sentences = [
+            f"account {account} was skipped: {reason}; the others were scanned."
+            for account, reason in sorted(self.unassumed.items())
+        ]
+        return sentences + [f"account {r.account_id}: {p}" for r in self.reports for p in r.problems()]
+
+    def notes(self) -> list[str]:
+        return [f"account {r.account_id}: {n}" for r in self.reports for n in r.notes()]
+
+    def scope(self) -> dict[str, Any]:
+        """Several accounts (:func:`report_header`): the ones asked for, the ones not assumed and why, the role."""
+        return {
+            "account": None,
+            "accounts": list(self.requested),
+            "accounts_not_assumed": dict(sorted(self.unassumed.items())),
+            "role": self.role_name,
+        }
+
+
+Report = ScanReport | MultiAccountReport
+
+
+def account_scans(report: Report) -> Iterator[tuple[str, RegionScan]]:
+    """(account id, Region scan) for every Region of every account read."""
+    for single in report.reports if isinstance(report, MultiAccountReport) else [report]:
+        for scan in single.scans:
+            yield single.account_id, scan

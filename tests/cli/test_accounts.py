@@ -17,7 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from cmk_rule_cli import accounts, collect, mock_aws, mock_cloudtrail, scan_report
+from cmk_rule_cli import accounts, mock_aws, mock_cloudtrail, scan_report, session
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.main import main
 
@@ -69,7 +69,7 @@ def members(moto_endpoint: str) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def locked_account(monkeypatch: pytest.MonkeyPatch) -> None:
     """AssumeRole into LOCKED answers AccessDenied (as a missing role or trust policy does)."""
-    original = collect.open_session
+    original = session.open_session
 
     def session_with_a_locked_account(profile: str | None) -> Any:
         session = original(profile)
@@ -84,7 +84,7 @@ def locked_account(monkeypatch: pytest.MonkeyPatch) -> None:
         session.events.register("before-parameter-build.sts.AssumeRole", deny)
         return session
 
-    monkeypatch.setattr(collect, "open_session", session_with_a_locked_account)
+    monkeypatch.setattr(session, "open_session", session_with_a_locked_account)
 
 
 def _region_flags() -> list[str]:
@@ -107,7 +107,7 @@ def test_a_scan_of_three_accounts_with_one_locked(
     for region in REGIONS:
         assert by_place[(MEMBERS[0], region, f"app-111-{region}")] == "COMPLIANT"
         assert by_place[(MEMBERS[1], region, f"app-222-{region}")] == "NON_COMPLIANT"
-    assert by_place[(LOCKED, None, accounts.UNASSUMED_GROUP)] == "SKIPPED"
+    assert by_place[(LOCKED, None, scan_report.UNASSUMED_GROUP)] == "SKIPPED"
     assert f"account {LOCKED} was skipped: sts:AssumeRole of {ROLE} failed (AccessDenied" in captured.err
     assert "Traceback" not in captured.err
 
@@ -130,13 +130,13 @@ def test_evidence_over_accounts_has_a_row_per_account_region_group(
 
 
 def test_assumed_sessions_keep_the_read_only_guard(aws_env: str, members: dict[str, str]) -> None:
-    clients = collect.ClientMaker(collect.open_session(None))
-    session = collect.assume_session(
+    clients = session.ClientMaker(session.open_session(None))
+    assumed = session.assume_session(
         clients, partition="aws", region="us-east-1", account_id=MEMBERS[0], role_name=ROLE, command="scan"
     )
-    with pytest.raises(collect.ReadOnlyViolationError):
-        session.client("elasticache", region_name="us-east-1").delete_replication_group(ReplicationGroupId="x")
-    assert session.client("sts", region_name="us-east-1").get_caller_identity()["Account"] == MEMBERS[0]
+    with pytest.raises(session.ReadOnlyViolationError):
+        assumed.client("elasticache", region_name="us-east-1").delete_replication_group(ReplicationGroupId="x")
+    assert assumed.client("sts", region_name="us-east-1").get_caller_identity()["Account"] == MEMBERS[0]
 
 
 def test_the_organization_lists_active_accounts(aws_env: str, moto_endpoint: str) -> None:

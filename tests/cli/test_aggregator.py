@@ -20,7 +20,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cmk_rule_cli import aggregator, evidence, fleet, mock_aws, mock_cloudtrail, scan_report
+from cmk_rule_cli import aggregator, fleet, mock_aws, mock_cloudtrail, scan_report, session
 from cmk_rule_cli.main import main
 
 from .conftest import assert_follows_the_schema, fresh_account
@@ -150,7 +150,7 @@ def test_the_organization_pack(
 ) -> None:
     """`evidence --aggregator`: counts per account and Region and every non-compliant group in every file."""
     client, stub = stubbed_config()
-    monkeypatch.setattr(evidence, "home_client", lambda args, service: client)
+    monkeypatch.setattr(session, "home_client", lambda args, service: client)
     folder = tmp_path / "org"
     start = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
     argv = ["evidence", "--region", "us-east-1", "--output-dir", str(folder), "--period-start", start]

@@ -18,8 +18,17 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cmk_rule.rows import ROWS
-from cmk_rule_cli import __version__, collect, fleet, mock_aws, mock_cloudtrail, scan, scan_report, vocabulary
-from cmk_rule_cli import evidence as evidence_command
+from cmk_rule_cli import (
+    __version__,
+    evidence_pack,
+    fleet,
+    mock_aws,
+    mock_cloudtrail,
+    scan,
+    scan_report,
+    session,
+    vocabulary,
+)
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
 from tests.support.disk import fill_disk_under
@@ -136,10 +145,10 @@ def test_json_and_csv_carry_every_fact_with_its_read_time(
     rows = list(csv.DictReader(io.StringIO((folder / "groups.csv").read_text(encoding="utf-8"))))
     # scan's column names: the verdict is in "compliance" (SKIPPED for a group not judged), never "verdict"
     assert {(r["region"], r["group_id"]): r["compliance"] for r in rows} == expected(fleets)
-    assert "verdict" not in rows[0] and list(rows[0])[: len(evidence_command.EVIDENCE_COLUMNS)] == list(
-        evidence_command.EVIDENCE_COLUMNS
+    assert "verdict" not in rows[0] and list(rows[0])[: len(evidence_pack.EVIDENCE_COLUMNS)] == list(
+        evidence_pack.EVIDENCE_COLUMNS
     )
-    shared = [column for column in evidence_command.EVIDENCE_COLUMNS if column in scan.SCAN_COLUMNS]
+    shared = [column for column in evidence_pack.EVIDENCE_COLUMNS if column in scan.SCAN_COLUMNS]
     assert shared == list(scan.SCAN_COLUMNS)  # every scan column, by the same name, in the same order
     assert all(g["listed_at"] for g in document["groups"])
     tokens = groups[("us-east-1", "tokens-no-rotation")]
@@ -264,7 +273,7 @@ def test_recorded_results_denied_is_named_and_incomplete(
     """AccessDenied from GetComplianceDetailsByConfigRule, injected with a botocore before-call hook on the CLI's
     session: the folder is still written, the gap is named, and the exit code says incomplete."""
     fleets, _ = account
-    original = collect.open_session
+    original = session.open_session
 
     def denying_session(profile: str | None) -> Any:
         session = original(profile)
@@ -278,7 +287,7 @@ def test_recorded_results_denied_is_named_and_incomplete(
         session.events.register("before-call.config.GetComplianceDetailsByConfigRule", deny)
         return session
 
-    monkeypatch.setattr(collect, "open_session", denying_session)
+    monkeypatch.setattr(session, "open_session", denying_session)
     folder = tmp_path / "evidence"
     code = main(["evidence", "--output-dir", str(folder), "--rule-name", fleet.RULE_NAME, *flags(fleets)])
     err = capsys.readouterr().err
@@ -330,9 +339,9 @@ def test_an_evidence_group_with_a_field_renamed_or_mistyped_is_refused(
     good = json.loads((folder / "evidence.json").read_text(encoding="utf-8"))
     validator.validate(good)
     assert set(good["groups"][0]) == {
-        *evidence_command.EVIDENCE_COLUMNS,
-        *evidence_command.KEY_USE_GROUP_COLUMNS,
-        *evidence_command.CONFIG_COLUMNS,
+        *evidence_pack.EVIDENCE_COLUMNS,
+        *evidence_pack.KEY_USE_GROUP_COLUMNS,
+        *evidence_pack.CONFIG_COLUMNS,
         "compliance",
         "skipped",
     }

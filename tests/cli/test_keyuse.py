@@ -319,7 +319,7 @@ def test_one_lake_query_for_every_key(
             {"EventDataStore": store, "QueryId": QUERY_ID},
         )
         monkeypatch.setattr(keyuse.time, "sleep", sleeps.append)
-        monkeypatch.setattr("cmk_rule_cli.evidence.home_client", lambda args, service: client)
+        monkeypatch.setattr("cmk_rule_cli.session.home_client", lambda args, service: client)
         with recording() as log:
             _, document = _run(tmp_path / "pack", "--cloudtrail-lake", store, "--period-start", "2026-01-01")
         stub.assert_no_pending_responses()

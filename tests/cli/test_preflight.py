@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from cmk_rule_cli import collect, deploy_context, main, output, preflight, prerequisites
+from cmk_rule_cli import deploy_context, main, output, preflight, prerequisites, session
 from tests.docs.pages import page, section
 
 from .conftest import MakeClient, fresh_account
@@ -46,7 +46,7 @@ def seed_ready(make: MakeClient, regions: tuple[str, ...] = REGIONS) -> None:
 
 def stubbed(unreserved: int = 1000, lambda_error: str | None = None) -> Callable[..., Any]:
     """The read-only session's client factory, with a Stubber for what moto lacks (Lambda's account settings)."""
-    maker = collect.ClientMaker(collect.open_session(None))
+    maker = session.ClientMaker(session.open_session(None))
     stubbers: list[Stubber] = []
 
     def make(service: str, region: str) -> Any:
@@ -272,7 +272,7 @@ def test_every_operation_preflight_makes_is_on_the_read_only_list(
         None,
     )
     prerequisites.run_checks(context, recording, ACCOUNT)
-    assert made and made <= collect.READ_ONLY_OPERATIONS, made - collect.READ_ONLY_OPERATIONS
+    assert made and made <= session.READ_ONLY_OPERATIONS, made - session.READ_ONLY_OPERATIONS
     assert ("lambda", "GetAccountSettings") in made and ("organizations", "ListAWSServiceAccessForOrganization") in made
 
 
@@ -294,12 +294,12 @@ def test_the_iam_page_lists_exactly_the_iam_actions_preflight_calls() -> None:
     # IAM's prefix for Service Quotas is servicequotas (botocore's service name is service-quotas)
     prefixes = {"service-quotas": "servicequotas"}
     assert listed == {f"{prefixes.get(service, service)}:{name}" for service, name in prerequisites.OPERATIONS}
-    assert prerequisites.OPERATIONS <= collect.READ_ONLY_OPERATIONS
+    assert prerequisites.OPERATIONS <= session.READ_ONLY_OPERATIONS
 
 
 def test_every_preflight_operation_exists_in_botocores_models() -> None:
     import botocore.session
 
-    session = botocore.session.get_session()
+    models = botocore.session.get_session()
     for service, name in prerequisites.OPERATIONS:
-        assert name in session.get_service_model(service).operation_names, (service, name)
+        assert name in models.get_service_model(service).operation_names, (service, name)

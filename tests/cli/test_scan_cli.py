@@ -30,7 +30,7 @@ from moto.elasticache.responses import ElastiCacheResponse
 from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
 
 from cmk_rule.findings import validate_finding
-from cmk_rule_cli import collect, fleet, mock_aws, scan, scan_report
+from cmk_rule_cli import fleet, mock_aws, region_scan, scan, scan_report, session
 from cmk_rule_cli.main import main
 from tests.support.calls import recording
 from tests.support.disk import fill_disk_under
@@ -160,9 +160,9 @@ def test_only_reads_are_ever_called(
 
 
 def test_a_write_is_refused_before_it_is_sent(aws_env: str) -> None:
-    session = collect.open_session(None)
-    config = session.client("config", region_name="us-east-1")
-    with recording() as log, pytest.raises(collect.ReadOnlyViolationError, match="config:PutEvaluations"):
+    guarded = session.open_session(None)
+    config = guarded.client("config", region_name="us-east-1")
+    with recording() as log, pytest.raises(session.ReadOnlyViolationError, match="config:PutEvaluations"):
         config.put_evaluations(
             Evaluations=[
                 {
@@ -422,14 +422,14 @@ def test_a_region_that_fails_outright_is_kept_apart(
     aws_env: str, fleets: dict[str, fleet.SeededFleet], capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
     """Anything escaping one Region's scan (here an unexpected error raised by its engine) fails that Region only."""
-    original = collect.scan_region
+    original = region_scan.scan_region
 
     def failing(clients: Any, region: str, context: Any) -> Any:
         if region == "eu-west-1":
             raise ValueError("unexpected end of data")
         return original(clients, region, context)
 
-    monkeypatch.setattr(collect, "scan_region", failing)
+    monkeypatch.setattr(region_scan, "scan_region", failing)
     code, out, err = run_cli(capsys, ["scan", *region_flags(*REGIONS), *rule_flags(fleets), "--format", "json"])
     assert code == scan_report.EXIT_ERROR
     document = json.loads(out)
@@ -572,13 +572,13 @@ def test_a_region_without_groups_never_builds_a_kms_client(
 ) -> None:
     """``--region all`` visits every enabled Region, most of them empty: no key to describe, no KMS client to build."""
     built: list[tuple[str, str]] = []
-    original = collect.ClientMaker.client
+    original = session.ClientMaker.client
 
-    def recording_client(self: collect.ClientMaker, service: str, region: str) -> object:
+    def recording_client(self: session.ClientMaker, service: str, region: str) -> object:
         built.append((service, region))
         return original(self, service, region)
 
-    monkeypatch.setattr(collect.ClientMaker, "client", recording_client)
+    monkeypatch.setattr(session.ClientMaker, "client", recording_client)
     code, _, _ = run_cli(capsys, ["scan", *region_flags("eu-north-1", "eu-west-1"), "--format", "json"])
     assert code == scan_report.EXIT_NON_COMPLIANT  # eu-west-1's fleet was judged
     assert ("kms", "eu-west-1") in built and ("elasticache", "eu-north-1") in built

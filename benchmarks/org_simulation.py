@@ -240,7 +240,7 @@ def _environment(region: str) -> None:
 
 
 def _context(region: str) -> Any:
-    from cmk_rule_cli.mock_aws import FakeLambdaContext
+    from cmk_rule_cli.mock.account import FakeLambdaContext
 
     return FakeLambdaContext(invoked_function_arn=f"arn:aws:lambda:{region}:{CENTRAL}:function:elasticache-cmk-rule")
 
@@ -249,7 +249,7 @@ def run_periodic(members: Sequence[Member], wave: Wave, store: Any, per_containe
     """Every member's ScheduledNotification through the handler of its Region, then every verdict checked."""
     from cmk_rule import handler
     from cmk_rule.aws import ClientFactory
-    from cmk_rule_cli import events
+    from cmk_rule_cli.mock import events
 
     for region in sorted({m.region for m in members}):
         _environment(region)
@@ -342,7 +342,7 @@ def run_refusals(simulation: Simulation, store: Any) -> None:
     """Events the function must refuse before any AWS call (no allow-list set)."""
     from cmk_rule import handler
     from cmk_rule.errors import RuleError
-    from cmk_rule_cli import events
+    from cmk_rule_cli.mock import events
 
     _environment(REGIONS[0])
     context = _context(REGIONS[0])
@@ -432,7 +432,7 @@ def _simulate(simulation: Simulation, out: TextIO) -> None:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     started = time.perf_counter()
     with mock_aws(), _quiet():
-        from cmk_rule_cli import mock_aws as mocks
+        from cmk_rule_cli.mock import account as mocks
 
         with mocks.config_results_store() as store:
             seeding = time.perf_counter()

@@ -2,7 +2,7 @@
 
 The rule's memory must be measured without moto in the same process, so the server runs in a child process:
 ``python -m benchmarks.server`` (a fresh interpreter, nothing inherited). That child applies
-``cmk_rule_cli.mock_aws.config_results_store()`` (the Config operations moto lacks, patched into moto *in-process*,
+``cmk_rule_cli.mock.account.config_results_store()`` (the Config operations moto lacks, patched into moto *in-process*,
 which is why a launcher is needed at all), starts ``ThreadedMotoServer`` on a free loopback port, and then answers
 control commands from the benchmark (seed a fleet, issue a result token, count results and findings), one JSON line
 each way over its stdin/stdout. Anything else the child prints goes to its stderr.
@@ -15,7 +15,7 @@ rule, or break fidelity with AWS (the call counts are compared with AWS's page s
 * ``GetFindings``: moto ignores ``Filters``, so every other product's findings (here: the naive baseline's) would
   show up in the rule's pages. The ``EQUALS`` string filters the reporter uses are applied, as Security Hub does.
 * ``BatchImportFindings``: moto looks each finding id up by a linear scan (O(N²) over a run); an id index is used.
-* The mock Config store (``cmk_rule_cli.mock_aws``) sorts every stored result on every
+* The mock Config store (``cmk_rule_cli.mock.account``) sorts every stored result on every
   ``GetComplianceDetailsByConfigRule`` page (O(R) a page, ~60 ms at 10,000 results); the sorted list is kept until
   the next write. Same pages, same order.
 * moto's dispatcher lists and stats its own package directory on every request (~180 ``stat`` calls, ~1 ms); the
@@ -144,7 +144,7 @@ def serve(requests: IO[str], answers: IO[str]) -> None:
 
     from moto.server import ThreadedMotoServer
 
-    from cmk_rule_cli import mock_aws
+    from cmk_rule_cli.mock import account as mock_aws
 
     _patch_moto()
     with mock_aws.config_results_store() as store:

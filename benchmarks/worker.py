@@ -5,7 +5,7 @@ way the Lambda would have it (``AWS_ENDPOINT_URL`` pointing at moto's server pro
 process imports ``cmk_rule.handler``, swaps its module-level ``ClientFactory`` for one built on a botocore session that
 carries the call counter, sends real-shaped ScheduledNotification events, and writes what it measured.
 
-moto is never imported here (``cmk_rule_cli.mock_aws`` imports it, so its ``FakeLambdaContext`` is mirrored below):
+moto is never imported here (``cmk_rule_cli.mock.account`` imports it, so its ``FakeLambdaContext`` is mirrored below):
 the peak RSS read after the invocation is the rule's own. The optional naive baseline runs afterwards in the same
 process, on the same fleet, so its memory cannot inflate the rule's peak.
 """
@@ -96,7 +96,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     import botocore.session
 
     from cmk_rule.aws import ClientFactory
-    from cmk_rule_cli import events
+    from cmk_rule_cli.mock import events
 
     marks: list[tuple[str, float]] = []
     instrument(marks)

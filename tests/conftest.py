@@ -30,8 +30,8 @@ from hypothesis import settings
 from moto import mock_aws
 
 from cmk_rule.aws import ClientFactory
-from cmk_rule_cli import mock_aws as mocks
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock import account as mocks
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.properties.budget import register_profiles
 from tests.support.calls import CallLog, recording
 

@@ -25,7 +25,7 @@ from cmk_rule_cli import __version__
 
 # Subcommand modules, in the order --help lists them, and the package that holds them.
 COMMAND_MODULES = ("demo", "scan", "evidence", "check", "preflight")
-COMMANDS_PACKAGE = "cmk_rule_cli"
+COMMANDS_PACKAGE = "cmk_rule_cli.commands"
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a process stopped by Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE
 
@@ -128,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Ctrl-C: the progress bars stopped (erased, cursor shown again), then one line, no traceback. A command
         # that writes a report writes it only once it is complete, so nothing half-done is left looking finished.
-        from cmk_rule_cli import progress  # noqa: PLC0415 - standard library only until a bar was drawn
+        from cmk_rule_cli.readers import progress  # noqa: PLC0415 - standard library only until a bar was drawn
 
         progress.stop_all()
         sys.stderr.write(f"\ncmk-rule {args.command}: interrupted; nothing more was written.\n")

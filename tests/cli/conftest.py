@@ -1,6 +1,6 @@
 """Fixtures for the command-line tests: one moto server per test session, reset per scenario.
 
-The server runs in this process (``ThreadedMotoServer``), so the backend adjustments of :mod:`cmk_rule_cli.mock_aws`
+The server runs in this process (``ThreadedMotoServer``), so the backend adjustments of :mod:`cmk_rule_cli.mock.account`
 (AWS-managed keys, denied keys, Config results) apply to it, and the CLI talks to it over real HTTP through
 ``AWS_ENDPOINT_URL``. Environment changes are per test (monkeypatch), so no other test package sees them.
 """
@@ -17,7 +17,9 @@ import jsonschema
 import pytest
 import requests
 
-from cmk_rule_cli import demo, mock_aws, vocabulary
+from cmk_rule_cli.commands import demo
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.reports import vocabulary
 
 MakeClient = Callable[[str, str], Any]
 FAKE_CREDENTIALS = {

@@ -17,9 +17,12 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from cmk_rule_cli import accounts, mock_aws, mock_cloudtrail, scan_report, session
 from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock import cloudtrail as mock_cloudtrail
+from cmk_rule_cli.readers import accounts, session
+from cmk_rule_cli.reports import scan_report
 
 from .conftest import assert_follows_the_schema, fresh_account
 

@@ -20,8 +20,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cmk_rule_cli import aggregator, fleet, mock_aws, mock_cloudtrail, scan_report, session
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock import cloudtrail as mock_cloudtrail
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.readers import aggregator, session
+from cmk_rule_cli.reports import scan_report
 
 from .conftest import assert_follows_the_schema, fresh_account
 

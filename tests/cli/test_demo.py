@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from cmk_rule.rows import ROWS
-from cmk_rule_cli import demo, fleet, output
+from cmk_rule_cli.commands import demo
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.reports import output
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from cmk_rule_cli import deploy_context
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.readers import deploy_context
 from infra import modes
 from infra import settings as app
 

@@ -18,18 +18,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cmk_rule.rows import ROWS
-from cmk_rule_cli import (
-    __version__,
-    evidence_pack,
-    fleet,
-    mock_aws,
-    mock_cloudtrail,
-    scan,
-    scan_report,
-    session,
-    vocabulary,
-)
+from cmk_rule_cli import __version__
+from cmk_rule_cli.commands import scan
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock import cloudtrail as mock_cloudtrail
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.readers import session
+from cmk_rule_cli.reports import evidence_pack, scan_report, vocabulary
 from tests.support.calls import recording
 from tests.support.disk import fill_disk_under
 

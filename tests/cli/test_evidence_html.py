@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from cmk_rule_cli import aggregator, html_report
+from cmk_rule_cli.readers import aggregator
+from cmk_rule_cli.reports import html_report
 
 HOSTILE = '<img src=x onerror="alert(1)">'
 KEY = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from cmk_rule_cli import fan_out, regions
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.readers import fan_out, regions
 
 HOME = regions.RegionRequest(regions=(), every_enabled=True, home="us-east-1", partition="aws")
 

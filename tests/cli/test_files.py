@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cmk_rule_cli.files import write_atomically, write_sealed_folder
+from cmk_rule_cli.reports.files import write_atomically, write_sealed_folder
 from tests.support.disk import fill_disk_under
 
 FILES = {"evidence.json": b"{}\n" * 1000, "groups.csv": b"a,b\n" * 1000, "manifest.json": b'{"files": []}\n'}

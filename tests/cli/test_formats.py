@@ -6,8 +6,9 @@ import argparse
 
 import pytest
 
-from cmk_rule_cli import check, formats, scan
+from cmk_rule_cli.commands import check, scan
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.reports import formats
 
 
 def test_suffixes_name_one_format_each() -> None:

@@ -2,7 +2,7 @@
 flags, and `cmk-rule evidence` end to end against moto's server with CloudTrail events seeded for some keys and not
 others, and with LookupEvents throttled for one key.
 
-moto (5.2) has no LookupEvents: :mod:`cmk_rule_cli.mock_cloudtrail` adds it to moto's server, following the API's
+moto (5.2) has no LookupEvents: :mod:`cmk_rule_cli.mock.cloudtrail` adds it to moto's server, following the API's
 documented contract (one lookup attribute, 50 a page, newest first). The paging of one key over several pages is
 checked with botocore's Stubber against the real service model instead.
 """
@@ -24,8 +24,12 @@ import botocore.retries.standard
 import pytest
 from botocore.stub import Stubber
 
-from cmk_rule_cli import fleet, keyuse, mock_aws, mock_cloudtrail, scan_report
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock import cloudtrail as mock_cloudtrail
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.readers import keyuse
+from cmk_rule_cli.reports import scan_report
 from tests.support.calls import recording
 
 from .conftest import assert_follows_the_schema, fresh_account
@@ -319,7 +323,7 @@ def test_one_lake_query_for_every_key(
             {"EventDataStore": store, "QueryId": QUERY_ID},
         )
         monkeypatch.setattr(keyuse.time, "sleep", sleeps.append)
-        monkeypatch.setattr("cmk_rule_cli.session.home_client", lambda args, service: client)
+        monkeypatch.setattr("cmk_rule_cli.readers.session.home_client", lambda args, service: client)
         with recording() as log:
             _, document = _run(tmp_path / "pack", "--cloudtrail-lake", store, "--period-start", "2026-01-01")
         stub.assert_no_pending_responses()

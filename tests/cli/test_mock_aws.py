@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from cmk_rule_cli import mock_aws
+from cmk_rule_cli.mock import account as mock_aws
 
 RULE, REGION, GROUP = "elasticache-cmk-rule", "us-east-1", "orders"
 WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)

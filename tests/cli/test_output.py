@@ -7,8 +7,10 @@ import io
 
 import pytest
 
-from cmk_rule_cli import arguments, formats, output, progress, regions
+from cmk_rule_cli.commands import arguments
 from cmk_rule_cli.errors import CliError
+from cmk_rule_cli.readers import progress, regions
+from cmk_rule_cli.reports import formats, output
 
 from .formats import parse_csv, parse_markdown, parse_table
 
@@ -245,7 +247,7 @@ def test_ctrl_c_stops_the_bar_restores_the_cursor_and_says_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from cmk_rule_cli import main as cli_main
-    from cmk_rule_cli import scan
+    from cmk_rule_cli.commands import scan
 
     clock = iter([0.0])
     monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock, 10.0))

@@ -34,8 +34,11 @@ from pathlib import Path
 
 import pytest
 
-from cmk_rule_cli import __version__, demo, fleet, vocabulary
+from cmk_rule_cli import __version__
+from cmk_rule_cli.commands import demo
 from cmk_rule_cli.main import COMMAND_MODULES, main
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.reports import vocabulary
 
 from .conftest import FAKE_CREDENTIALS, fresh_account
 

@@ -15,12 +15,15 @@ import jsonschema
 import pytest
 
 from cmk_rule.rows import ROWS, Compliance
-from cmk_rule_cli import check, evidence, fleet, keyuse, scan, scan_report, vocabulary
+from cmk_rule_cli.commands import check, evidence, scan
 from cmk_rule_cli.iac import model
 from cmk_rule_cli.iac.checks import StaticCheck
-from cmk_rule_cli.iac.report import policy_to_dict
+from cmk_rule_cli.iac.outputs.report import policy_to_dict
 from cmk_rule_cli.iac.static_rules import StaticPolicy
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.readers import keyuse
+from cmk_rule_cli.reports import scan_report, vocabulary
 
 from .conftest import fresh_account
 

@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from cmk_rule_cli import deploy_context, main, output, preflight, prerequisites, session
+from cmk_rule_cli import main
+from cmk_rule_cli.commands import preflight
+from cmk_rule_cli.readers import deploy_context, prerequisites, session
+from cmk_rule_cli.reports import output
 from tests.docs.pages import page, section
 
 from .conftest import MakeClient, fresh_account

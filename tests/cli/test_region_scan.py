@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.keys import KeyFacts, KeyLookup
-from cmk_rule_cli.region_scan import rotation_facts
+from cmk_rule_cli.readers.region_scan import rotation_facts
 
 ARN = "arn:aws:kms:us-east-1:111111111111:key/{}-12ab-34cd-56ef-1234567890ab"
 

@@ -30,8 +30,12 @@ from moto.elasticache.responses import ElastiCacheResponse
 from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
 
 from cmk_rule.findings import validate_finding
-from cmk_rule_cli import fleet, mock_aws, region_scan, scan, scan_report, session
+from cmk_rule_cli.commands import scan
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.readers import region_scan, session
+from cmk_rule_cli.reports import scan_report
 from tests.support.calls import recording
 from tests.support.disk import fill_disk_under
 

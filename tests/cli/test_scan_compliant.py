@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from cmk_rule_cli import mock_aws, scan, scan_report
+from cmk_rule_cli.commands import scan
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.reports import scan_report
 
 from .conftest import fresh_account
 

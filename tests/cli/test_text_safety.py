@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
-from cmk_rule_cli import html_report, output, progress, scan, text_safety, vocabulary
-from cmk_rule_cli.progress import Counted, Steps
+from cmk_rule_cli.commands import scan
+from cmk_rule_cli.readers import progress
+from cmk_rule_cli.readers.progress import Counted, Steps
+from cmk_rule_cli.reports import html_report, output, text_safety, vocabulary
 
 from .formats import parse_csv, parse_markdown
 
@@ -162,7 +164,7 @@ def test_check_names_a_hostile_file_name_escaped(tmp_path: Path, capsys: pytest.
 
 
 def test_the_progress_bar_shows_its_text_without_markup_or_escapes(monkeypatch: pytest.MonkeyPatch) -> None:
-    from cmk_rule_cli import progress
+    from cmk_rule_cli.readers import progress
 
     monkeypatch.setattr(progress, "SHOW_AFTER_SECONDS", 0)
     stream = _Terminal()

@@ -17,9 +17,10 @@ from cmk_rule.inventory import ReplicationGroupInventory
 from cmk_rule.keys import KeyResolver
 from cmk_rule.parameters import parse_rule_parameters
 from cmk_rule.rows import ROWS, Severity
-from cmk_rule_cli import fleet, mock_aws
-from cmk_rule_cli.iac import sarif
-from cmk_rule_cli.mock_aws import ConfigResultsStore
+from cmk_rule_cli.iac.outputs import sarif
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.mock.account import ConfigResultsStore
 from tests.docs.pages import ROOT, page, section
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from cmk_rule.errors import InvalidEventError, InvalidParameterError
 from cmk_rule.handler import lambda_handler
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import seed_groups
 from tests.support.calls import CallLog
 

@@ -10,7 +10,7 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 
-from cmk_rule_cli import deploy_context
+from cmk_rule_cli.readers import deploy_context
 from infra.factory import PlannedStack, create_stacks, plan, stack_class, stack_ids
 from infra.modes import FUNCTION_MODES, MEMBER_MODES, MODES, ORGANIZATION_MODES, REEVALUATION_MODES, DeploymentMode
 from infra.settings import ALL_KEYS, SettingsError, parse_settings

@@ -15,8 +15,8 @@ from moto.resourcegroupstaggingapi.models import ResourceGroupsTaggingAPIBackend
 
 from cmk_rule.errors import IncompleteRunError
 from cmk_rule.handler import lambda_handler
-from cmk_rule_cli import events
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock import events
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from infra.permissions import ALL_CODE_ACTIONS, API_ACTIONS, iam_action
 from tests.infra.support import REPO
 from tests.integration.fleets import ACCOUNT, REGION, RULE, client, scheduled, seed_groups

@@ -6,8 +6,9 @@ from typing import Any
 
 import boto3
 
-from cmk_rule_cli import events, fleet, mock_aws
-from cmk_rule_cli.mock_aws import ConfigResultsStore
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock import events, fleet
+from cmk_rule_cli.mock.account import ConfigResultsStore
 
 REGION = "us-east-1"
 ACCOUNT = mock_aws.ACCOUNT_ID
@@ -19,7 +20,7 @@ def client(service: str, region: str = REGION) -> Any:
 
 
 def seed_demo_fleet(region: str = REGION) -> fleet.SeededFleet:
-    """The demo fleet: every row of the decision table (see cmk_rule_cli.fleet)."""
+    """The demo fleet: every row of the decision table (see cmk_rule_cli.mock.fleet)."""
     return fleet.seed_region(client, region, full=True)
 
 

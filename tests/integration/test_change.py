@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from cmk_rule import handler
 from cmk_rule.errors import IncompleteRunError, InvalidEventError
 from cmk_rule.handler import lambda_handler
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import REGION, RULE, client, recorded
 from tests.support.events import configuration_item, load_event, with_configuration_item
 

@@ -14,8 +14,8 @@ from botocore.stub import Stubber
 from cmk_rule import handler
 from cmk_rule.errors import AwsCallError, ForbiddenAccountError
 from cmk_rule.handler import lambda_handler
-from cmk_rule_cli import events
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock import events
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import REGION, RULE, scheduled
 from tests.support.calls import CallLog
 

@@ -6,8 +6,9 @@ import pytest
 
 from cmk_rule.handler import lambda_handler
 from cmk_rule.rows import ROWS
-from cmk_rule_cli import fleet, mock_aws
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock import fleet
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import ACCOUNT, REGION, RULE, client, recorded, scheduled, seed_demo_fleet, seed_groups
 from tests.support.calls import CallLog
 from tests.support.events import load_event
@@ -72,7 +73,7 @@ def test_rotation_and_exemption_cost_one_call_per_key_and_one_per_100_exempt_gro
     aws: ConfigResultsStore, context: FakeLambdaContext, calls: CallLog
 ) -> None:
     """The exemption tags of 250 groups, 230 of them exempt, are read with ceil(230 / 100) = 3 GetResources calls and
-    no ListTagsForResource; rotation costs one call per key. Two moto divergences (cmk_rule_cli.mock_aws): its
+    no ListTagsForResource; rotation costs one call per key. Two moto divergences (cmk_rule_cli.mock.account): its
     Tagging API labels replication groups "elasticache:replication-group" (relabelled to AWS's
     "elasticache:replicationgroup" by the ``aws`` fixture's store), and it applies a default TagsPerPage of 100 even
     when only ResourcesPerPage is sent, so a moto page holds at most 99 one-tag groups: 99 + 99 + 32 is 3 pages too."""

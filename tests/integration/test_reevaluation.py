@@ -10,7 +10,7 @@ from cmk_rule import handler
 from cmk_rule.errors import AwsCallError, InvalidSettingError, TransientAwsError
 from cmk_rule.handler import lambda_handler
 from cmk_rule.reevaluation import ReevaluationDeferredError
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import REGION, RULE
 from tests.support.events import load_event
 

@@ -23,7 +23,7 @@ from botocore.stub import Stubber
 from cmk_rule import handler, reevaluation
 from cmk_rule.errors import InvalidSettingError
 from cmk_rule.handler import lambda_handler
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import REGION, RULE
 from tests.support.calls import CallLog
 from tests.support.events import load_event

@@ -9,8 +9,8 @@ from botocore.stub import Stubber
 
 from cmk_rule import handler
 from cmk_rule.handler import lambda_handler
-from cmk_rule_cli import mock_aws
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock import account as mock_aws
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import REGION, client, recorded, scheduled, seed_demo_fleet, seed_groups
 from tests.support.calls import CallLog
 

@@ -23,8 +23,8 @@ from moto.securityhub.models import securityhub_backends
 from cmk_rule import handler
 from cmk_rule.aws import ClientFactory
 from cmk_rule.errors import IncompleteRunError, RuleError
-from cmk_rule_cli import mock_aws as mocks
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock import account as mocks
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.properties.budget import examples
 from tests.properties.model import (
     ACCOUNT,

@@ -27,8 +27,8 @@ from cmk_rule import config_reporter, handler, securityhub_reporter
 from cmk_rule.aws import ClientFactory
 from cmk_rule.errors import IncompleteRunError
 from cmk_rule.findings import FindingScope
-from cmk_rule_cli import mock_aws as mocks
-from cmk_rule_cli.mock_aws import ConfigResultsStore, FakeLambdaContext
+from cmk_rule_cli.mock import account as mocks
+from cmk_rule_cli.mock.account import ConfigResultsStore, FakeLambdaContext
 from tests.integration.fleets import ACCOUNT, REGION, RULE, client, scheduled, seed_groups
 from tests.reliability.faults import Faults, Params, client_error, injecting
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from cmk_rule.errors import ForbiddenAccountError, InvalidEventError, InvalidParameterError, RuleError
-from cmk_rule_cli import events
-from cmk_rule_cli.mock_aws import FakeLambdaContext
+from cmk_rule_cli.mock import events
+from cmk_rule_cli.mock.account import FakeLambdaContext
 from tests.integration.fleets import REGION, RULE
 from tests.reliability.harness import Harness
 

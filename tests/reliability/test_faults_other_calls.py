@@ -13,7 +13,7 @@ from botocore.retries import standard
 
 from cmk_rule import handler
 from cmk_rule.errors import AwsCallError, TransientAwsError
-from cmk_rule_cli import events
+from cmk_rule_cli.mock import events
 from tests.integration.fleets import ACCOUNT, REGION, RULE
 from tests.reliability.expect import assert_run
 from tests.reliability.faults import KINDS, Params, Proceed, client_error, fault, total_attempts

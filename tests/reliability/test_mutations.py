@@ -15,7 +15,7 @@ import pytest
 from moto.kms.models import kms_backends
 
 from cmk_rule import handler, securityhub_reporter
-from cmk_rule_cli.mock_aws import FakeLambdaContext
+from cmk_rule_cli.mock.account import FakeLambdaContext
 from tests.integration.fleets import ACCOUNT, REGION
 from tests.reliability.expect import assert_run
 from tests.reliability.faults import LambdaTimedOut, Params, Proceed, fault

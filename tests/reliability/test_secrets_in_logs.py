@@ -21,8 +21,8 @@ import pytest
 
 from cmk_rule import handler
 from cmk_rule.errors import RuleError
-from cmk_rule_cli import events
-from cmk_rule_cli.mock_aws import FakeLambdaContext
+from cmk_rule_cli.mock import events
+from cmk_rule_cli.mock.account import FakeLambdaContext
 from tests.integration.fleets import REGION, RULE
 from tests.reliability.faults import client_error, fault
 from tests.reliability.harness import EXEMPTION_TAG, Harness
@@ -145,7 +145,7 @@ def test_event_logging_switched_on_by_environment_still_never_logs_the_token() -
     script = (
         "import json, sys\n"
         "from cmk_rule.handler import lambda_handler\n"
-        "from cmk_rule_cli.mock_aws import FakeLambdaContext\n"
+        "from cmk_rule_cli.mock.account import FakeLambdaContext\n"
         "try:\n"
         "    lambda_handler(json.loads(sys.argv[1]), FakeLambdaContext())\n"
         "except Exception as error:\n"

@@ -13,7 +13,7 @@ import itertools
 import pytest
 
 from cmk_rule import handler
-from cmk_rule_cli.mock_aws import FakeLambdaContext
+from cmk_rule_cli.mock.account import FakeLambdaContext
 from tests.reliability.expect import assert_run
 from tests.reliability.faults import LambdaTimedOut, fault, worst_case_call_seconds
 from tests.reliability.harness import EXEMPT, EXEMPTION_TAG, EXEMPTION_TAGS, Harness

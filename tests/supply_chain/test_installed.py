@@ -30,8 +30,8 @@ import pytest
 from moto import mock_aws as moto_mock_aws
 
 from cmk_rule import __version__
-from cmk_rule_cli import fleet
 from cmk_rule_cli.main import main
+from cmk_rule_cli.mock import fleet
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = "tests/corpus"

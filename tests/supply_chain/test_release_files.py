@@ -164,7 +164,7 @@ def test_the_hook_runs_the_packages_console_script_on_the_whole_repository() -> 
 
 
 def test_the_hook_fires_on_every_suffix_the_check_reads() -> None:
-    from cmk_rule_cli.iac.discovery import SUFFIXES
+    from cmk_rule_cli.iac.inputs.discovery import SUFFIXES
 
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     for suffix in SUFFIXES:

@@ -1,10 +1,9 @@
 """A disk that fills up under one folder: the writes the code makes there stop half-way with ENOSPC.
 
-There is no small file system to fill on a test machine (no root, no loop devices), so the test replaces
-``os.write`` -- the one call :mod:`cmk_rule_cli.files` writes through -- with one that, for a file under ``folder``,
-writes the first half of what it is given for real and then fails as a full disk does. Writes anywhere else (pytest's
-capture, moto's server, logs) pass through untouched.
-"""
+There is no small file system to fill on a test machine (no root, no loop devices), so the test replaces ``os.write`` --
+the one call :mod:`cmk_rule_cli.reports.files` writes through -- with one that, for a file under ``folder``, writes the
+first half of what it is given for real and then fails as a full disk does. Writes anywhere else (pytest's capture,
+moto's server, logs) pass through untouched."""
 
 from __future__ import annotations
 

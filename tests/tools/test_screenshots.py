@@ -12,7 +12,7 @@ import pytest
 
 from tools import screenshots
 
-# What `cmk-rule demo --serve` prints after its table (cli/cmk_rule_cli/demo.py), shortened to two key ids.
+# What `cmk-rule demo --serve` prints after its table (cli/cmk_rule_cli/commands/demo.py), shortened to two key ids.
 PRINTED = """The mock account is serving at http://127.0.0.1:34043. In another shell:
 
 export AWS_ENDPOINT_URL=http://127.0.0.1:34043

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 from cmk_rule_cli.iac.model import CHANGE_SET, CLOUDFORMATION, TERRAFORM, TERRAFORM_HCL, Candidate, Finding, Skipped
 
 if TYPE_CHECKING:
-    from cmk_rule_cli.iac.discovery import Source
-    from cmk_rule_cli.iac.terraform_hcl import ModuleCache
+    from cmk_rule_cli.iac.inputs.discovery import Source
+    from cmk_rule_cli.iac.inputs.terraform_hcl import ModuleCache
 
 
 @dataclass(frozen=True)
@@ -53,19 +53,19 @@ class IacInput:
 
 
 def _plan_groups(source: Source, _modules: ModuleCache) -> tuple[list[Candidate], list[Skipped]]:
-    from cmk_rule_cli.iac import terraform  # noqa: PLC0415 - see the module docstring
+    from cmk_rule_cli.iac.inputs import terraform  # noqa: PLC0415 - see the module docstring
 
     return terraform.extract(source.document, source.display, source.text), []
 
 
 def _plan_findings(source: Source) -> list[Finding]:
-    from cmk_rule_cli.iac import terraform  # noqa: PLC0415
+    from cmk_rule_cli.iac.inputs import terraform  # noqa: PLC0415
 
     return terraform.replacements(source.document, source.text, source.display)
 
 
 def _is_plan(document: Any) -> bool:
-    from cmk_rule_cli.iac import terraform  # noqa: PLC0415
+    from cmk_rule_cli.iac.inputs import terraform  # noqa: PLC0415
 
     return terraform.is_plan(document)
 
@@ -75,31 +75,31 @@ def _no_groups(_source: Source, _modules: ModuleCache) -> tuple[list[Candidate],
 
 
 def _change_set_findings(source: Source) -> list[Finding]:
-    from cmk_rule_cli.iac import changeset  # noqa: PLC0415
+    from cmk_rule_cli.iac.inputs import changeset  # noqa: PLC0415
 
     return changeset.findings(source.document, source.text, source.display)
 
 
 def _is_change_set(document: Any) -> bool:
-    from cmk_rule_cli.iac import changeset  # noqa: PLC0415
+    from cmk_rule_cli.iac.inputs import changeset  # noqa: PLC0415
 
     return changeset.is_change_set(document)
 
 
 def _template_groups(source: Source, _modules: ModuleCache) -> tuple[list[Candidate], list[Skipped]]:
-    from cmk_rule_cli.iac import cloudformation  # noqa: PLC0415
+    from cmk_rule_cli.iac.inputs import cloudformation  # noqa: PLC0415
 
     return cloudformation.extract(source.document, source.text, source.display), []
 
 
 def _is_template(document: Any) -> bool:
-    from cmk_rule_cli.iac import cloudformation  # noqa: PLC0415
+    from cmk_rule_cli.iac.inputs import cloudformation  # noqa: PLC0415
 
     return cloudformation.is_template(document)
 
 
 def _module_groups(source: Source, modules: ModuleCache) -> tuple[list[Candidate], list[Skipped]]:
-    from cmk_rule_cli.iac import terraform_hcl  # noqa: PLC0415
+    from cmk_rule_cli.iac.inputs import terraform_hcl  # noqa: PLC0415
 
     return terraform_hcl.extract(source.document, modules)
 

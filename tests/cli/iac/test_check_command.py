@@ -15,11 +15,11 @@ import jsonschema
 import pytest
 
 from cmk_rule.rows import ROWS, Row
-from cmk_rule_cli import check as check_module
-from cmk_rule_cli import formats
-from cmk_rule_cli.iac import sarif
+from cmk_rule_cli.commands import check as check_module
 from cmk_rule_cli.iac.checks import StaticCheck
+from cmk_rule_cli.iac.outputs import sarif
 from cmk_rule_cli.main import main
+from cmk_rule_cli.reports import formats
 
 from .support import CFN_JSON, CFN_YAML, CORPUS, REPO, TF_MODULES, TF_ROOT, Run
 

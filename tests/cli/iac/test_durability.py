@@ -17,7 +17,7 @@ import pytest
 from cmk_rule.inventory import ReplicationGroup
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.verdict import Row, decide_without_key
-from cmk_rule_cli.iac import cloudformation, terraform
+from cmk_rule_cli.iac.inputs import cloudformation, terraform
 from cmk_rule_cli.iac.model import (
     ABSENT_KEY,
     CLOUDFORMATION,

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from cmk_rule_cli.iac import hcl, key_policy
-from cmk_rule_cli.iac.terraform_hcl import NO_BINDING, Loader, Module, ModuleCache, ModuleInstance
+from cmk_rule_cli.iac import key_policy
+from cmk_rule_cli.iac.inputs import hcl
+from cmk_rule_cli.iac.inputs.terraform_hcl import NO_BINDING, Loader, Module, ModuleCache, ModuleInstance
 
 from .support import CORPUS, Run
 from .test_check_command import validate_sarif
@@ -203,7 +204,7 @@ def test_sarif_fingerprints_survive_moved_lines(check: Callable[..., Run], tmp_p
 
 def test_sarif_security_severity_follows_the_row_severity() -> None:
     from cmk_rule.rows import ROWS
-    from cmk_rule_cli.iac import sarif
+    from cmk_rule_cli.iac.outputs import sarif
 
     by_id = {rule["id"]: rule for rule in sarif.rules()}
     for row in ROWS:

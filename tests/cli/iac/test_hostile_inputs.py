@@ -19,8 +19,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cmk_rule_cli.iac import limits
-from cmk_rule_cli.iac.discovery import NOTHING_TO_CHECK
+from cmk_rule_cli.iac.inputs import limits
+from cmk_rule_cli.iac.inputs.discovery import NOTHING_TO_CHECK
 
 from .support import Run
 from .test_check_command import SARIF_SCHEMA
@@ -418,8 +418,8 @@ def test_module_results_point_at_the_call_with_the_resource_related(
 
 
 def test_identical_results_are_merged(tmp_path: Path) -> None:
-    from cmk_rule_cli.check import evaluate
-    from cmk_rule_cli.iac.discovery import discover_all
+    from cmk_rule_cli.commands.check import evaluate
+    from cmk_rule_cli.iac.inputs.discovery import discover_all
     from cmk_rule_cli.iac.static_rules import StaticPolicy
 
     template = tmp_path / "t.template.json"
@@ -464,7 +464,7 @@ def test_a_recursion_error_while_judging_is_an_input_error(
     check: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The last guard behind the limits: whatever recursed too deep names its file (exit 2, no traceback)."""
-    from cmk_rule_cli.iac import cloudformation
+    from cmk_rule_cli.iac.inputs import cloudformation
 
     def too_deep(*_args: object) -> list[object]:
         raise RecursionError

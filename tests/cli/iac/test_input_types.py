@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from cmk_rule_cli.iac import discovery, input_types, model
+from cmk_rule_cli.iac import input_types, model
+from cmk_rule_cli.iac.inputs import discovery
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 SAMPLES = {

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from cmk_rule_cli.iac import cloudformation, terraform
-from cmk_rule_cli.iac.discovery import NOTHING_TO_CHECK, InputError, discover, discover_all, read
+from cmk_rule_cli.iac.inputs import cloudformation, terraform
+from cmk_rule_cli.iac.inputs.discovery import NOTHING_TO_CHECK, InputError, discover, discover_all, read
 from cmk_rule_cli.iac.model import KeyRefKind, Setting
 
 from .support import CDK_OUT, CFN_YAML, TF_MODULES

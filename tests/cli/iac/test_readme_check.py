@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 
 from cmk_rule.rows import ROWS, Compliance
-from cmk_rule_cli import check as check_module
+from cmk_rule_cli.commands import check as check_module
 from cmk_rule_cli.iac.checks import StaticCheck
 from tests.docs.pages import README, page, section
 
@@ -64,7 +64,7 @@ def test_every_check_option_is_documented() -> None:
 
 def test_every_bound_is_documented_with_its_value() -> None:
     """The "Bounds" table of docs/cli/check.md names each limit of iac/limits.py once, with the value the code uses."""
-    from cmk_rule_cli.iac import limits
+    from cmk_rule_cli.iac.inputs import limits
 
     text = CHECK_PAGE.split("**Bounds.**", 1)[1]
     rows = {cells[0].strip("`"): cells[1] for cells in table(text)}

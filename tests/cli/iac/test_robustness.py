@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cmk_rule_cli.iac import cloudformation, terraform
+from cmk_rule_cli.iac.inputs import cloudformation, terraform
 from cmk_rule_cli.iac.static_rules import StaticPolicy, judge_variants
 
 NAMES = st.sampled_from(["Key", "Alias", "Cache", "Param", "AWS::NoValue", "AWS::Region", "Missing", "Key.Arn"])
@@ -178,8 +178,8 @@ def test_any_terraform_configuration_gets_verdicts(
     tmp_path_factory: Any, blocks: list[tuple[str, dict[str, str]]]
 ) -> None:
     """Any mix of blocks and expressions (self-references, cycles, wrong types) gives verdicts, never an exception."""
-    from cmk_rule_cli.check import evaluate
-    from cmk_rule_cli.iac.discovery import discover_all
+    from cmk_rule_cli.commands.check import evaluate
+    from cmk_rule_cli.iac.inputs.discovery import discover_all
 
     directory = tmp_path_factory.mktemp("tf")
     text = []

@@ -1,0 +1,1 @@
+"""The outputs of ``cmk-rule check``: the table and JSON report, and SARIF."""

@@ -410,24 +410,10 @@ class Evaluator:
 
     def _steps_of(self, node: Any, depth: int) -> list[Any]:
         """The traversal steps of ``a.b[0].c`` (after its root), as :func:`steps_to_keys` gives them."""
-        steps: list[_Step] = []
-        current = node
-        while isinstance(current, Tree) and current.data in ("get_attr_expr_term", "index_expr_term"):
-            step = current.children[1]
-            if current.data == "get_attr_expr_term":
-                steps.append(_Step(attribute=_name(step.children[1])))
-            elif step.data == "short_index":
-                steps.append(_Step(index=int(str(step.children[1]))))
-            else:
-                expr = next(c for c in step.children if isinstance(c, Tree) and c.data != "new_line_or_comment")
-                steps.append(_Step(index=self.evaluate(expr, depth)))
-            current = current.children[0]
-            if isinstance(current, Tree) and current.data == "expr_term" and len(current.children) == 1:
-                current = current.children[0]
-        steps.reverse()
-        return steps_to_keys(steps)
+        return steps_to_keys(self._unwind(node, depth)[0])
 
-    def _traversal(self, node: Tree[Any], depth: int) -> Any:
+    def _unwind(self, node: Any, depth: int) -> tuple[list[_Step], Any]:
+        """``a.b[0].c`` as its steps, first to last (indexes evaluated), and its root node (``a``)."""
         steps: list[_Step] = []
         current: Any = node
         while isinstance(current, Tree) and current.data in ("get_attr_expr_term", "index_expr_term"):
@@ -443,6 +429,10 @@ class Evaluator:
             if isinstance(current, Tree) and current.data == "expr_term" and len(current.children) == 1:
                 current = current.children[0]
         steps.reverse()
+        return steps, current
+
+    def _traversal(self, node: Tree[Any], depth: int) -> Any:
+        steps, current = self._unwind(node, depth)
         text = source(node)
         if isinstance(current, Tree) and current.data == "identifier":
             name = _name(current)

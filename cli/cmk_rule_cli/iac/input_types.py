@@ -12,6 +12,7 @@ The parsers (PyYAML, python-hcl2) are imported only when an input is extracted: 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -132,6 +133,18 @@ TERRAFORM_PLAN = IacInput(
     key_fix=_TERRAFORM_KEY_FIX,
     deletion_fix=_TERRAFORM_DELETION_FIX,
 )
+_CLOUDFORMATION_NAMES = PropertyNames(
+    "AtRestEncryptionEnabled",
+    "KmsKeyId",
+    "Enabled",
+    "EnableKeyRotation",
+    "PendingWindowInDays",
+    "template",
+    "Durability",
+)
+_CLOUDFORMATION_KEY_FIX = "!GetAtt <Key>.Arn"
+_CLOUDFORMATION_DELETION_FIX = "set DeletionPolicy: Retain and UpdateReplacePolicy: Retain"
+
 CLOUDFORMATION_CHANGE_SET = IacInput(
     name=CHANGE_SET,
     result_format=CLOUDFORMATION,
@@ -140,17 +153,9 @@ CLOUDFORMATION_CHANGE_SET = IacInput(
     recognise=_is_change_set,
     groups=_no_groups,
     findings=_change_set_findings,
-    names=PropertyNames(
-        "AtRestEncryptionEnabled",
-        "KmsKeyId",
-        "Enabled",
-        "EnableKeyRotation",
-        "PendingWindowInDays",
-        "change set",
-        "Durability",
-    ),
-    key_fix="!GetAtt <Key>.Arn",
-    deletion_fix="set DeletionPolicy: Retain and UpdateReplacePolicy: Retain",
+    names=dataclasses.replace(_CLOUDFORMATION_NAMES, container="change set"),
+    key_fix=_CLOUDFORMATION_KEY_FIX,
+    deletion_fix=_CLOUDFORMATION_DELETION_FIX,
 )
 CLOUDFORMATION_TEMPLATE = IacInput(
     name=CLOUDFORMATION,
@@ -160,17 +165,9 @@ CLOUDFORMATION_TEMPLATE = IacInput(
     recognise=_is_template,
     groups=_template_groups,
     findings=_none,
-    names=PropertyNames(
-        "AtRestEncryptionEnabled",
-        "KmsKeyId",
-        "Enabled",
-        "EnableKeyRotation",
-        "PendingWindowInDays",
-        "template",
-        "Durability",
-    ),
-    key_fix="!GetAtt <Key>.Arn",
-    deletion_fix="set DeletionPolicy: Retain and UpdateReplacePolicy: Retain",
+    names=_CLOUDFORMATION_NAMES,
+    key_fix=_CLOUDFORMATION_KEY_FIX,
+    deletion_fix=_CLOUDFORMATION_DELETION_FIX,
 )
 TERRAFORM_CONFIGURATION = IacInput(
     name=TERRAFORM_HCL,

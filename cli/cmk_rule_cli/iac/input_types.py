@@ -177,15 +177,7 @@ TERRAFORM_CONFIGURATION = IacInput(
     recognise=None,
     groups=_module_groups,
     findings=_none,
-    names=PropertyNames(
-        _TERRAFORM_NAMES.at_rest,
-        _TERRAFORM_NAMES.key,
-        _TERRAFORM_NAMES.enabled,
-        _TERRAFORM_NAMES.rotation,
-        _TERRAFORM_NAMES.window,
-        "configuration",
-        _TERRAFORM_NAMES.durability,
-    ),
+    names=dataclasses.replace(_TERRAFORM_NAMES, container="configuration"),
     key_fix=_TERRAFORM_KEY_FIX,
     deletion_fix=_TERRAFORM_DELETION_FIX,
 )

@@ -130,8 +130,8 @@ def register(parser: argparse.ArgumentParser) -> None:
     arguments.add_output_arguments(
         parser,
         FORMATS,
-        format_help="any case; default: from --output's suffix (.sarif/.json/.txt), else a table on a terminal and "
-        "JSON in a pipe",
+        format_help="any case; default: from --output's suffix (.sarif/.json/.txt), else a table, on a terminal and in "
+        "a pipe alike",
     )
     out = parser.add_argument_group("SARIF")
     out.add_argument(

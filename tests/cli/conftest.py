@@ -1,4 +1,5 @@
-"""Fixtures for the command-line tests: one moto server per test session, reset per scenario.
+"""Fixtures for the command-line tests: one moto server per test session, reset per scenario, and ``check`` (an
+in-process ``cmk-rule check``, used by tests/cli/commands and tests/cli/iac).
 
 The server runs in this process (``ThreadedMotoServer``), so the backend adjustments of :mod:`cmk_rule_cli.mock.account`
 (AWS-managed keys, denied keys, Config results) apply to it, and the CLI talks to it over real HTTP through
@@ -10,6 +11,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -18,8 +20,11 @@ import pytest
 import requests
 
 from cmk_rule_cli.commands import demo
+from cmk_rule_cli.main import main
 from cmk_rule_cli.mock import account as mock_aws
 from cmk_rule_cli.reports import vocabulary
+
+from .iac.support import Run
 
 MakeClient = Callable[[str, str], Any]
 FAKE_CREDENTIALS = {
@@ -73,3 +78,25 @@ def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return moto_endpoint
+
+
+@pytest.fixture
+def check(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Run ``cmk-rule check ARGS`` through ``cmk_rule_cli.main.main``; argparse exits become the exit code.
+
+    JSON unless the test names a format or an output file: the default is a table in a pipe too, and most tests
+    read the JSON document (``Run.json``)."""
+
+    def run(*args: str | Path) -> Run:
+        capsys.readouterr()
+        argv = [str(a) for a in args]
+        if not any(a in ("--format", "-o", "--output") or a.startswith(("--format=", "--output=")) for a in argv):
+            argv += ["--format", "json"]
+        try:
+            code = main(["check", *argv])
+        except SystemExit as exit_:
+            code = int(exit_.code or 0)
+        captured = capsys.readouterr()
+        return Run(code, captured.out, captured.err)
+
+    return run

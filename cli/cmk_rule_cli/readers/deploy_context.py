@@ -4,7 +4,7 @@ The app (``infra/settings.py``) is not part of the installed package and loads a
 it; this module reads the few keys a preflight needs with the same names, defaults and validation: the values come
 from ``cdk.json``'s ``context`` (JSON booleans, numbers or lists) and from ``-c KEY=VALUE`` (always strings), and a
 bad value is one sentence naming the key. The patterns are the rule's own (:mod:`cmk_rule.validation`, which the app
-uses too); ``tests/cli/test_deploy_context.py`` checks the names, modes and defaults against
+uses too); ``tests/cli/readers/test_deploy_context.py`` checks the names, modes and defaults against
 the app's definitions, so the two cannot drift apart.
 """
 

@@ -31,8 +31,8 @@ from cmk_rule_cli.iac.model import (
 )
 from cmk_rule_cli.iac.static_rules import StaticPolicy, declared_durability, judge
 
+from .inputs.test_loaders import change, minimal_plan, template, variants_of
 from .support import Run
-from .test_loaders import change, minimal_plan, template, variants_of
 
 DECLARED = KeyRef(KeyRefKind.DECLARED, "Ref CacheKey", key=KeyDecl("CacheKey", "AWS::KMS::Key", rotation=True))
 POLICY = StaticPolicy()

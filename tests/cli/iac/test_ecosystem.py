@@ -16,8 +16,8 @@ import jsonschema
 import yaml
 from pre_commit.clientlib import load_manifest
 
+from ..commands.test_check_command import SARIF_SCHEMA
 from .support import CORPUS, REPO
-from .test_check_command import SARIF_SCHEMA
 
 HOOKS = REPO / ".pre-commit-hooks.yaml"
 BIN = Path(sys.executable).parent

@@ -27,7 +27,7 @@ from cmk_rule_cli.mock import fleet
 from cmk_rule_cli.readers import aggregator, session
 from cmk_rule_cli.reports import scan_report
 
-from .conftest import assert_follows_the_schema, fresh_account
+from ..conftest import assert_follows_the_schema, fresh_account
 
 AGGREGATOR = "org-aggregator"
 ACCOUNTS = ("111111111111", "222222222222", "333333333333")

@@ -20,7 +20,7 @@ from cmk_rule_cli.readers import progress
 from cmk_rule_cli.readers.progress import Counted, Steps
 from cmk_rule_cli.reports import html_report, output, text_safety, vocabulary
 
-from .formats import parse_csv, parse_markdown
+from ..formats import parse_csv, parse_markdown
 
 RETITLE = "\x1b]0;owned\x07"
 CLEAR = "\x1b[2J\x1b[H"

@@ -23,7 +23,7 @@ from cmk_rule_cli.readers import deploy_context, prerequisites, session
 from cmk_rule_cli.reports import output
 from tests.docs.pages import page, section
 
-from .conftest import MakeClient, fresh_account
+from ..conftest import MakeClient, fresh_account
 
 REGIONS = ("us-east-1", "eu-west-1")
 ACCOUNT = "123456789012"  # moto's default account

@@ -32,7 +32,7 @@ from cmk_rule_cli.readers import keyuse
 from cmk_rule_cli.reports import scan_report
 from tests.support.calls import recording
 
-from .conftest import assert_follows_the_schema, fresh_account
+from ..conftest import assert_follows_the_schema, fresh_account
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 QUERY_ID = "EXAMPLEd-0bd9-4f17-8ff6-123456789012"

@@ -12,7 +12,7 @@ from cmk_rule_cli.errors import CliError
 from cmk_rule_cli.readers import progress, regions
 from cmk_rule_cli.reports import formats, output
 
-from .formats import parse_csv, parse_markdown, parse_table
+from ..formats import parse_csv, parse_markdown, parse_table
 
 COLUMNS = ("group_id", "at_rest_encryption", "row", "annotation")
 ROWS = [

@@ -39,11 +39,11 @@ from cmk_rule_cli.reports import scan_report
 from tests.support.calls import recording
 from tests.support.disk import fill_disk_under
 
-from .conftest import FAKE_CREDENTIALS, fresh_account
-from .formats import as_text, parse_csv, parse_markdown, parse_table
+from ..conftest import FAKE_CREDENTIALS, fresh_account
+from ..formats import as_text, parse_csv, parse_markdown, parse_table
 
 REGIONS = ("us-east-1", "eu-west-1")
-CLI_SCRIPT = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "cmk-rule"
+CLI_SCRIPT = Path(__file__).resolve().parents[3] / ".venv" / "bin" / "cmk-rule"
 PRINCIPAL = f"arn:aws:sts::{mock_aws.ACCOUNT_ID}:user/moto"  # moto's caller identity for any fake credentials
 READ_PREFIXES = ("Describe", "List", "Get")
 

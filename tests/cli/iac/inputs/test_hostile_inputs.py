@@ -22,8 +22,8 @@ import pytest
 from cmk_rule_cli.iac.inputs import limits
 from cmk_rule_cli.iac.inputs.discovery import NOTHING_TO_CHECK
 
-from .support import Run
-from .test_check_command import SARIF_SCHEMA
+from ...commands.test_check_command import SARIF_SCHEMA
+from ..support import Run
 
 
 def validate_sarif(log: dict[str, object]) -> list[dict[str, Any]]:

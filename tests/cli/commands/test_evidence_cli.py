@@ -29,7 +29,7 @@ from cmk_rule_cli.reports import evidence_pack, scan_report, vocabulary
 from tests.support.calls import recording
 from tests.support.disk import fill_disk_under
 
-from .conftest import assert_follows_the_schema, fresh_account
+from ..conftest import assert_follows_the_schema, fresh_account
 
 REGIONS = ("us-east-1", "eu-west-1")
 PRINCIPAL = f"arn:aws:sts::{mock_aws.ACCOUNT_ID}:user/moto"

@@ -21,7 +21,7 @@ from cmk_rule_cli.iac.outputs import sarif
 from cmk_rule_cli.main import main
 from cmk_rule_cli.reports import formats
 
-from .support import CFN_JSON, CFN_YAML, CORPUS, REPO, TF_MODULES, TF_ROOT, Run
+from ..iac.support import CFN_JSON, CFN_YAML, CORPUS, REPO, TF_MODULES, TF_ROOT, Run
 
 PASSING_TEMPLATE = """\
 AWSTemplateFormatVersion: "2010-09-09"
@@ -139,7 +139,7 @@ def test_json_document(check: Callable[..., Run]) -> None:
     assert document["summary"]["replication_groups"] == len(document["results"])
 
 
-SARIF_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
+SARIF_SCHEMA = json.loads((Path(__file__).parents[1] / "iac" / "schemas" / "sarif-schema-2.1.0.json").read_text())
 
 
 def validate_sarif(log: dict[str, Any]) -> list[dict[str, Any]]:

@@ -14,8 +14,8 @@ from cmk_rule_cli.iac import key_policy
 from cmk_rule_cli.iac.inputs import hcl
 from cmk_rule_cli.iac.inputs.terraform_hcl import NO_BINDING, Loader, Module, ModuleCache, ModuleInstance
 
-from .support import CORPUS, Run
-from .test_check_command import validate_sarif
+from ...commands.test_check_command import validate_sarif
+from ..support import CORPUS, Run
 
 HCL = CORPUS / "terraform-hcl"
 
@@ -262,7 +262,7 @@ def test_unknown_count_and_tf_json_are_reported_not_dropped(check: Callable[...,
 def test_the_readme_example_is_what_check_prints(check: Callable[..., Run], monkeypatch: pytest.MonkeyPatch) -> None:
     import re
 
-    from .support import REPO
+    from ..support import REPO
 
     check_page = (REPO / "docs" / "cli" / "check.md").read_text()
     block = re.search(r"\$ cmk-rule check main\.tf\n(.*?)\$ echo \$\?\n(\d)\n", check_page, flags=re.S)

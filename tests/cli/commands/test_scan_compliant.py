@@ -11,7 +11,7 @@ from cmk_rule_cli.main import main
 from cmk_rule_cli.mock import account as mock_aws
 from cmk_rule_cli.reports import scan_report
 
-from .conftest import fresh_account
+from ..conftest import fresh_account
 
 REGION = "eu-central-1"
 

@@ -20,7 +20,7 @@ from cmk_rule_cli.main import main
 from cmk_rule_cli.mock import fleet
 from cmk_rule_cli.reports import output
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")

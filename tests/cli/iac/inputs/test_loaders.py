@@ -12,7 +12,7 @@ from cmk_rule_cli.iac.inputs import cloudformation, terraform
 from cmk_rule_cli.iac.inputs.discovery import NOTHING_TO_CHECK, InputError, discover, discover_all, read
 from cmk_rule_cli.iac.model import KeyRefKind, Setting
 
-from .support import CDK_OUT, CFN_YAML, TF_MODULES
+from ..support import CDK_OUT, CFN_YAML, TF_MODULES
 
 RG = "aws_elasticache_replication_group"
 

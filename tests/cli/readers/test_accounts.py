@@ -24,7 +24,7 @@ from cmk_rule_cli.mock import cloudtrail as mock_cloudtrail
 from cmk_rule_cli.readers import accounts, session
 from cmk_rule_cli.reports import scan_report
 
-from .conftest import assert_follows_the_schema, fresh_account
+from ..conftest import assert_follows_the_schema, fresh_account
 
 MEMBERS = ("111111111111", "222222222222")
 LOCKED = "333333333333"

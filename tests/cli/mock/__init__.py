@@ -1,0 +1,1 @@
+"""Tests of cmk_rule_cli.mock: the demo's mock AWS account."""

@@ -22,6 +22,8 @@ import io
 import json
 import os
 import shutil
+import sys
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -353,6 +355,43 @@ def terminal_style(
         return TableStyle(verdict=verdict, right=right)
     width = shutil.get_terminal_size(fallback=(120, 24)).columns
     return TableStyle(width=width, color=wants_color(stream, no_color), verdict=verdict, right=right)
+
+
+# Continuation lines of a message wrapped on a terminal start with this, so a reader sees where each message starts.
+MESSAGE_INDENT = "  "
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The width of the terminal ``stream`` writes to (``COLUMNS`` first, as :func:`shutil.get_terminal_size` reads
+    it); None for a file, a pipe or a captured stream."""
+    return shutil.get_terminal_size(fallback=(120, 24)).columns if is_terminal(stream) else None
+
+
+def fit_message(message: str, width: int | None) -> str:
+    """``message`` as the lines to write: on a terminal (``width``) wrapped at spaces, continuation lines indented by
+    :data:`MESSAGE_INDENT`, a word longer than a line folded (never cut); without a width one line per line of
+    ``message`` as given, so ``grep`` finds a whole message in a file or a pipe."""
+    if width is None:
+        return message.rstrip("\n") + "\n"
+    indent = MESSAGE_INDENT if width > 4 * len(MESSAGE_INDENT) else ""
+    lines: list[str] = []
+    for line in message.rstrip("\n").split("\n"):
+        wrapped = textwrap.wrap(
+            line,
+            width=max(width, 1),
+            subsequent_indent=indent,
+            break_long_words=True,
+            break_on_hyphens=False,
+        )
+        lines.extend(wrapped or [""])
+    return "\n".join(lines) + "\n"
+
+
+def say(message: str, stream: TextIO | None = None) -> None:
+    """Write one message (an error, a note, a summary) on stderr, or ``stream``: the one writer of every command's
+    messages, wrapped to the terminal's width when it is one (:func:`fit_message`)."""
+    target = stream if stream is not None else sys.stderr
+    target.write(fit_message(message, terminal_width(target)))
 
 
 def write_text(content: str, output: str | None, stdout: TextIO) -> None:

@@ -118,9 +118,7 @@ def test_preflight_messages_fit_the_terminal(
     monkeypatch.chdir(tmp_path)  # no cdk.json here: only -c decides
     target = tmp_path / ("a-long-folder-name-for-the-preflight-of-the-deployment" * 2) / "preflight.json"
     target.parent.mkdir()
-    runs = stderr_of(
-        ["preflight", "-c", "regions=us-east-1,eu-west-1", "-o", str(target)], monkeypatch, capsys
-    )
+    runs = stderr_of(["preflight", "-c", "regions=us-east-1,eu-west-1", "-o", str(target)], monkeypatch, capsys)
     assert "cmk-rule preflight: FAIL" in runs["piped"]
     assert_fitted(runs, longest_piped=120)
 
@@ -137,3 +135,35 @@ def test_preflight_messages_fit_the_terminal(
 )
 def test_fit_message(message: str, width: int | None, expected: str) -> None:
     assert output.fit_message(message, width) == expected
+
+
+class _StdoutTerminal(_Terminal):
+    """stdout as a terminal."""
+
+
+def test_check_blocks_keep_a_long_location_and_resource_indented_under_their_verdict(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    module = Path("infrastructure/production/eu-west-1/caches/session-store/modules")
+    (tmp_path / module).mkdir(parents=True)
+    resource = "session_store_replication_group_for_the_customer_facing_checkout_service"
+    (tmp_path / module / "main.tf").write_text(
+        f'resource "aws_elasticache_replication_group" "{resource}" {{\n'
+        '  replication_group_id       = "session-store"\n'
+        '  description                = "sessions"\n'
+        "  at_rest_encryption_enabled = true\n"
+        "}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    terminal = _StdoutTerminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main.main(["check", str(module), "--format", "table"]) == 1
+    capsys.readouterr()
+    shown = terminal.getvalue()
+    block = shown.split("\n\n")[0].splitlines()  # the one result's block, before the totals
+    assert block[0].startswith("FAIL") and all(len(line) <= 80 for line in shown.splitlines()), shown
+    assert all(line.startswith("  ") for line in block[1:]), shown  # every continuation under the block
+    assert f"{module}/main.tf:1" in shown  # whole, as an editor takes it
+    assert f"aws_elasticache_replication_group.{resource}" in "".join(shown.split())  # longer than a line: folded

@@ -309,26 +309,41 @@ def _render_blocks(
     for number, (values, notes) in enumerate(zip(cells, row_notes, strict=True)):
         if number:
             console.print()
-        first = Text(overflow="fold")
+        room = max(width - 2, 1)
+        # The first line: the verdict, then the title's values while they fit; the rest go on indented lines under
+        # it (a long location and resource never spill onto an unindented line).
+        first = Text()
+        used = 0
         if verdict is not None:
             first.append_text(_verdict_text(values[verdict], columns[verdict], style))
-            first.append("  ")
-        first.append("  ".join(values[i] for i in title))
-        console.print(first)
-        pairs = [f"{headers[i].lower()}: {values[i]}" for i in details]
-        lines: list[str] = []
-        for pair in pairs:
-            if lines and len(lines[-1]) + _GAP + len(pair) <= width - 2:
-                lines[-1] += "  " + pair
-            else:
-                lines.append(pair)
-        room = max(width - 2, 1)
+            used = len(values[verdict])
+        titles = [values[i] for i in title]
+        while titles and used + (_GAP if used else 0) + len(titles[0]) <= width:
+            first.append(("  " if used else "") + titles[0])
+            used += (_GAP if used else 0) + len(titles[0])
+            titles.pop(0)
+        if used:
+            console.print(first)
+        lines: list[str] = _packed(titles, room)
+        lines += _packed([f"{headers[i].lower()}: {values[i]}" for i in details], room)
         for line in lines:  # a label and its value start on one line; a value too long for it is folded, not cut
             for start in range(0, len(line), room):
                 console.print(Padding(Text(line[start : start + room]), (0, 0, 0, 2)))
         for line in [values[message], *notes]:
             console.print(Padding(Text(line, overflow="fold"), (0, 0, 0, 2)))
     return _printed(console)
+
+
+def _packed(parts: Sequence[str], room: int) -> list[str]:
+    """``parts`` packed into lines of up to ``room`` characters, two spaces apart (a part longer than a line keeps
+    a line of its own, folded by the caller)."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + _GAP + len(part) <= room:
+            lines[-1] += "  " + part
+        else:
+            lines.append(part)
+    return lines
 
 
 def wants_color(stream: TextIO, no_color_flag: bool = False) -> bool:

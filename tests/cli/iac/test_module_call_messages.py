@@ -8,12 +8,19 @@ module (a literal, a resource) or omitted there is fixed "inside the module (FIL
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Callable
 from pathlib import Path
 
-from cmk_rule_cli.iac import input_types
-from cmk_rule_cli.iac.model import TERRAFORM_HCL
+import jsonschema
+import pytest
 
+from cmk_rule_cli.iac import input_types
+from cmk_rule_cli.iac.model import TERRAFORM_HCL, RelatedLocation
+from cmk_rule_cli.reports import vocabulary
+
+from ..conftest import assert_follows_the_schema
 from .support import CORPUS, Run
 
 HCL = CORPUS / "terraform-hcl"
@@ -61,3 +68,54 @@ def test_a_value_set_inside_the_module_says_the_fix_is_there(check: Callable[...
     # kms_key_id omitted inside the module: the call cannot set it, the fix is in the module's resource block
     assert f"Set {NAMES.key} inside the module ({inner}:5) to a customer-managed key" in result["message"]
     assert "module input" not in result["message"]
+
+
+# -- the JSON report's counterpart of SARIF's relatedLocations -----------------------------------------------------
+
+
+def test_json_results_from_a_module_carry_the_related_places_sarif_carries(
+    check: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "modules" / "cache").mkdir(parents=True)
+    (tmp_path / "modules" / "inner").mkdir(parents=True)
+    (tmp_path / "main.tf").write_text('\nmodule "cache" {\n  source = "./modules/cache"\n}\n')
+    (tmp_path / "modules" / "cache" / "main.tf").write_text('module "inner" {\n  source = "../inner"\n}\n')
+    (tmp_path / "modules" / "inner" / "main.tf").write_text(
+        f'\n\nresource "{RG}" "g" {{\n  replication_group_id = "g"\n  description = "g"\n'
+        "  at_rest_encryption_enabled = false\n}\n"
+    )
+    (tmp_path / "root.tf").write_text(
+        f'resource "{RG}" "top" {{\n  replication_group_id = "top"\n  description = "top"\n}}\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    document = check(".").json()
+    assert_follows_the_schema(document)
+    by_resource = {result["resource"]: result for result in document["results"]}
+    inner = by_resource[f"module.cache.module.inner.{RG}.g"]
+    assert (inner["file"], inner["line"]) == ("main.tf", 2)  # the call the user edits
+    assert inner["related"] == [
+        {"file": "modules/cache/main.tf", "line": 1, "what": "module.inner (called here)"},
+        {"file": "modules/inner/main.tf", "line": 3, "what": f"{RG}.g (declared here)"},
+    ]
+    assert "related" not in by_resource[f"{RG}.top"]  # declared where it points: nothing related
+    (sarif_result,) = [
+        r for r in json.loads(check(".", "--format", "sarif").out)["runs"][0]["results"] if r.get("relatedLocations")
+    ]
+    assert [
+        {
+            "file": r["physicalLocation"]["artifactLocation"]["uri"],
+            "line": r["physicalLocation"]["region"]["startLine"],
+            "what": r["message"]["text"],
+        }
+        for r in sarif_result["relatedLocations"]
+    ] == inner["related"]
+
+
+def test_the_schema_describes_related_as_the_code_writes_it() -> None:
+    related = vocabulary.schema()["$defs"]["checkResult"]["properties"]["related"]
+    assert related["items"]["required"] == [field.name for field in dataclasses.fields(RelatedLocation)]
+    assert list(related["items"]["properties"]) == related["items"]["required"]
+    validator = jsonschema.Draft202012Validator(vocabulary.schema()["$defs"]["checkResult"]["properties"]["related"])
+    assert validator.is_valid([{"file": "main.tf", "line": 3, "what": "module.x (called here)"}])
+    assert not validator.is_valid([{"file": "main.tf", "what": "no line"}])
+    assert not validator.is_valid([])  # an empty list is left out, not written

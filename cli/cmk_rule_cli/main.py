@@ -129,9 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Ctrl-C: the progress bars stopped (erased, cursor shown again), then one line, no traceback. A command
         # that writes a report writes it only once it is complete, so nothing half-done is left looking finished.
         from cmk_rule_cli.readers import progress  # noqa: PLC0415 - standard library only until a bar was drawn
+        from cmk_rule_cli.reports import output  # noqa: PLC0415 - standard library only
 
         progress.stop_all()
-        sys.stderr.write(f"\ncmk-rule {args.command}: interrupted; nothing more was written.\n")
+        output.say(f"\ncmk-rule {args.command}: interrupted; nothing more was written.")
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`cmk-rule demo | head`): stop quietly, as Unix tools do. Point stdout at devnull so

@@ -32,13 +32,22 @@ EMPTY_ANNOTATION = "No annotation."
 
 # C0 controls, DEL and C1 controls; the bidi embeddings, overrides, isolates and marks (U+061C, U+200E, U+200F,
 # U+202A-U+202E, U+2066-U+2069); the line and paragraph separators (a new line to some terminals and to Java's ".");
-# and lone surrogates (what undecodable bytes become, which UTF-8 cannot encode and would fail the write).
-UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# lone surrogates (what undecodable bytes become, which UTF-8 cannot encode and would fail the write); and the
+# invisible format characters: zero-width space, non-joiner and joiner (U+200B-U+200D), word joiner (U+2060), the
+# byte-order mark / zero-width no-break space (U+FEFF) and the tag block (U+E0000-U+E007F, invisible ASCII that can
+# smuggle text a reader does not see, "ASCII smuggling"). Two ids that look alike but differ
+# by one of them are then told apart.
+UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff"
+    "\ud800-\udfff\U000e0000-\U000e007f]"
+)
 _SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def _escape(character: str) -> str:
     code = ord(character)
+    if code > 0xFFFF:  # the tag block: \u takes four hex digits, so Python's long form \U and eight
+        return f"\\U{code:08x}"
     return _SHORT.get(character) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
@@ -47,7 +56,8 @@ def _escape_match(match: re.Match[str]) -> str:
 
 
 def visible(text: str) -> str:
-    """``text`` with every control, bidi and separator character replaced by its escape (``\\x1b``, ``\\u202e``)."""
+    """``text`` with every control, bidi, separator and invisible format character replaced by its escape
+    (``\\x1b``, ``\\u202e``, ``\\u200b``, ``\\U000e0041``)."""
     if text.isprintable():  # the common case, at C speed: every character of UNSAFE is non-printable
         return text
     return UNSAFE.sub(_escape_match, text)

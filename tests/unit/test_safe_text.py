@@ -40,7 +40,8 @@ def _no_hidden_characters(text: str) -> bool:
         ("\x00\x7f", "\\x00\\x7f"),
         ("line\u2028next", "line\\u2028next"),
         ("\ud800", "\\ud800"),  # a lone surrogate (undecodable bytes) that UTF-8 cannot write
-        ("caché 日本 ✓ " + EMOJI + " \u200d", "caché 日本 ✓ " + EMOJI + " \u200d"),  # text, not controls: kept
+        ("caché 日本 ✓ " + EMOJI, "caché 日本 ✓ " + EMOJI),  # text, not controls: kept
+        ("a\u200db", "a\\u200db"),  # a zero-width joiner is invisible: shown (tests/unit/test_invisible_characters.py)
     ],
 )
 def test_control_characters_are_shown_escaped_and_text_is_kept(raw: str, shown: str) -> None:
@@ -136,6 +137,7 @@ def test_the_printable_fast_path_skips_no_character_that_must_be_escaped() -> No
     non-printable to Python (categories Cc, Cf, Cs, Zl, Zp)."""
     from cmk_rule.safe_text import UNSAFE
 
-    escaped = [chr(code) for code in range(0x30000) if UNSAFE.match(chr(code))]
-    assert len(escaped) == 32 + 1 + 32 + 12 + 2 + 2048  # C0, DEL, C1, bidi, separators, surrogates
+    escaped = [chr(code) for code in range(0x110000) if UNSAFE.match(chr(code))]
+    # C0, DEL, C1, bidi, separators, surrogates, zero-width (U+200B-U+200D, U+2060, U+FEFF), the tag block
+    assert len(escaped) == 32 + 1 + 32 + 12 + 2 + 2048 + 5 + 128
     assert [c for c in escaped if c.isprintable()] == []

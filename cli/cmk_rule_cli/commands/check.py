@@ -321,20 +321,20 @@ def run(args: argparse.Namespace) -> int:
     try:
         fmt = formats.choose_format(args.format, args.output, FORMATS)
     except CliError as error:
-        print(f"cmk-rule check: error: {visible(str(error))}", file=sys.stderr)
+        output.say(f"cmk-rule check: error: {visible(str(error))}")
         return 2
     from cmk_rule_cli.iac.inputs.discovery import discover_all  # noqa: PLC0415
 
     inputs = discover_all(args.paths)
     if inputs.errors:
         for problem in inputs.errors:
-            print(f"cmk-rule check: error: {visible(problem)}", file=sys.stderr)
+            output.say(f"cmk-rule check: error: {visible(problem)}")
         return 2
     policy = policy_from(args)
     try:
         findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
     except LimitExceeded as error:  # an input beyond the bounds (iac/limits.py): a sentence naming file and limit
-        print(f"cmk-rule check: error: {error}", file=sys.stderr)
+        output.say(f"cmk-rule check: error: {error}")
         return 2
     skipped = [*inputs.skipped, *not_read]
     # --failed-only: the results listed (table, JSON); the totals count every result, SARIF lists failures anyway
@@ -343,11 +343,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         output.write_text(text, args.output, sys.stdout)
     except OSError as error:
-        print(
-            f"cmk-rule check: error: {visible(args.output)}: cannot be written ({error.strerror}); nothing was written",
-            file=sys.stderr,
+        output.say(
+            f"cmk-rule check: error: {visible(args.output)}: cannot be written ({error.strerror}); nothing was written"
         )
         return 2
     if args.output and not args.quiet:
-        sys.stderr.write(output.wrote_note(NAME, args.output, f"{len(listed or findings):,} result(s) as {fmt}"))
+        output.say(output.wrote_note(NAME, args.output, f"{len(listed or findings):,} result(s) as {fmt}"))
     return arguments.soft_fail(1 if any(f.status is Status.FAIL for f in findings) else 0, args)

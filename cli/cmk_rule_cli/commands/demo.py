@@ -449,7 +449,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError("--groups needs --serve (it grows the mock account that --serve keeps up)")
         check_port_free(args.port)
     except CliError as error:
-        sys.stderr.write(f"cmk-rule demo: error: {visible(str(error))}\n")
+        output.say(f"cmk-rule demo: error: {visible(str(error))}")
         return 2
     steps = Steps("cmk-rule demo", enabled=not args.quiet)
     style = output.terminal_style(sys.stdout, no_color=args.no_color, verdict="verdict")

@@ -183,9 +183,9 @@ def output_dir(args: argparse.Namespace) -> str:
         raise errors.CliError("give the folder once, with --output-dir (-o is its deprecated spelling)")
     if deprecated is not None:
         if not args.quiet:
-            sys.stderr.write(
+            output.say(
                 f"cmk-rule {NAME}: note: -o for the folder is deprecated, use --output-dir (-o/--output names a file "
-                "in scan, check and preflight)\n"
+                "in scan, check and preflight)"
             )
         return str(deprecated)
     if args.output_dir is None:
@@ -220,16 +220,16 @@ def run(args: argparse.Namespace) -> int:
         proof = prove_key_use(args, report, rows, period, now=datetime.now(UTC))
         aggregate = read_aggregator(args, args.rule_name) if args.aggregator else None
     except errors.CliError as error:
-        sys.stderr.write(f"cmk-rule evidence: error: {visible(str(error))}\n")
+        output.say(f"cmk-rule evidence: error: {visible(str(error))}")
         return EXIT_ERROR
     pack = evidence_pack.join(report, period, rows, proof, aggregate)
     files = evidence_folder.render_files(pack)
     try:
         evidence_folder.write_folder(directory, files, pack.context)
     except OSError as error:
-        sys.stderr.write(
+        output.say(
             f"cmk-rule evidence: error: cannot write {visible(str(directory))}: {error.strerror}; "
-            "nothing of this run was left in it\n"
+            "nothing of this run was left in it"
         )
         return EXIT_ERROR
     if not args.quiet:  # what the folder holds, failures first, as scan prints it (--failed-only: failures alone)
@@ -239,11 +239,11 @@ def run(args: argparse.Namespace) -> int:
         )
     scan.report_problems(report, rows, sys.stderr, quiet=args.quiet)
     for sentence in [*proof.problems(), *(aggregate.problems if aggregate else [])]:
-        sys.stderr.write(f"cmk-rule evidence: error: {visible(sentence)}\n")
+        output.say(f"cmk-rule evidence: error: {visible(sentence)}")
     if not args.quiet:
         for sentence in proof.flags():
-            sys.stderr.write(f"cmk-rule evidence: flag: {visible(sentence)}\n")
-        sys.stderr.write(f"cmk-rule evidence: wrote {len(files) + 1} files to {visible(str(directory))}\n")
+            output.say(f"cmk-rule evidence: flag: {visible(sentence)}")
+        output.say(f"cmk-rule evidence: wrote {len(files) + 1} files to {visible(str(directory))}")
     if not pack.complete:
         return EXIT_ERROR
     return arguments.soft_fail(exit_code_of(rows), args)

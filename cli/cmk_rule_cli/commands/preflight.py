@@ -186,7 +186,7 @@ def execute(args: argparse.Namespace, clients: MakeClient | None = None) -> int:
         make = clients or maker.client
         account_id, _principal = session.caller_identity(maker, context.regions[0], args.profile)
     except CliError as error:
-        sys.stderr.write(f"cmk-rule {NAME}: error: {error}\n")
+        output.say(f"cmk-rule {NAME}: error: {error}")
         return EXIT_INCOMPLETE
     checks = prerequisites.run_checks(context, make, account_id)
     ordered = sorted(checks, key=lambda c: output.failure_rank(c.status.value))
@@ -195,12 +195,12 @@ def execute(args: argparse.Namespace, clients: MakeClient | None = None) -> int:
     try:
         output.write_text(text, args.output, sys.stdout)
     except OSError as error:
-        sys.stderr.write(f"cmk-rule {NAME}: error: cannot write {args.output}: {error.strerror}\n")
+        output.say(f"cmk-rule {NAME}: error: cannot write {args.output}: {error.strerror}")
         return EXIT_INCOMPLETE
     if not args.quiet:
         if args.output:
-            sys.stderr.write(output.wrote_note(NAME, args.output, f"{len(listed)} check(s) as {fmt}"))
-        sys.stderr.write(f"cmk-rule {NAME}: {summary_line(checks)}\n")
+            output.say(output.wrote_note(NAME, args.output, f"{len(listed)} check(s) as {fmt}"))
+        output.say(f"cmk-rule {NAME}: {summary_line(checks)}")
     return arguments.soft_fail(exit_code(checks), args)
 
 

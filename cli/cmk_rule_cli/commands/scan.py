@@ -84,12 +84,12 @@ def register(parser: argparse.ArgumentParser) -> None:
 def report_problems(report: Report, rows: Sequence[output.Row], stream: TextIO, *, quiet: bool = False) -> None:
     """Problems, notes and a one-line summary on stderr (stdout stays the report alone); ``quiet``: problems only."""
     for sentence in report.problems():
-        stream.write(f"cmk-rule {report.command}: error: {visible(sentence)}\n")
+        output.say(f"cmk-rule {report.command}: error: {visible(sentence)}", stream)
     if quiet:
         return
     for sentence in report.notes():
-        stream.write(f"cmk-rule {report.command}: note: {visible(sentence)}\n")
-    stream.write(f"cmk-rule {report.command}: {summary_line(report, rows)}\n")
+        output.say(f"cmk-rule {report.command}: note: {visible(sentence)}", stream)
+    output.say(f"cmk-rule {report.command}: {summary_line(report, rows)}", stream)
 
 
 def summary_line(report: Report, rows: Sequence[output.Row]) -> str:
@@ -141,19 +141,17 @@ def run(args: argparse.Namespace) -> int:
             output.check_writable(args.output)
         report = collect(args, command=NAME, progress_enabled=not args.quiet)
     except CliError as error:
-        sys.stderr.write(f"cmk-rule scan: error: {visible(str(error))}\n")
+        output.say(f"cmk-rule scan: error: {visible(str(error))}")
         return EXIT_ERROR
     rows = output.failures_first(report.rows(), "verdict")  # every format: failures first
     listed = failed_rows(rows) if args.failed_only and fmt != "asff" else rows
     try:
         output.write_text(formats.render(fmt, ScanResult(report, rows, listed, args)), args.output, sys.stdout)
     except OSError as error:
-        sys.stderr.write(
-            f"cmk-rule scan: error: cannot write {visible(args.output)}: {error.strerror}; nothing was written\n"
-        )
+        output.say(f"cmk-rule scan: error: cannot write {visible(args.output)}: {error.strerror}; nothing was written")
         return EXIT_ERROR
     if args.output and not args.quiet:
-        sys.stderr.write(output.wrote_note(NAME, args.output, f"{len(listed):,} result(s) as {fmt}"))
+        output.say(output.wrote_note(NAME, args.output, f"{len(listed):,} result(s) as {fmt}"))
     report_problems(report, rows, sys.stderr, quiet=args.quiet)
     return soft_fail(exit_code_of(rows), args)
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from cmk_rule_cli.reports.output import is_terminal
+from cmk_rule_cli.reports.output import is_terminal, say
 from cmk_rule_cli.reports.text_safety import visible
 
 SHOW_AFTER_SECONDS = 1.0
@@ -210,5 +210,5 @@ class Steps:
     def step(self, message: str) -> None:
         """Say what is being done now."""
         if self._enabled:
-            self._stream.write(f"{self._label}: {visible(message)}\n")
+            say(f"{self._label}: {visible(message)}", self._stream)
             self._stream.flush()

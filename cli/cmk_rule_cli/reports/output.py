@@ -22,6 +22,8 @@ import io
 import json
 import os
 import shutil
+import sys
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -307,26 +309,41 @@ def _render_blocks(
     for number, (values, notes) in enumerate(zip(cells, row_notes, strict=True)):
         if number:
             console.print()
-        first = Text(overflow="fold")
+        room = max(width - 2, 1)
+        # The first line: the verdict, then the title's values while they fit; the rest go on indented lines under
+        # it (a long location and resource never spill onto an unindented line).
+        first = Text()
+        used = 0
         if verdict is not None:
             first.append_text(_verdict_text(values[verdict], columns[verdict], style))
-            first.append("  ")
-        first.append("  ".join(values[i] for i in title))
-        console.print(first)
-        pairs = [f"{headers[i].lower()}: {values[i]}" for i in details]
-        lines: list[str] = []
-        for pair in pairs:
-            if lines and len(lines[-1]) + _GAP + len(pair) <= width - 2:
-                lines[-1] += "  " + pair
-            else:
-                lines.append(pair)
-        room = max(width - 2, 1)
+            used = len(values[verdict])
+        titles = [values[i] for i in title]
+        while titles and used + (_GAP if used else 0) + len(titles[0]) <= width:
+            first.append(("  " if used else "") + titles[0])
+            used += (_GAP if used else 0) + len(titles[0])
+            titles.pop(0)
+        if used:
+            console.print(first)
+        lines: list[str] = _packed(titles, room)
+        lines += _packed([f"{headers[i].lower()}: {values[i]}" for i in details], room)
         for line in lines:  # a label and its value start on one line; a value too long for it is folded, not cut
             for start in range(0, len(line), room):
                 console.print(Padding(Text(line[start : start + room]), (0, 0, 0, 2)))
         for line in [values[message], *notes]:
             console.print(Padding(Text(line, overflow="fold"), (0, 0, 0, 2)))
     return _printed(console)
+
+
+def _packed(parts: Sequence[str], room: int) -> list[str]:
+    """``parts`` packed into lines of up to ``room`` characters, two spaces apart (a part longer than a line keeps
+    a line of its own, folded by the caller)."""
+    lines: list[str] = []
+    for part in parts:
+        if lines and len(lines[-1]) + _GAP + len(part) <= room:
+            lines[-1] += "  " + part
+        else:
+            lines.append(part)
+    return lines
 
 
 def wants_color(stream: TextIO, no_color_flag: bool = False) -> bool:
@@ -353,6 +370,43 @@ def terminal_style(
         return TableStyle(verdict=verdict, right=right)
     width = shutil.get_terminal_size(fallback=(120, 24)).columns
     return TableStyle(width=width, color=wants_color(stream, no_color), verdict=verdict, right=right)
+
+
+# Continuation lines of a message wrapped on a terminal start with this, so a reader sees where each message starts.
+MESSAGE_INDENT = "  "
+
+
+def terminal_width(stream: TextIO) -> int | None:
+    """The width of the terminal ``stream`` writes to (``COLUMNS`` first, as :func:`shutil.get_terminal_size` reads
+    it); None for a file, a pipe or a captured stream."""
+    return shutil.get_terminal_size(fallback=(120, 24)).columns if is_terminal(stream) else None
+
+
+def fit_message(message: str, width: int | None) -> str:
+    """``message`` as the lines to write: on a terminal (``width``) wrapped at spaces, continuation lines indented by
+    :data:`MESSAGE_INDENT`, a word longer than a line folded (never cut); without a width one line per line of
+    ``message`` as given, so ``grep`` finds a whole message in a file or a pipe."""
+    if width is None:
+        return message.rstrip("\n") + "\n"
+    indent = MESSAGE_INDENT if width > 4 * len(MESSAGE_INDENT) else ""
+    lines: list[str] = []
+    for line in message.rstrip("\n").split("\n"):
+        wrapped = textwrap.wrap(
+            line,
+            width=max(width, 1),
+            subsequent_indent=indent,
+            break_long_words=True,
+            break_on_hyphens=False,
+        )
+        lines.extend(wrapped or [""])
+    return "\n".join(lines) + "\n"
+
+
+def say(message: str, stream: TextIO | None = None) -> None:
+    """Write one message (an error, a note, a summary) on stderr, or ``stream``: the one writer of every command's
+    messages, wrapped to the terminal's width when it is one (:func:`fit_message`)."""
+    target = stream if stream is not None else sys.stderr
+    target.write(fit_message(message, terminal_width(target)))
 
 
 def write_text(content: str, output: str | None, stdout: TextIO) -> None:

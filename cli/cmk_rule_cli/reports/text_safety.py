@@ -9,7 +9,7 @@ output escapes it as its reader requires, always starting from the rule's own :f
   verdict line, an override cannot reverse what is read;
 * Markdown (posted by CI as a pull-request comment): additionally every character Markdown reads inline, escaped
   with a backslash (CommonMark: any ASCII punctuation may be), so ``<script>``, a link or an image in a tag value
-  is shown as text;
+  is shown as text, and GitHub's ``@mention`` and ``#123`` references in a code span, so a value pings no one;
 * CSV: additionally a cell a spreadsheet would run as a formula (``= + - @``, tab, CR first) gets a leading quote
   (OWASP, "CSV Injection");
 * HTML: additionally :func:`html.escape`;
@@ -35,13 +35,31 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # What Markdown reads inline: escapes and code (\ `), emphasis (* _ ~), links and images ([ ] !), HTML and autolinks
 # (< >), entities (&), GitHub's table cells (|) and math ($).
 _MARKDOWN = str.maketrans({character: "\\" + character for character in "\\`*_~[]!<>&|$"})
+# What GitHub links or notifies in a comment's text: a mention of a user or team, an issue or pull request
+# reference; not after a word character (an e-mail address is no mention).
+_GITHUB_REFERENCE = re.compile(r"(?<!\w)(?:@[A-Za-z0-9][A-Za-z0-9_.-]*(?:/[A-Za-z0-9_.-]+)?|#[0-9]+|GH-[0-9]+)")
 # Characters a JSON string may hold raw but that act on a terminal or in a review; see the module docstring.
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def markdown(text: str) -> str:
-    """``text`` for a Markdown table cell: visible, then every inline Markdown character backslash-escaped."""
-    return visible(text).translate(_MARKDOWN)
+    """``text`` for a Markdown table cell: visible, every inline Markdown character backslash-escaped, and each
+    GitHub reference (``@name``, ``@org/team``, ``#123``, ``GH-123``) in a code span.
+
+    GitHub turns a mention into a notification and ``#123`` into a link after rendering, on the text of the page,
+    so ``\\@name`` and ``\\#123`` still ping and link; code spans are left alone
+    (https://github.com/github/markup/issues/1168, https://github.com/github/cmark-gfm/issues/181).
+    A code span reads as the value itself and pings no one. A reference holds no backtick or ``|``, so the span
+    needs no escape inside it.
+    """
+    shown = visible(text)
+    pieces: list[str] = []
+    end = 0
+    for reference in _GITHUB_REFERENCE.finditer(shown):
+        pieces += [shown[end : reference.start()].translate(_MARKDOWN), f"`{reference.group()}`"]
+        end = reference.end()
+    pieces.append(shown[end:].translate(_MARKDOWN))
+    return "".join(pieces)
 
 
 def csv_cell(text: str) -> str:

@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -455,6 +455,9 @@ class Loader:
 
     def _candidate(self, instance: Instance, block: Block, file: HclFile) -> Candidate:
         variants = tuple(_group_variants(instance))
+        names = module_property_names(instance)
+        if names is not None:
+            variants = tuple(replace(variant, property_names=names) for variant in variants)
         declared = RelatedLocation(file.display, block.line, f"{instance.type}.{instance.name} (declared here)")
         return Candidate(
             resource_id=instance.address,
@@ -487,6 +490,61 @@ class Loader:
             location=call_site(scope, called, resource_id),
             variants=variants,
         )
+
+
+# ``var.NAME`` in an argument's source text: the module input the value comes from.
+_VARIABLE = re.compile(r"\bvar\.([A-Za-z_][A-Za-z0-9_-]*)")
+_LOCAL = re.compile(r"\blocal\.([A-Za-z_][A-Za-z0-9_-]*)")
+_LOCAL_HOPS = 4  # locals followed from an argument to the variable it comes from
+
+
+def module_property_names(instance: Instance) -> tuple[str, str] | None:
+    """(at-rest, key) as a message inside a local module names them: where the user makes the fix.
+
+    A group declared in the root module: ``None`` (its own arguments). Inside a module, an argument whose value comes
+    from ``var.X`` is "the module input X (module.NAME in FILE)", set in the call the result points to, as the
+    registry module's inputs are named; an argument set otherwise, or omitted, is fixed inside the module:
+    "kms_key_id inside the module (FILE:LINE)". The arguments' names are the input contract's
+    (:mod:`cmk_rule_cli.iac.input_types`).
+    """
+    if instance.scope.caller is None:
+        return None
+    from cmk_rule_cli.iac import input_types  # noqa: PLC0415 - static_rules loads it already; no import cycle at load
+
+    parent, call, _binding = instance.scope.caller
+    module = call.labels[0] if call.labels else "?"
+    call_file = parent.module.calls[module][1].display if module in parent.module.calls else "?"
+
+    def name(argument: str) -> str:
+        attribute = instance.block.attributes.get(argument)
+        if attribute is None:
+            return f"{argument} inside the module ({instance.file.display}:{instance.block.line})"
+        variable = _input_of(attribute.expression, instance.scope.module)
+        if variable is not None:
+            return f"the module input {variable} (module.{module} in {call_file})"
+        return f"{argument} inside the module ({instance.file.display}:{attribute.line})"
+
+    names = input_types.named(TERRAFORM_HCL).names
+    return name(names.at_rest), name(names.key)
+
+
+def _input_of(expression: Any, module: Module, depth: int = 0) -> str | None:
+    """The module variable an argument's value comes from, through ``local.X`` (a few levels); ``None``: none.
+
+    ``var.on ? var.key : null``: the value comes from the branches, not from the condition."""
+    text = hcl.source(expression)
+    branches = text.split(" ? ", 1)[1] if " ? " in text else text
+    declared = [name for name in _VARIABLE.findall(branches) if name in module.variables]
+    if declared:
+        return str(declared[0])
+    if depth >= _LOCAL_HOPS:
+        return None
+    for name in _LOCAL.findall(branches):
+        if name in module.locals:
+            found = _input_of(module.locals[name][0].expression, module, depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def call_site(scope: ModuleInstance, inner: RelatedLocation, address: str) -> Location:

@@ -5,6 +5,7 @@ The JSON document is the machine contract (stable keys, sorted results); the tab
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import textwrap
 from collections.abc import Mapping, Sequence
@@ -46,7 +47,9 @@ def is_group_verdict(finding: Finding) -> bool:
 
 
 def finding_to_dict(finding: Finding) -> dict[str, Any]:
-    """One result as plain JSON data."""
+    """One result as plain JSON data; a result from a module adds ``related`` (SARIF's ``relatedLocations``): the
+    module calls on the way and the declaration inside the module, while ``file``/``line`` name the call to edit."""
+    related = [dataclasses.asdict(place) for place in finding.location.related]
     return {
         "file": finding.location.file,
         "line": finding.location.line,
@@ -60,6 +63,7 @@ def finding_to_dict(finding: Finding) -> dict[str, Any]:
         "check": finding.check.value if finding.check is not None else None,
         "message": finding.message,
         "notes": list(finding.notes),
+        **({"related": related} if related else {}),
     }
 
 

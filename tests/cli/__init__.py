@@ -1,1 +1,2 @@
-"""Tests of the operator commands `cmk-rule scan` and `cmk-rule evidence` against moto's server."""
+"""Tests of the command line (cmk_rule_cli): one folder per layer of the package (commands, readers, reports, mock,
+iac), and at this level the tests of the installed package as a whole."""

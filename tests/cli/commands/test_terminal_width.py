@@ -19,7 +19,7 @@ from cmk_rule_cli.mock import fleet
 from cmk_rule_cli.readers import progress
 from cmk_rule_cli.reports import output
 
-from .conftest import fresh_account
+from ..conftest import fresh_account
 
 REGIONS = ("us-east-1", "eu-west-1")
 WIDTHS = (80, 100, 200)
@@ -99,7 +99,7 @@ def test_scan_messages_fit_the_terminal(
 def test_check_messages_fit_the_terminal(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    corpus = Path(__file__).resolve().parents[1] / "corpus" / "terraform-hcl" / "control-examples"
+    corpus = Path(__file__).resolve().parents[2] / "corpus" / "terraform-hcl" / "control-examples"
     target = tmp_path / ("a-long-folder-name-for-the-results-of-the-pull-request" * 2) / "check.json"
     target.parent.mkdir()
     runs = stderr_of(["check", str(corpus), "-o", str(target)], monkeypatch, capsys)

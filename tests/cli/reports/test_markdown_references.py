@@ -16,7 +16,7 @@ from markdown_it import MarkdownIt
 from cmk_rule_cli.commands import scan
 from cmk_rule_cli.reports import output, text_safety
 
-from .formats import parse_markdown
+from ..formats import parse_markdown
 
 PINGS = [
     "approved by @alice for @acme/security-team",

@@ -5,7 +5,7 @@ re-evaluation, and which context keys it requires.
 :mod:`infra.settings` validates the context from it, :mod:`infra.factory` derives both the stack ids and the stacks
 from the same entry, and the tests iterate it. Adding a mode is one :class:`DeploymentMode` value and one
 :data:`MODES` entry here, plus its stack module (and the CLI's copy of the mode facts in
-``cmk_rule_cli/readers/deploy_context.py``, which cannot import ``infra``; tests/infra/test_modes.py compares them).
+``cli/cmk_rule_cli/readers/deploy_context.py``, which cannot import ``infra``; tests/infra/test_modes.py compares them).
 
 This module is data only: it imports nothing from the stack modules (they import :mod:`infra.settings`, which reads
 this table), so each stack class is named by its import path and :mod:`infra.factory` imports it.

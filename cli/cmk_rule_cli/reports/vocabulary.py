@@ -1,5 +1,5 @@
 """The JSON vocabulary every command speaks (``scan``, ``evidence``, ``check``), defined once and documented by the
-JSON Schema shipped in the package (``cli/cmk_rule_cli/schemas/report.schema.json``).
+JSON Schema shipped in the package (``cli/cmk_rule_cli/reports/schemas/report.schema.json``).
 
 * ``compliance``: ``COMPLIANT`` / ``NON_COMPLIANT`` / ``NOT_APPLICABLE``, AWS Config's words, in every result;
   ``null`` (with ``"skipped": true`` and the reason in ``annotation``) when a group could not be judged.

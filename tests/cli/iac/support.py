@@ -48,3 +48,13 @@ def _is_group_verdict(result: dict[str, Any]) -> bool:
 
 
 GROUP_TYPES = ("AWS::ElastiCache::ReplicationGroup", "aws_elasticache_replication_group")
+
+
+def nested_modules(root: Path, group: str) -> None:
+    """``root/main.tf`` calls ``modules/cache`` (line 2), which calls ``modules/inner`` (line 1), which declares
+    ``group`` after two blank lines: a group two module calls deep, for the call-site and related-location tests."""
+    (root / "modules" / "cache").mkdir(parents=True)
+    (root / "modules" / "inner").mkdir(parents=True)
+    (root / "main.tf").write_text('\nmodule "cache" {\n  source = "./modules/cache"\n}\n')
+    (root / "modules" / "cache" / "main.tf").write_text('module "inner" {\n  source = "../inner"\n}\n')
+    (root / "modules" / "inner" / "main.tf").write_text("\n\n" + group)

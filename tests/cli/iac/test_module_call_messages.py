@@ -21,7 +21,7 @@ from cmk_rule_cli.iac.model import TERRAFORM_HCL, RelatedLocation
 from cmk_rule_cli.reports import vocabulary
 
 from ..conftest import assert_follows_the_schema
-from .support import CORPUS, Run
+from .support import CORPUS, Run, nested_modules
 
 HCL = CORPUS / "terraform-hcl"
 RG = "aws_elasticache_replication_group"
@@ -76,13 +76,10 @@ def test_a_value_set_inside_the_module_says_the_fix_is_there(check: Callable[...
 def test_json_results_from_a_module_carry_the_related_places_sarif_carries(
     check: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "modules" / "cache").mkdir(parents=True)
-    (tmp_path / "modules" / "inner").mkdir(parents=True)
-    (tmp_path / "main.tf").write_text('\nmodule "cache" {\n  source = "./modules/cache"\n}\n')
-    (tmp_path / "modules" / "cache" / "main.tf").write_text('module "inner" {\n  source = "../inner"\n}\n')
-    (tmp_path / "modules" / "inner" / "main.tf").write_text(
-        f'\n\nresource "{RG}" "g" {{\n  replication_group_id = "g"\n  description = "g"\n'
-        "  at_rest_encryption_enabled = false\n}\n"
+    nested_modules(
+        tmp_path,
+        f'resource "{RG}" "g" {{\n  replication_group_id = "g"\n  description = "g"\n'
+        "  at_rest_encryption_enabled = false\n}\n",
     )
     (tmp_path / "root.tf").write_text(
         f'resource "{RG}" "top" {{\n  replication_group_id = "top"\n  description = "top"\n}}\n'

@@ -23,7 +23,7 @@ from cmk_rule_cli.iac.inputs import limits
 from cmk_rule_cli.iac.inputs.discovery import NOTHING_TO_CHECK
 
 from ...commands.test_check_command import SARIF_SCHEMA
-from ..support import Run
+from ..support import Run, nested_modules
 
 
 def validate_sarif(log: dict[str, object]) -> list[dict[str, Any]]:
@@ -388,13 +388,7 @@ def test_plan_results_have_the_line_of_their_address(
 def test_module_results_point_at_the_call_with_the_resource_related(
     check: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "modules" / "cache").mkdir(parents=True)
-    (tmp_path / "modules" / "inner").mkdir(parents=True)
-    (tmp_path / "main.tf").write_text('\nmodule "cache" {\n  source = "./modules/cache"\n}\n')
-    (tmp_path / "modules" / "cache" / "main.tf").write_text('module "inner" {\n  source = "../inner"\n}\n')
-    (tmp_path / "modules" / "inner" / "main.tf").write_text(
-        "\n\n" + group("g", "  at_rest_encryption_enabled = false\n")
-    )
+    nested_modules(tmp_path, group("g", "  at_rest_encryption_enabled = false\n"))
     monkeypatch.chdir(tmp_path)
     table = check(".", "--format", "table").out
     assert "main.tf:2 " in table and "Declared at modules/inner/main.tf:3" in table

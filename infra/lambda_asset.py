@@ -19,9 +19,9 @@ What is shipped: the dependency closure of :data:`ROOT_DISTRIBUTIONS` evaluated 
 Linux arm64). boto3 (and s3transfer) is not: the rule builds its clients on botocore's session alone
 (``cmk_rule.aws``), and ``tests/infra/test_lambda_asset.py`` imports the handler from the asset with nothing else on
 the path. Compiled extensions are left out (they are built for this machine, not for Lambda's arm64 Python 3.14):
-only wrapt has one, and wrapt falls back to its pure-Python implementation when it cannot import it
-(``wrapt/__wrapt__.py``). So is byte code: Python 3.14 byte code cannot be built with the project's Python 3.11, so
-the function compiles what it imports on each cold start (measured in benchmarks/RESULTS.md, "Cold start").
+only wrapt has one, and wrapt falls back to its pure-Python implementation (its ``__wrapt__`` module) when it
+cannot import it. So is byte code: Python 3.14 byte code cannot be built with the project's Python 3.11, so the
+function compiles what it imports on each cold start (measured in benchmarks/RESULTS.md, "Cold start").
 botocore's service data is trimmed to :data:`BOTOCORE_SERVICES` (about 90% of botocore's size is the data of ~400
 services the rule never calls); a test builds a client of every kept service from the asset and checks that every
 service the code names is kept.

@@ -1,7 +1,7 @@
 """A replication group's effective at-rest encryption state, from what ElastiCache reports. Pure data; no I/O.
 
 What AWS says (botocore 1.44.18, the newest on PyPI on 2026-12-07, and 1.44.5, the pinned one, say the same in
-``elasticache/2015-02-02/service-2.json``):
+botocore's ElastiCache model, ``elasticache`` 2015-02-02):
 
 * ``ReplicationGroup.StorageEncryptionType`` (enum ``none`` | ``sse-elasticache`` | ``sse-kms``): "Indicates the type
   of encryption for data stored at rest in the replication group. The value is none if at-rest encryption is not

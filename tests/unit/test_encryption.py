@@ -18,7 +18,9 @@ from cmk_rule.keys import KeyFacts, KeyLookup
 from cmk_rule.parameters import RuleParameters
 from cmk_rule.verdict import ANNOTATION_MAX, Row, decide_without_key, judge
 
-KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+from .test_verdict import KEY
+from .test_verdict import key as facts
+
 PLAIN = RuleParameters()
 ROTATION = RuleParameters(require_key_rotation=True)
 RECREATE = "Recreate from a backup with a customer-managed key."
@@ -33,18 +35,6 @@ BASE = ReplicationGroup(
 
 def group(**changes: object) -> ReplicationGroup:
     return dataclasses.replace(BASE, **changes)  # type: ignore[arg-type]
-
-
-def facts(**changes: object) -> KeyFacts:
-    base: dict[str, object] = {
-        "reference": KEY,
-        "lookup": KeyLookup.FOUND,
-        "arn": KEY,
-        "key_manager": "CUSTOMER",
-        "key_state": "Enabled",
-        "rotation_enabled": True,
-    }
-    return KeyFacts(**{**base, **changes})  # type: ignore[arg-type]
 
 
 def test_the_values_are_the_models() -> None:

@@ -741,7 +741,7 @@ def test_the_group_id_is_everything_after_the_sixth_colon_of_the_arn() -> None:
 
 
 # --- the effective encryption state and durability (botocore >= 1.43.25; 1.44.18 is the newest on PyPI) ---
-# Member names and enum spellings from elasticache/2015-02-02/service-2.json: ReplicationGroup.StorageEncryptionType
+# Member names and enum spellings from botocore's ElastiCache model (2015-02-02): ReplicationGroup.StorageEncryptionType
 # (none | sse-elasticache | sse-kms), .Durability (default | async | sync | disabled), .EffectiveDurability
 # (async | sync | disabled).
 DURABLE_ENTRY = _entry(

@@ -192,7 +192,7 @@ def evaluate(
         iac_input = input_types.named(source.iac_format)
         try:
             candidates, not_read = iac_input.groups(source, modules)
-        except RecursionError:  # the last guard behind the nesting and evaluation limits (iac/inputs/limits.py)
+        except RecursionError:  # the last guard behind the nesting and evaluation limits (iac.inputs.limits)
             raise LimitExceeded(f"{source.display}: nested too deeply to evaluate") from None
         skipped.extend(not_read)
         for candidate in candidates:
@@ -333,7 +333,7 @@ def run(args: argparse.Namespace) -> int:
     policy = policy_from(args)
     try:
         findings, not_read = evaluate(inputs.sources, policy, inputs.modules)
-    except LimitExceeded as error:  # an input beyond the bounds (iac/inputs/limits.py): one sentence, file and limit
+    except LimitExceeded as error:  # an input beyond the bounds (iac.inputs.limits): one sentence, file and limit
         output.say(f"cmk-rule check: error: {error}")
         return 2
     skipped = [*inputs.skipped, *not_read]

@@ -24,7 +24,7 @@ from cmk_rule.rows import Compliance
 COMPLIANCE_VALUES = tuple(compliance.value for compliance in Compliance)  # the rule's own words, in its order
 SKIPPED = "SKIPPED"
 TOTAL_KEYS = (*COMPLIANCE_VALUES, SKIPPED)
-SCHEMA_RESOURCE = "reports/schemas/report.schema.json"
+SCHEMA_RESOURCE = "/".join(("reports", "schemas", "report.schema.json"))  # inside the cmk_rule_cli package
 
 
 def result(row: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:

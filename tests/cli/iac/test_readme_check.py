@@ -63,8 +63,8 @@ def test_every_check_option_is_documented() -> None:
 
 
 def test_every_bound_is_documented_with_its_value() -> None:
-    """The "Bounds" table of docs/cli/check.md names each limit of iac/inputs/limits.py once, with the value the code
-    uses."""
+    """The "Bounds" table of docs/cli/check.md names each limit of cmk_rule_cli.iac.inputs.limits once, with the
+    value the code uses."""
     from cmk_rule_cli.iac.inputs import limits
 
     text = CHECK_PAGE.split("**Bounds.**", 1)[1]
